@@ -1,0 +1,44 @@
+# make demo  -- create .venv, install autograd_lite, run the course walkthrough
+# make test  -- create .venv with the dev extras (and Graphviz if missing), run everything
+# make bench -- the benchmark against micrograd and PyTorch (writes benchmarks/RESULTS.md)
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip install --quiet --disable-pip-version-check
+
+.PHONY: demo test lint bench graphviz clean
+
+$(VENV)/.base: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) -e .
+	touch $@
+
+$(VENV)/.dev: pyproject.toml $(VENV)/.base
+	$(PIP) -e '.[dev]'
+	touch $@
+
+$(VENV)/.bench: pyproject.toml $(VENV)/.base
+	$(PIP) -e '.[bench]'
+	touch $@
+
+graphviz:
+	@command -v dot >/dev/null 2>&1 || { \
+	  echo "Graphviz 'dot' not found: installing it with apt-get"; \
+	  (apt-get update -qq && apt-get install -y -qq graphviz >/dev/null) || \
+	  (sudo apt-get update -qq && sudo apt-get install -y -qq graphviz >/dev/null) || \
+	  echo "could not install Graphviz; tests that need 'dot' will be skipped (not in CI)"; }
+
+demo: $(VENV)/.base graphviz
+	$(PY) -m autograd_lite demo
+
+lint: $(VENV)/.dev
+	$(PY) -m ruff check .
+
+test: $(VENV)/.dev graphviz lint
+	$(PY) -m pytest -q
+
+bench: $(VENV)/.bench
+	$(PY) benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) demo-output build *.egg-info

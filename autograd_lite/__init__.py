@@ -1,0 +1,42 @@
+"""autograd_lite: backpropagation you can hold in your hands.
+
+>>> from autograd_lite import Value
+>>> x, w = Value(2.0, label="x"), Value(-0.5, label="w")
+>>> a = (w * x).sigmoid()
+>>> a.backward()
+>>> round(w.grad, 4)     # ∂a/∂w = σ'(wx)·x = a(1 − a)·x
+0.3932
+"""
+
+from autograd_lite.check import GradcheckReport, gradcheck, numerical_grad
+from autograd_lite.engine import (AnomalyError, Value, cos, derivative_table, detect_anomaly, exp,
+                                  gradients, linear, log, relu, sigmoid, sin, sqrt, tanh)
+from autograd_lite.transforms import grad, value_and_grad
+
+__version__ = "0.1.0"
+
+# Names from the higher modules, imported on first use so that `import autograd_lite`
+# stays light and the engine never imports what is built on top of it.
+_LAZY = {
+    "draw_graph": "autograd_lite.viz", "render_graph": "autograd_lite.viz",
+    "hessian": "autograd_lite.transforms", "hvp": "autograd_lite.transforms",
+    "vectorize": "autograd_lite.vectorize",
+    "fit": "autograd_lite.train", "predict": "autograd_lite.train",
+    "predict_proba": "autograd_lite.train", "accuracy": "autograd_lite.train",
+}
+_SUBMODULES = {"nn", "optim", "losses", "data", "train", "viz", "vectorize", "figures", "transforms", "check"}
+
+
+def __getattr__(name: str):
+    import importlib
+
+    if name in _SUBMODULES:
+        return importlib.import_module(f"autograd_lite.{name}")
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'autograd_lite' has no attribute {name!r}")
+__all__ = [
+    "Value", "grad", "value_and_grad", "gradients", "gradcheck", "numerical_grad", "GradcheckReport",
+    "detect_anomaly", "AnomalyError", "derivative_table",
+    "exp", "log", "sigmoid", "tanh", "relu", "sqrt", "sin", "cos", "linear",
+]

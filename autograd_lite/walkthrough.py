@@ -1,0 +1,100 @@
+"""The seed's z → a → L walkthrough (claims C1, C2, C5, C6, C9) as a table.
+
+Logistic regression on two features, ŷ = a = σ(z), z = w1·x1 + w2·x2 + b, with
+the log loss L = −[y log a + (1 − y) log(1 − a)].  Every derivative is computed
+three ways -- backprop, the analytic formula of C6, central finite differences
+-- and printed side by side.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from autograd_lite.check import numerical_grad
+from autograd_lite.engine import Value
+
+__all__ = ["LogRegGraph", "build_zal_graph", "derivative_rows", "format_rows", "DEFAULT_POINT"]
+
+DEFAULT_POINT = {"x1": 1.5, "x2": -0.5, "w1": 0.3, "w2": -0.8, "b": 0.1, "y": 1.0}
+
+
+@dataclass
+class LogRegGraph:
+    """The labelled nodes of the seed's computational graph."""
+
+    x1: Value
+    x2: Value
+    w1: Value
+    w2: Value
+    b: Value
+    y: float
+    z: Value
+    a: Value
+    L: Value
+
+
+def build_zal_graph(x1: float = 1.5, x2: float = -0.5, w1: float = 0.3, w2: float = -0.8,
+                    b: float = 0.1, y: float = 1.0) -> LogRegGraph:
+    """Build z = w1·x1 + w2·x2 + b, a = σ(z), L = −[y log a + (1 − y) log(1 − a)]
+    with labelled nodes, and backpropagate from L."""
+    if y not in (0, 1):
+        raise ValueError(f"y is a binary label, 0 or 1; got {y!r}")
+    nodes = {k: Value(v, label=k) for k, v in dict(x1=x1, x2=x2, w1=w1, w2=w2, b=b).items()}
+    p1 = nodes["w1"] * nodes["x1"]
+    p1.label = "w1·x1"
+    p2 = nodes["w2"] * nodes["x2"]
+    p2.label = "w2·x2"
+    z = p1 + p2 + nodes["b"]
+    z.label = "z"
+    a = z.sigmoid()
+    a.label = "a"
+    L = -(y * a.log() + (1 - y) * (1 - a).log())
+    L.label = "L"
+    L.backward()
+    return LogRegGraph(**nodes, y=float(y), z=z, a=a, L=L)
+
+
+def _loss(x1, x2, w1, w2, b, y):
+    a = (w1 * x1 + w2 * x2 + b).sigmoid()
+    return -(y * a.log() + (1 - y) * (1 - a).log())
+
+
+def derivative_rows(point: dict[str, float] | None = None) -> list[tuple[str, str, float, float, float]]:
+    """Rows (derivative, analytic formula, autodiff, analytic, numeric) for C6 and C9."""
+    p = {**DEFAULT_POINT, **(point or {})}
+    g = build_zal_graph(**p)
+    a, y = g.a.data, g.y
+    names = ["x1", "x2", "w1", "w2", "b"]
+    numeric = dict(zip(names, numerical_grad(lambda *v: _loss(*v, y), [p[n] for n in names])))
+    return [
+        ("dL/da", "−y/a + (1−y)/(1−a)", g.a.grad, -y / a + (1 - y) / (1 - a), float("nan")),
+        ("da/dz", "a(1 − a)  [σ' = σ(1−σ)]", g.z.grad / g.a.grad, a * (1 - a), float("nan")),
+        ("dL/dz", "a − y", g.z.grad, a - y, float("nan")),
+        ("dL/dw1", "x1(a − y)", g.w1.grad, p["x1"] * (a - y), numeric["w1"]),
+        ("dL/dw2", "x2(a − y)", g.w2.grad, p["x2"] * (a - y), numeric["w2"]),
+        ("dL/db", "a − y", g.b.grad, a - y, numeric["b"]),
+    ]
+
+
+def format_rows(rows) -> str:
+    head = ("derivative", "formula", "autodiff", "analytic", "numeric")
+    body = [(d, f, f"{au:+.8f}", f"{an:+.8f}", "" if num != num else f"{num:+.8f}") for d, f, au, an, num in rows]
+    widths = [max(len(r[i]) for r in [head, *body]) for i in range(5)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in [head, *body]]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def main() -> None:
+    p = DEFAULT_POINT
+    g = build_zal_graph(**p)
+    print("Logistic regression as a computational graph (C1, C5, C6):")
+    print(f"  z = w1·x1 + w2·x2 + b = {g.z.data:.6f}")
+    print(f"  a = σ(z)               = {g.a.data:.6f}   (estimate of P(y = 1 | x))")
+    print(f"  L = −[y log a + (1 − y) log(1 − a)] = {g.L.data:.6f}   with y = {g.y:g}")
+    print()
+    print(format_rows(derivative_rows(p)))
+
+
+if __name__ == "__main__":
+    main()
