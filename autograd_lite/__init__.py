@@ -9,8 +9,22 @@
 """
 
 from autograd_lite.check import GradcheckReport, gradcheck, numerical_grad
-from autograd_lite.engine import (AnomalyError, Value, cos, derivative_table, detect_anomaly, exp,
-                                  gradients, linear, log, relu, sigmoid, sin, sqrt, tanh)
+from autograd_lite.engine import (
+    AnomalyError,
+    Value,
+    cos,
+    derivative_table,
+    detect_anomaly,
+    exp,
+    gradients,
+    linear,
+    log,
+    relu,
+    sigmoid,
+    sin,
+    sqrt,
+    tanh,
+)
 from autograd_lite.transforms import grad, value_and_grad
 
 __version__ = "0.1.0"

@@ -9,10 +9,12 @@ a report that prints as a table and is truthy only when every row passes
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from autograd_lite.engine import Value, _number
+from autograd_lite.text import format_table
 from autograd_lite.transforms import value_and_grad
 
 __all__ = ["numerical_grad", "gradcheck", "GradcheckReport", "GradcheckRow"]
@@ -71,13 +73,10 @@ class GradcheckReport:
         return max(r.abs_error for r in self.rows)
 
     def __str__(self) -> str:
-        head = ("input", "autodiff", "numeric", "abs error", "rel error", "ok")
-        body = [(r.input, f"{r.autodiff:.8g}", f"{r.numeric:.8g}", f"{r.abs_error:.2e}",
-                 f"{r.rel_error:.2e}", "yes" if r.ok else "NO") for r in self.rows]
-        widths = [max(len(row[i]) for row in [head, *body]) for i in range(len(head))]
-        lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in [head, *body]]
-        lines.insert(1, "  ".join("-" * w for w in widths))
-        return "\n".join(lines)
+        return format_table(
+            ("input", "autodiff", "numeric", "abs error", "rel error", "ok"),
+            [(r.input, f"{r.autodiff:.8g}", f"{r.numeric:.8g}", f"{r.abs_error:.2e}", f"{r.rel_error:.2e}",
+              "yes" if r.ok else "NO") for r in self.rows])
 
     __repr__ = __str__
 

@@ -24,9 +24,10 @@ import itertools
 import math
 import numbers
 import operator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from operator import attrgetter
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -264,7 +265,7 @@ def _check_forward(op: Op, parents: Sequence, out: float) -> None:
         raise AnomalyError(f"forward of {op.name}({args}) gave {out!r}")
 
 
-def _check_backward(node: "Value", parent, contribution: float) -> None:
+def _check_backward(node: Value, parent, contribution: float) -> None:
     if _bad(contribution, [node.grad, node.data, _data(parent)]):
         raise AnomalyError(
             f"backward of {node._op.name} (output {_describe(node)}, grad {node.grad!r}) "

@@ -11,7 +11,8 @@ inside another transform) it returns `Value`\\ s instead, built with
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from autograd_lite.check import numerical_grad
 from autograd_lite.engine import Value
+from autograd_lite.text import format_table
 
 __all__ = ["LogRegGraph", "build_zal_graph", "derivative_rows", "format_rows", "DEFAULT_POINT"]
 
@@ -77,12 +78,9 @@ def derivative_rows(point: dict[str, float] | None = None) -> list[tuple[str, st
 
 
 def format_rows(rows) -> str:
-    head = ("derivative", "formula", "autodiff", "analytic", "numeric")
-    body = [(d, f, f"{au:+.8f}", f"{an:+.8f}", "" if num != num else f"{num:+.8f}") for d, f, au, an, num in rows]
-    widths = [max(len(r[i]) for r in [head, *body]) for i in range(5)]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in [head, *body]]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+    return format_table(("derivative", "formula", "autodiff", "analytic", "numeric"),
+                        [(d, f, f"{au:+.8f}", f"{an:+.8f}", "" if num != num else f"{num:+.8f}")
+                         for d, f, au, an, num in rows])
 
 
 def main() -> None:
