@@ -59,7 +59,11 @@ def _kernel(name: str, np_f: Callable, math_f: Callable) -> Callable:
             return _unary(OPS[name], x)
         if isinstance(x, _ARRAY):
             return np_f(x)
-        return _ieee(math_f, float(x))
+        try:
+            return math_f(float(x))
+        except _ARITH_ERRORS:  # exp(1000), log(-1): IEEE-754 inf/nan as in numpy
+            with np.errstate(all="ignore"):
+                return float(np_f(np.float64(x)))
 
     f.__name__ = f.__qualname__ = name
     return f
