@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from autograd_lite import Value, gradcheck, gradients, grad, numerical_grad, value_and_grad
+from autograd_lite import Value, grad, gradcheck, gradients, numerical_grad, value_and_grad
 from autograd_lite import sigmoid as sig
 
 
