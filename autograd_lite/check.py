@@ -4,6 +4,9 @@
 precision; ``gradcheck`` compares it with backprop for every input and returns
 a report that prints as a table and is truthy only when every row passes
 (|autodiff − numeric| ≤ atol + rtol·|numeric|, as ``numpy.isclose``).
+``gradcheck(..., order=2)`` does the same one level up (PyTorch's
+``gradgradcheck``): every Hessian entry ∂²f/∂xᵢ∂xⱼ from differentiating the
+gradient's graph against (gᵢ(x + εeⱼ) − gᵢ(x − εeⱼ)) / 2ε, g the autodiff gradient.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from typing import Any
 
 from autograd_lite.engine import Value, _number
 from autograd_lite.text import format_table
-from autograd_lite.transforms import value_and_grad
+from autograd_lite.transforms import hessian, value_and_grad
 
 __all__ = ["numerical_grad", "gradcheck", "GradcheckReport", "GradcheckRow"]
 
@@ -88,19 +91,53 @@ def _row(name: str, auto: float, num: float, atol: float, rtol: float) -> Gradch
     return GradcheckRow(name, auto, num, err, rel, bool(ok))
 
 
+def _autodiff_grad(f: Callable[..., Any], xs: Sequence[float]) -> list[float]:
+    """Backprop's gradient of f at xs (floats), one entry per input."""
+    return list(value_and_grad(f, argnums=tuple(range(len(xs))))(*xs)[1])
+
+
 def gradcheck(f: Callable[..., Any], inputs: Sequence[float] | float, eps: float = 1e-6,
-              atol: float = 1e-5, rtol: float = 1e-3, names: Sequence[str] | None = None) -> GradcheckReport:
-    """Compare backprop's ∂f/∂xᵢ with central finite differences for every input.
+              atol: float = 1e-5, rtol: float = 1e-3, names: Sequence[str] | None = None,
+              order: int = 1) -> GradcheckReport:
+    """Compare autodiff derivatives with central finite differences for every input.
+
+    ``order=1``: backprop's ∂f/∂xᵢ against (f(x + εeᵢ) − f(x − εeᵢ)) / 2ε, one row
+    per input.  ``order=2`` (PyTorch's ``gradgradcheck``): every Hessian entry
+    ∂²f/∂xᵢ∂xⱼ, from backprop through the ``create_graph`` gradient, against
+    (gᵢ(x + εeⱼ) − gᵢ(x − εeⱼ)) / 2ε where g is backprop's gradient; n² rows.
 
     >>> from autograd_lite import gradcheck
     >>> report = gradcheck(lambda w, x: (w * x).sigmoid().log(), [0.5, -2.0], names=["w", "x"])
     >>> bool(report)
     True
+    >>> report2 = gradcheck(lambda w, x: (w * x).sigmoid().log(), [0.5, -2.0], names=["w", "x"], order=2)
+    >>> bool(report2), [row.input for row in report2.rows]
+    (True, ['∂²f/∂w²', '∂²f/∂w∂x', '∂²f/∂x∂w', '∂²f/∂x²'])
     """
+    if isinstance(order, bool) or not isinstance(order, int):
+        raise TypeError(f"gradcheck: order must be the int 1 or 2, got {type(order).__name__}")
+    if order not in (1, 2):
+        raise ValueError(f"gradcheck: order must be 1 (gradients) or 2 (Hessian entries), got {order}")
     xs = _as_inputs(inputs, "gradcheck")
     names = list(names) if names is not None else [f"x{i}" for i in range(len(xs))]
     if len(names) != len(xs):
         raise ValueError(f"gradcheck: {len(names)} names for {len(xs)} inputs")
-    _, auto = value_and_grad(f, argnums=tuple(range(len(xs))))(*xs)
-    num = numerical_grad(f, xs, eps)
-    return GradcheckReport(tuple(_row(n, a, b, atol, rtol) for n, a, b in zip(names, auto, num)))
+    if not eps > 0:
+        raise ValueError(f"gradcheck: eps must be positive, got {eps}")
+    if order == 1:
+        auto = _autodiff_grad(f, xs)
+        num = numerical_grad(f, xs, eps)
+        return GradcheckReport(tuple(_row(n, a, b, atol, rtol) for n, a, b in zip(names, auto, num)))
+    auto_h = hessian(f)(*xs)
+    num_cols = []  # column j: (g(x + εeⱼ) − g(x − εeⱼ)) / 2ε
+    for j in range(len(xs)):
+        up, down = list(xs), list(xs)
+        up[j] += eps
+        down[j] -= eps
+        num_cols.append([(u - d) / (2 * eps) for u, d in zip(_autodiff_grad(f, up), _autodiff_grad(f, down))])
+    rows = []
+    for i, ni in enumerate(names):
+        for j, nj in enumerate(names):
+            label = f"∂²f/∂{ni}²" if i == j else f"∂²f/∂{ni}∂{nj}"
+            rows.append(_row(label, auto_h[i][j], num_cols[j][i], atol, rtol))
+    return GradcheckReport(tuple(rows), order=2)
