@@ -173,21 +173,21 @@ def _defop(name: str, symbol: str, forward: Callable, *partials: Callable, formu
 
 
 #       name       symbol  forward                    ∂out/∂x (and ∂out/∂y): a number, or a rule of (inputs..., out)
-_defop("add",     "+",    lambda x, y: x + y,        1.0, 1.0,
+_defop("add",     "+",    operator.add,              1.0, 1.0,
        formula="∂(x+y)/∂x = 1,  ∂(x+y)/∂y = 1")
-_defop("sub",     "−",    lambda x, y: x - y,        1.0, -1.0,
+_defop("sub",     "−",    operator.sub,              1.0, -1.0,
        formula="∂(x−y)/∂x = 1,  ∂(x−y)/∂y = −1")
-_defop("mul",     "×",    lambda x, y: x * y,        lambda x, y, out: y,
+_defop("mul",     "×",    operator.mul,              lambda x, y, out: y,
                                                      lambda x, y, out: x,
        formula="∂(xy)/∂x = y,  ∂(xy)/∂y = x")
-_defop("div",     "÷",    lambda x, y: x / y,        lambda x, y, out: 1.0 / y,
+_defop("div",     "÷",    operator.truediv,          lambda x, y, out: 1.0 / y,
                                                      lambda x, y, out: -out / y,
        formula="∂(x/y)/∂x = 1/y,  ∂(x/y)/∂y = −x/y²")
 _defop("pow",     "**",   _power,
        lambda x, y, out: _where(_data(y) == 0, 0.0, y * _power(x, y - 1)),
        lambda x, y, out: _where((_data(x) == 0) & (_data(y) >= 0), 0.0, out * log(x)),
        formula="∂xʸ/∂x = y·xʸ⁻¹,  ∂xʸ/∂y = xʸ·ln x  (0 where y = 0, resp. x = 0 ≤ y, as PyTorch)")
-_defop("neg",     "−",    lambda x: -x,              -1.0,
+_defop("neg",     "−",    operator.neg,              -1.0,
        formula="(−x)' = −1")
 _defop("exp",     "exp",  exp,                       lambda x, out: out,
        formula="(eˣ)' = eˣ")
@@ -201,7 +201,7 @@ _defop("relu",    "relu", relu,                      lambda x, out: _step(x),
        formula="relu'(x) = 1 if x > 0 else 0")
 _defop("sqrt",    "√",    sqrt,                      lambda x, out: 0.5 / out,
        formula="(√x)' = 1/(2√x)")
-_defop("abs",     "abs",  lambda x: abs(x),          lambda x, out: _sign(x),
+_defop("abs",     "abs",  abs,                       lambda x, out: _sign(x),
        formula="|x|' = sign(x)")
 _defop("sin",     "sin",  sin,                       lambda x, out: cos(x),
        formula="sin'(x) = cos(x)")
@@ -529,7 +529,7 @@ def linear(ws: Sequence[Value], xs: Sequence[Value | float], b: Value) -> Value:
 _by_id = attrgetter("_id")
 
 
-def topological_order(root: Value, *, _zero_grads: bool = False) -> list[Value]:
+def topological_order(root: Value) -> list[Value]:
     """Every node that ``root`` depends on, ``root`` first, each node before
     its parents (consumers before producers).  Iterative: any depth works."""
     if root.__class__ is not Value:
@@ -542,8 +542,6 @@ def topological_order(root: Value, *, _zero_grads: bool = False) -> list[Value]:
         a = node._a
         if a is None:
             continue
-        if _zero_grads:  # backward: intermediate grads restart at 0 every pass
-            node.grad = 0.0
         b = node._b
         if a.__class__ is tuple:  # fused linear node
             for p in a + b:
@@ -561,22 +559,55 @@ def topological_order(root: Value, *, _zero_grads: bool = False) -> list[Value]:
     return nodes
 
 
+def _ops_newest_first(root: Value) -> list[Value]:
+    """The op nodes (not leaves) that ``root`` depends on, newest first: a
+    topological order for backprop.  Visiting marks a node by setting its grad to
+    a fresh 0.0 object (``is`` tells it apart from any other 0.0), so zeroing the
+    intermediate grads and remembering what was seen is one store per node."""
+    mark = float("0")
+    root.grad = mark
+    nodes = [root]
+    keep = nodes.append
+    for node in nodes:  # breadth-first; the list grows while we walk it
+        a = node._a
+        b = node._b
+        if a.__class__ is tuple:  # fused linear node: (*ws, b) and xs
+            for p in a + b:
+                if p.__class__ is Value and p._op is not None and p.grad is not mark:
+                    p.grad = mark
+                    keep(p)
+            continue
+        if a.__class__ is Value and a._op is not None and a.grad is not mark:
+            a.grad = mark
+            keep(a)
+        if b.__class__ is Value and b._op is not None and b.grad is not mark:
+            b.grad = mark
+            keep(b)
+    nodes.sort(key=_by_id, reverse=True)
+    return nodes
+
+
 def _backward(root: Value, seed, create_graph: bool) -> None:
-    order = topological_order(root, _zero_grads=True)
     if create_graph:
+        order = topological_order(root)
         grads = _graph_gradients(order, seed)
         for node in order:  # leaves accumulate, intermediates hold this pass
             g = grads.get(node)
-            if g is not None:
+            if node._op is not None:
+                node.grad = 0.0 if g is None else g
+            elif g is not None:
                 old = node.grad
                 node.grad = g if (old.__class__ is float and old == 0.0) else old + g
         return
-    root.grad += _number(seed, "backward(grad=...)")
+    seed = _number(seed, "backward(grad=...)")
+    if root._op is None:  # a leaf: dL/dL = seed
+        root.grad += seed
+        return
+    order = _ops_newest_first(root)
+    root.grad = seed
     check = _anomaly
     for node in order:
         op = node._op
-        if op is None:
-            continue
         g = node.grad
         a = node._a
         b = node._b
