@@ -1,0 +1,545 @@
+"""The benchmark workloads, written once per engine in the same shape.
+
+Each ``make_<workload>(engine, size)`` returns a `Case`: ``setup()`` (untimed:
+leaves, models, data) and ``run(state)`` (timed: forward + backward, plus the
+update where the workload has one).  Everything the timed region builds is
+dropped before ``run`` returns, so freeing the graph is part of the time, as it
+is in a training loop.
+
+Engines: ``autograd_lite``, ``micrograd``, ``torch_scalar`` (every node a 0-d
+tensor), ``torch_batched`` (the vectorised reference on one thread),
+``vectorized`` (`autograd_lite.vectorize`) and ``numpy`` (hand-written
+gradient).  A missing optional dependency raises `Unavailable`.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+ENGINES = ("autograd_lite", "micrograd", "torch_scalar", "torch_batched", "vectorized", "numpy")
+
+
+class Unavailable(Exception):
+    """This engine cannot run this workload here: a module is missing, or the engine lacks an op."""
+
+
+@dataclass
+class Case:
+    setup: Callable[[], Any]
+    run: Callable[[Any], Any]
+    nodes: int | None = None  # scalar graph nodes built by one run (for per-node times)
+    note: str = ""
+
+
+# ----------------------------------------------------------------------------- imports
+
+
+def _autograd_lite():
+    import autograd_lite.engine as engine
+
+    return engine
+
+
+def _micrograd():
+    try:
+        from micrograd.engine import Value
+    except ImportError as e:
+        raise Unavailable("absent") from e
+    return Value
+
+
+def _torch():
+    try:
+        import torch
+    except ImportError as e:
+        raise Unavailable("absent") from e
+    torch.set_num_threads(1)
+    return torch
+
+
+def _scalar_value_class(engine: str):
+    if engine == "autograd_lite":
+        return _autograd_lite().Value
+    if engine == "micrograd":
+        return _micrograd()
+    if engine == "torch_scalar":
+        torch = _torch()
+        return lambda x: torch.tensor(float(x), dtype=torch.float64, requires_grad=True)
+    raise Unavailable("n/a")
+
+
+# ----------------------------------------------------------------------------- wide
+
+
+def make_wide(engine: str, n: int) -> Case:
+    """Σᵢ xᵢ·xᵢ over n leaves made outside the timed region, then backward: 2n − 1 nodes."""
+    rng = random.Random(0)
+    values = [rng.uniform(-1, 1) for _ in range(n)]
+    if engine == "torch_batched":
+        torch = _torch()
+
+        def setup():
+            return torch.tensor(values, dtype=torch.float64, requires_grad=True)
+
+        def run(x):
+            (x * x).sum().backward()
+
+        return Case(setup, run, note="one vector op")
+    if engine not in ("autograd_lite", "micrograd", "torch_scalar"):
+        raise Unavailable("n/a")
+    leaf = _scalar_value_class(engine)
+
+    def setup():
+        return [leaf(v) for v in values]
+
+    def run(xs):
+        it = iter(xs)
+        x = next(it)
+        s = x * x
+        for x in it:
+            s = s + x * x
+        s.backward()
+
+    return Case(setup, run, nodes=2 * n - 1)
+
+
+# ----------------------------------------------------------------------------- chain
+
+
+def make_chain(engine: str, depth: int) -> Case:
+    """y ← y·0.999 + 0.001, ``depth`` times from one leaf, then backward: 2·depth nodes."""
+    if engine not in ("autograd_lite", "micrograd", "torch_scalar"):
+        raise Unavailable("n/a")  # inherently sequential: nothing to batch
+    leaf = _scalar_value_class(engine)
+
+    def setup():
+        return leaf(0.5)
+
+    def run(y0):
+        y = y0
+        for _ in range(depth):
+            y = y * 0.999 + 0.001
+        y.backward()
+
+    return Case(setup, run, nodes=2 * depth)
+
+
+# ----------------------------------------------------------------------------- data
+
+
+def moons(n: int = 100, noise: float = 0.1, seed: int = 1) -> tuple[np.ndarray, np.ndarray, str]:
+    """micrograd's demo data: two interleaved half-moons, labels in {−1, 1}."""
+    try:
+        from sklearn.datasets import make_moons
+    except ImportError:
+        rng = np.random.default_rng(seed)
+        n_out = n // 2
+        n_in = n - n_out
+        t_out, t_in = np.linspace(0, math.pi, n_out), np.linspace(0, math.pi, n_in)
+        X = np.vstack([np.c_[np.cos(t_out), np.sin(t_out)], np.c_[1 - np.cos(t_in), 0.5 - np.sin(t_in)]])
+        X += rng.normal(scale=noise, size=X.shape)
+        y = np.r_[np.zeros(n_out), np.ones(n_in)]
+        source = "numpy half-moons (scikit-learn absent)"
+    else:
+        X, y = make_moons(n_samples=n, noise=noise, random_state=seed)
+        source = "sklearn.datasets.make_moons"
+    return X.astype(float), (2.0 * y - 1.0).astype(float), source
+
+
+def breast_cancer() -> tuple[np.ndarray, np.ndarray, str]:
+    """The shipped real dataset, 30 standardised features, labels in {0, 1}."""
+    X = y = None
+    source = ""
+    try:
+        from autograd_lite.data import load_breast_cancer
+    except ImportError:
+        load_breast_cancer = None
+    if load_breast_cancer is not None:
+        data = load_breast_cancer()
+        if isinstance(data, tuple):
+            X, y = data[0], data[1]
+        else:  # a bunch / dataset object
+            X = getattr(data, "X", None)
+            if X is None:
+                X = data.data
+            y = getattr(data, "y", None)
+            if y is None:
+                y = data.target
+        source = "autograd_lite.data.load_breast_cancer"
+    else:
+        try:
+            from sklearn.datasets import load_breast_cancer as sk_load
+        except ImportError as e:
+            raise Unavailable("n/a (no dataset: autograd_lite.data and scikit-learn absent)") from e
+        X, y = sk_load(return_X_y=True)
+        source = "sklearn.datasets.load_breast_cancer (autograd_lite.data absent)"
+    X = np.asarray(X, dtype=float)
+    y = np.asarray(y, dtype=float).ravel()
+    X = (X - X.mean(axis=0)) / np.where(X.std(axis=0) > 0, X.std(axis=0), 1.0)
+    return X, y, source
+
+
+# ----------------------------------------------------------------------------- mlp_step
+
+ALPHA = 1e-4  # micrograd demo's L2 strength
+SIZES = [16, 16, 1]
+
+
+def _lr(k: int) -> float:
+    return 1.0 - 0.9 * k / 100
+
+
+class _LinearMLP:
+    """MLP(2, [16, 16, 1]) from `engine.linear` + ``relu`` (used until `autograd_lite.nn` lands)."""
+
+    def __init__(self, nin: int, nouts: list[int], seed: int = 1337) -> None:
+        engine = _autograd_lite()
+        rng = random.Random(seed)
+        sizes = [nin, *nouts]
+        self.linear = engine.linear
+        self.layers = [[([engine.Value(rng.uniform(-1, 1)) for _ in range(sizes[i])], engine.Value(0.0))
+                        for _ in range(sizes[i + 1])] for i in range(len(nouts))]
+
+    def __call__(self, x):
+        last = len(self.layers) - 1
+        for i, layer in enumerate(self.layers):
+            x = [self.linear(w, x, b) if i == last else self.linear(w, x, b).relu() for w, b in layer]
+        return x[0] if len(x) == 1 else x
+
+    def parameters(self):
+        return [p for layer in self.layers for w, b in layer for p in (*w, b)]
+
+
+def autograd_lite_mlp():
+    """autograd_lite.nn.MLP(2, [16, 16, 1]) if it exists, else the same net from `engine.linear`."""
+    try:
+        from autograd_lite.nn import MLP
+    except ImportError:
+        return _LinearMLP(2, SIZES), "engine.linear + relu (autograd_lite.nn absent)"
+    return MLP(2, SIZES, seed=1337), "autograd_lite.nn.MLP"
+
+
+def _zero(params):
+    for p in params:
+        p.grad = 0.0
+
+
+def make_mlp_step(engine: str, n: int) -> Case:
+    """micrograd's demo step on n moons points: max-margin loss + L2, backward, SGD."""
+    X, y, source = moons(n)
+    counter = {"k": 0}
+    if engine == "torch_batched":
+        torch = _torch()
+        gen = torch.Generator().manual_seed(1337)
+        sizes = [2, *SIZES]
+        params = []
+        for i in range(len(SIZES)):
+            params += [(torch.rand(sizes[i], sizes[i + 1], generator=gen, dtype=torch.float64) * 2 - 1),
+                       torch.zeros(sizes[i + 1], dtype=torch.float64)]
+        for p in params:
+            p.requires_grad_(True)
+        Xt, yt = torch.tensor(X), torch.tensor(y)
+
+        def run(_):
+            h = Xt
+            for i in range(0, len(params), 2):
+                h = h @ params[i] + params[i + 1]
+                if i + 2 < len(params):
+                    h = torch.relu(h)
+            scores = h[:, 0]
+            loss = torch.relu(1 - yt * scores).mean() + ALPHA * sum((p * p).sum() for p in params)
+            for p in params:
+                p.grad = None
+            loss.backward()
+            lr = _lr(counter["k"] % 100)
+            counter["k"] += 1
+            with torch.no_grad():
+                for p in params:
+                    p -= lr * p.grad
+            return loss.item()
+
+        return Case(lambda: None, run, note="batched matmuls")
+    if engine == "vectorized":
+        return _vectorized_mlp_step(X, y, counter)
+    if engine == "autograd_lite":
+        model, what = autograd_lite_mlp()
+        inputs = [list(row) for row in X.tolist()]
+        note = what
+    elif engine == "micrograd":
+        Value = _micrograd()
+        from micrograd.nn import MLP
+
+        random.seed(1337)
+        model = MLP(2, SIZES)
+        inputs = [list(map(Value, row)) for row in X.tolist()]
+        note = "micrograd.nn.MLP"
+    elif engine == "torch_scalar":
+        model = _TorchScalarMLP(2, SIZES)
+        inputs = [list(row) for row in X.tolist()]
+        note = "micrograd's MLP on 0-d tensors"
+    else:
+        raise Unavailable("n/a")
+    ys = y.tolist()
+    params = model.parameters()
+
+    def run(_):
+        scores = [model(x) for x in inputs]
+        losses = [(1 + -yi * si).relu() for yi, si in zip(ys, scores)]
+        data_loss = sum(losses) * (1.0 / len(losses))
+        reg_loss = ALPHA * sum(p * p for p in params)
+        total = data_loss + reg_loss
+        if engine == "torch_scalar":
+            for p in params:
+                p.grad = None
+        else:
+            _zero(params)
+        total.backward()
+        lr = _lr(counter["k"] % 100)
+        counter["k"] += 1
+        if engine == "torch_scalar":
+            torch = _torch()
+            with torch.no_grad():
+                for p in params:
+                    p -= lr * p.grad
+        else:
+            for p in params:
+                p.data -= lr * p.grad
+        return float(total.data) if engine != "torch_scalar" else total.item()
+
+    return Case(lambda: None, run, note=f"{note}; {source}")
+
+
+class _TorchScalarMLP:
+    """micrograd's MLP with every weight a 0-d tensor (each op a graph node)."""
+
+    def __init__(self, nin: int, nouts: list[int], seed: int = 1337) -> None:
+        torch = _torch()
+        rng = random.Random(seed)
+        sizes = [nin, *nouts]
+
+        def leaf(v):
+            return torch.tensor(v, dtype=torch.float64, requires_grad=True)
+
+        self.relu = torch.relu
+        self.layers = [[([leaf(rng.uniform(-1, 1)) for _ in range(sizes[i])], leaf(0.0))
+                        for _ in range(sizes[i + 1])] for i in range(len(nouts))]
+
+    def __call__(self, x):
+        last = len(self.layers) - 1
+        for i, layer in enumerate(self.layers):
+            out = []
+            for w, b in layer:
+                act = sum((wi * xi for wi, xi in zip(w, x)), b)
+                out.append(act if i == last else self.relu(act))
+            x = out
+        return x[0] if len(x) == 1 else x
+
+    def parameters(self):
+        return [p for layer in self.layers for w, b in layer for p in (*w, b)]
+
+
+def _vectorize_module():
+    try:
+        import autograd_lite.vectorize as vec
+    except ImportError as e:
+        raise Unavailable("n/a (module not available)") from e
+    return vec
+
+
+def _vectorized_mlp_step(X: np.ndarray, y: np.ndarray, counter: dict) -> Case:
+    """`compile_loss(model, loss_fn)` → ``step(Xb, yb) -> (cost, grads)``; the L2 term and the
+    SGD update are added with numpy (they are per-parameter, not per-example)."""
+    vec = _vectorize_module()
+    if not hasattr(vec, "compile_loss"):
+        raise Unavailable("n/a (autograd_lite.vectorize has no compile_loss)")
+    model, what = autograd_lite_mlp()
+    params = model.parameters()
+
+    def hinge(score, yi):
+        return (1 + -yi * score).relu()
+
+    step = vec.compile_loss(model, hinge)
+
+    def run(_):
+        cost, grads = step(X, y)
+        w = np.fromiter((p.data for p in params), float, len(params))
+        g = np.asarray(grads, dtype=float).ravel() + 2 * ALPHA * w
+        cost = float(cost) + ALPHA * float(w @ w)
+        lr = _lr(counter["k"] % 100)
+        counter["k"] += 1
+        for p, new in zip(params, (w - lr * g).tolist()):
+            p.data = new
+        return cost
+
+    return Case(lambda: None, run, note=f"compile_loss on {what}")
+
+
+# ----------------------------------------------------------------------------- logreg_epoch
+
+
+def make_logreg_epoch(engine: str, m: int | None = None) -> Case:
+    """One full-batch epoch: σ(w·x + b) on every example, mean log loss, backward, SGD (lr 0.1)."""
+    X, y, source = breast_cancer()
+    if m is not None:
+        X, y = X[:m], y[:m]
+    d = X.shape[1]
+    lr = 0.1
+    rng = random.Random(3)
+    w0 = [rng.uniform(-0.1, 0.1) for _ in range(d)]
+    if engine == "torch_batched":
+        torch = _torch()
+        Xt, yt = torch.tensor(X), torch.tensor(y)
+        params = [torch.tensor(w0, dtype=torch.float64, requires_grad=True),
+                  torch.zeros((), dtype=torch.float64, requires_grad=True)]
+
+        def run(_):
+            w, b = params
+            p = torch.sigmoid(Xt @ w + b)
+            cost = -(yt * torch.log(p) + (1 - yt) * torch.log(1 - p)).mean()
+            w.grad = b.grad = None
+            cost.backward()
+            with torch.no_grad():
+                for q in params:
+                    q -= lr * q.grad
+            return cost.item()
+
+        return Case(lambda: None, run, note=source)
+    rows, ys = X.tolist(), y.tolist()
+    if engine == "autograd_lite":
+        eng = _autograd_lite()
+        w = [eng.Value(v) for v in w0]
+        b = eng.Value(0.0)
+        linear = eng.linear
+
+        def run(_):
+            total = 0.0
+            for x, yi in zip(rows, ys):
+                p = linear(w, x, b).sigmoid()
+                total = total + -(yi * p.log() + (1 - yi) * (1 - p).log())
+            cost = total * (1.0 / len(rows))
+            _zero(w)
+            b.grad = 0.0
+            cost.backward()
+            for p in w:
+                p.data -= lr * p.grad
+            b.data -= lr * b.grad
+            return cost.data
+
+        return Case(lambda: None, run, nodes=None, note=f"engine.linear + sigmoid; {source}")
+    if engine == "micrograd":
+        _micrograd()
+        raise Unavailable("n/a (micrograd 0.1.0 has no exp/log)")
+    if engine == "torch_scalar":
+        torch = _torch()
+        w = [torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in w0]
+        b = torch.tensor(0.0, dtype=torch.float64, requires_grad=True)
+
+        def run(_):
+            total = 0.0
+            for x, yi in zip(rows, ys):
+                p = torch.sigmoid(sum((wi * xi for wi, xi in zip(w, x)), b))
+                total = total + -(yi * torch.log(p) + (1 - yi) * torch.log(1 - p))
+            cost = total * (1.0 / len(rows))
+            for p in (*w, b):
+                p.grad = None
+            cost.backward()
+            with torch.no_grad():
+                for p in (*w, b):
+                    p -= lr * p.grad
+            return cost.item()
+
+        return Case(lambda: None, run, note=source)
+    raise Unavailable("n/a")
+
+
+# ----------------------------------------------------------------------------- logreg gradient (issue 8)
+
+
+def make_logreg_grad(engine: str, m: int) -> Case:
+    """∂J/∂(w, b) of the mean log loss over an m × 30 batch (synthetic, seeded)."""
+    rng = np.random.default_rng(8)
+    d = 30
+    X = rng.standard_normal((m, d))
+    w = rng.standard_normal(d) * 0.1
+    b = 0.1
+    y = (rng.random(m) < 1 / (1 + np.exp(-(X @ w + b)))).astype(float)
+    if engine == "numpy":
+        def run(_):
+            p = 1.0 / (1.0 + np.exp(-(X @ w + b)))
+            r = p - y
+            return X.T @ r / m, r.mean()
+
+        return Case(lambda: None, run, note="Xᵀ(σ(Xw + b) − y)/m")
+    if engine == "torch_batched":
+        torch = _torch()
+        Xt, yt = torch.tensor(X), torch.tensor(y)
+        wt = torch.tensor(w, requires_grad=True)
+        bt = torch.tensor(b, dtype=torch.float64, requires_grad=True)
+
+        def run(_):
+            p = torch.sigmoid(Xt @ wt + bt)
+            cost = -(yt * torch.log(p) + (1 - yt) * torch.log(1 - p)).mean()
+            return torch.autograd.grad(cost, (wt, bt))
+
+        return Case(lambda: None, run)
+    if engine != "vectorized":
+        raise Unavailable("n/a")
+    vec = _vectorize_module()
+    eng = _autograd_lite()
+
+    def loss(ws, bb, xs, yi):
+        p = eng.linear(ws, xs, bb).sigmoid()
+        return -(yi * p.log() + (1 - yi) * (1 - p).log())
+
+    g = vec.vectorize(loss, sizes=(d, None, d, None))
+
+    def run(_):
+        return g.value_and_grad(w, b, X, y, argnums=(0, 1), reduce="mean")
+
+    return Case(lambda: None, run, note="vectorize(loss, sizes=(30, None, 30, None)).value_and_grad(reduce='mean')")
+
+
+def reference_logreg_grad(m: int) -> tuple[np.ndarray, float]:
+    """The hand-written gradient on the same data (to check the vectorised one agrees)."""
+    return make_logreg_grad("numpy", m).run(None)
+
+
+# ----------------------------------------------------------------------------- floor
+
+
+class _Bare:
+    __slots__ = ("data", "a", "b")
+
+    def __init__(self, data, a, b):
+        self.data = data
+        self.a = a
+        self.b = b
+
+
+def make_floor(n: int) -> Case:
+    """The floor: allocate one bare slotted object holding two parents and do one float add, n times."""
+
+    def setup():
+        return _Bare(0.001, None, None)
+
+    def run(leaf):
+        prev = _Bare(0.5, None, None)
+        for _ in range(n):
+            prev = _Bare(prev.data + leaf.data, prev, leaf)
+
+    return Case(setup, run, nodes=n)
+
+
+MAKERS = {
+    "wide": make_wide,
+    "chain": make_chain,
+    "mlp_step": make_mlp_step,
+    "logreg_epoch": make_logreg_epoch,
+    "logreg_grad": make_logreg_grad,
+}
