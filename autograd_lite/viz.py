@@ -147,9 +147,9 @@ def _model_clusters(order: list[Value], model: Any) -> tuple[dict[Value, str], d
 
     A parameter belongs to the deepest module whose dotted name prefixes its own;
     a node computed directly from a module's parameters (its ``w·x+b``) belongs to
-    that module, and so does a one-input op applied to such a node (its activation);
-    an op with two or more Value inputs, all of the same module and one of them
-    direct, too (the partial sums of a neuron built from ``*`` and ``+``)."""
+    that module, and so does an op whose two or more Value inputs are all such nodes
+    of one module (the partial sums of a neuron built from ``*`` and ``+``); a
+    one-input op applied to one of these (the activation) joins the module too."""
     if not callable(getattr(model, "named_parameters", None)):
         raise TypeError(f"model= needs a module with named_parameters() (an autograd_lite.nn Module), "
                         f"got {type(model).__name__}")
@@ -168,7 +168,7 @@ def _model_clusters(order: list[Value], model: Any) -> tuple[dict[Value, str], d
             owner[p] = _module_of(name)
     root_label = type(model).__name__
     cluster: dict[Value, str] = {}
-    direct: set[Value] = set()
+    core: set[Value] = set()  # a module's own computation (not its activation)
     for node in reversed(order):  # producers before consumers
         if node in owner:
             cluster[node] = owner[node]
@@ -179,12 +179,13 @@ def _model_clusters(order: list[Value], model: Any) -> tuple[dict[Value, str], d
         mod = next((owner[p] for p in vparents if p in owner), None)
         if mod is not None:
             cluster[node] = mod
-            direct.add(node)
-        elif len(vparents) == 1 and node.op.arity == 1 and vparents[0] in direct:
+            core.add(node)
+        elif len(vparents) == 1 and node.op.arity == 1 and vparents[0] in core:
             cluster[node] = cluster[vparents[0]]
-        elif (len(vparents) >= 2 and all(p in cluster for p in vparents)
-              and len({cluster[p] for p in vparents}) == 1 and any(p in direct for p in vparents)):
+        elif (len(vparents) >= 2 and all(p in core for p in vparents)
+              and len({cluster[p] for p in vparents}) == 1):
             cluster[node] = cluster[vparents[0]]
+            core.add(node)
     labels = {m: (m or root_label) for m in set(cluster.values())}
     return cluster, labels, modules or []
 
@@ -225,7 +226,7 @@ def draw_graph(root: Value, *, rankdir: str = "LR", show_data: bool = True, show
       Value after ``backward(create_graph=True)`` shows its ``.data``), one small
       node per operation with its symbol, one small dashed box per constant.
       Inputs of ``−``, ``÷`` and ``**`` are marked ``x``/``y`` as in the derivative
-      table (``∂(x−y)/∂y = −1``); the fused neuron ``linear`` marks ``wᵢ``, ``xᵢ``, ``b``.
+      table (``∂(x−y)/∂y = −1``); the fused neuron ``linear`` marks ``w0, x0, w1, x1, …, b``.
     - ``color_by="kind"`` colours leaves, constants, intermediates and the root;
       ``color_by="grad"`` shades value boxes by log₁₀|grad| between the smallest and
       largest non-zero |grad| in the graph (or ``grad_range=(lo, hi)``).
@@ -328,8 +329,8 @@ def draw_graph(root: Value, *, rankdir: str = "LR", show_data: bool = True, show
             else:
                 op_node(f"{vid}_op", op.symbol, op.formula, mod)
                 for k, (w, x) in enumerate(zip(ws, xs)):
-                    edge(source(w, i, k, mod), f"{vid}_op", f"w{k + 1}")
-                    edge(source(x, i, n + k, mod), f"{vid}_op", f"x{k + 1}")
+                    edge(source(w, i, k, mod), f"{vid}_op", f"w{k}")
+                    edge(source(x, i, n + k, mod), f"{vid}_op", f"x{k}")
                 edge(source(b, i, 2 * n, mod), f"{vid}_op", "b")
         else:
             op_node(f"{vid}_op", op.symbol, op.formula, mod)
