@@ -1,0 +1,237 @@
+"""Datasets: toy 2-D problems, a real one shipped with the package, CSV loading, splitting, scaling.
+
+Everything returns numpy arrays: ``X`` of shape (m, n) (one example per row) and
+``y`` of shape (m,) with integer class labels.
+
+>>> from autograd_lite.data import make_moons, train_test_split, standardize
+>>> X, y = make_moons(200, noise=0.1, seed=0)
+>>> X.shape, y.shape, sorted(set(y.tolist()))
+((200, 2), (200,), [0, 1])
+>>> X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.25, seed=0)
+>>> X_train.shape, X_test.shape
+((150, 2), (50, 2))
+>>> X_train_s, X_test_s, mu, sd = standardize(X_train, X_test)
+>>> bool(abs(X_train_s.mean(axis=0)).max() < 1e-12)
+True
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+from importlib import resources
+from typing import Any
+
+import numpy as np
+
+__all__ = ["make_moons", "make_circles", "make_blobs", "train_test_split", "standardize",
+           "load_csv", "load_breast_cancer"]
+
+
+def _count(n: Any, what: str = "n", low: int = 1) -> int:
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+        raise TypeError(f"{what} must be an int, not {type(n).__name__}")
+    if n < low:
+        raise ValueError(f"{what} must be at least {low}, got {n}")
+    return int(n)
+
+
+def _nonneg(x: Any, what: str) -> float:
+    if isinstance(x, bool) or not isinstance(x, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{what} must be a number, not {type(x).__name__}")
+    if not math.isfinite(x) or x < 0:
+        raise ValueError(f"{what} must be a finite number ≥ 0, got {x}")
+    return float(x)
+
+
+def _shuffle(X: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    order = rng.permutation(len(y))
+    return X[order], y[order]
+
+
+def make_moons(n: int = 100, noise: float = 0.0, seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Two interleaved half circles (C12): ⌊n/2⌋ points of (cos t, sin t), class 0, and
+    the rest of (1 − cos t, ½ − sin t), class 1, for t evenly spaced in [0, π],
+    plus Gaussian noise of standard deviation ``noise``; rows shuffled."""
+    n = _count(n, "n", 2)
+    noise = _nonneg(noise, "noise")
+    rng = np.random.default_rng(seed)
+    n_out = n // 2
+    n_in = n - n_out
+    t_out = np.linspace(0.0, np.pi, n_out)
+    t_in = np.linspace(0.0, np.pi, n_in)
+    X = np.concatenate([np.column_stack([np.cos(t_out), np.sin(t_out)]),
+                        np.column_stack([1.0 - np.cos(t_in), 0.5 - np.sin(t_in)])])
+    y = np.concatenate([np.zeros(n_out, dtype=np.int64), np.ones(n_in, dtype=np.int64)])
+    if noise:
+        X = X + rng.normal(0.0, noise, X.shape)
+    return _shuffle(X, y, rng)
+
+
+def make_circles(n: int = 100, noise: float = 0.0, factor: float = 0.8,
+                 seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Two concentric circles (C12): ⌊n/2⌋ points on the unit circle (class 0) and the
+    rest on the circle of radius ``factor`` < 1 (class 1), plus Gaussian noise; shuffled."""
+    n = _count(n, "n", 2)
+    noise = _nonneg(noise, "noise")
+    factor = _nonneg(factor, "factor")
+    if not 0 < factor < 1:
+        raise ValueError(f"factor (inner radius / outer radius) must be in (0, 1), got {factor}")
+    rng = np.random.default_rng(seed)
+    n_out = n // 2
+    n_in = n - n_out
+    t_out = np.linspace(0.0, 2 * np.pi, n_out, endpoint=False)
+    t_in = np.linspace(0.0, 2 * np.pi, n_in, endpoint=False)
+    X = np.concatenate([np.column_stack([np.cos(t_out), np.sin(t_out)]),
+                        factor * np.column_stack([np.cos(t_in), np.sin(t_in)])])
+    y = np.concatenate([np.zeros(n_out, dtype=np.int64), np.ones(n_in, dtype=np.int64)])
+    if noise:
+        X = X + rng.normal(0.0, noise, X.shape)
+    return _shuffle(X, y, rng)
+
+
+def make_blobs(n: int = 100, centers: int | Any = 2, n_features: int = 2, cluster_std: float = 1.0,
+               center_box: tuple[float, float] = (-10.0, 10.0),
+               seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Gaussian clusters: ``centers`` (a count, drawn uniformly in ``center_box``, or an
+    array of shape (k, n_features)); class j's points are N(centerⱼ, cluster_std²·I),
+    as evenly split between classes as possible; shuffled."""
+    n = _count(n, "n")
+    std = _nonneg(cluster_std, "cluster_std")
+    rng = np.random.default_rng(seed)
+    if isinstance(centers, (int, np.integer)) and not isinstance(centers, bool):
+        k = _count(centers, "centers")
+        nf = _count(n_features, "n_features")
+        lo, hi = center_box
+        if not lo < hi:
+            raise ValueError(f"center_box must be (low, high) with low < high, got {center_box!r}")
+        C = rng.uniform(lo, hi, size=(k, nf))
+    else:
+        C = np.asarray(centers, dtype=float)
+        if C.ndim != 2 or len(C) == 0:
+            raise ValueError(f"centers must be an int or an array of shape (k, n_features), got shape {C.shape}")
+        k, nf = C.shape
+    sizes = [n // k + (1 if j < n % k else 0) for j in range(k)]
+    X = np.concatenate([C[j] + std * rng.standard_normal((sizes[j], nf)) for j in range(k)])
+    y = np.repeat(np.arange(k, dtype=np.int64), sizes)
+    return _shuffle(X, y, rng)
+
+
+def train_test_split(X: Any, y: Any, test_size: float | int = 0.25,
+                     seed: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Shuffle and split: returns ``X_train, X_test, y_train, y_test`` (scikit-learn's order).
+    ``test_size`` is a fraction in (0, 1) (rounded up, as scikit-learn) or a count."""
+    X = np.asarray(X)
+    y = np.asarray(y)
+    if X.ndim == 0 or y.ndim == 0 or len(X) != len(y):
+        raise ValueError(f"X and y must have the same number of rows, got {X.shape} and {y.shape}")
+    m = len(y)
+    if isinstance(test_size, bool):
+        raise TypeError("test_size must be a fraction or a count, not a bool")
+    if isinstance(test_size, (int, np.integer)):
+        n_test = int(test_size)
+    elif isinstance(test_size, (float, np.floating)) and 0 < test_size < 1:
+        n_test = math.ceil(test_size * m)
+    else:
+        raise ValueError(f"test_size must be a fraction in (0, 1) or a count, got {test_size!r}")
+    if not 1 <= n_test <= m - 1:
+        raise ValueError(f"test_size={test_size!r} leaves {n_test} of {m} examples for testing; "
+                         "both parts need at least one")
+    order = np.random.default_rng(seed).permutation(m)
+    test, train = order[:n_test], order[n_test:]
+    return X[train], X[test], y[train], y[test]
+
+
+def standardize(X_train: Any, X_test: Any = None) -> tuple:
+    """Scale every column to mean 0 and standard deviation 1 using the *training*
+    statistics: x' = (x − μ) / σ (population σ, like scikit-learn's StandardScaler;
+    a constant column has σ = 0 and is left at 0, never divided by 0).
+
+    Returns ``(X_train_scaled, mean, std)``, or with ``X_test``
+    ``(X_train_scaled, X_test_scaled, mean, std)``."""
+    A = np.asarray(X_train, dtype=float)
+    if A.ndim != 2 or len(A) == 0:
+        raise ValueError(f"X_train must be a non-empty 2-D array (examples × features), got shape {A.shape}")
+    mu = A.mean(axis=0)
+    sd = A.std(axis=0)
+    scale = np.where(sd > 0, sd, 1.0)
+    train = (A - mu) / scale
+    if X_test is None:
+        return train, mu, sd
+    B = np.asarray(X_test, dtype=float)
+    if B.ndim != 2 or B.shape[1] != A.shape[1]:
+        raise ValueError(f"X_test must have {A.shape[1]} columns like X_train, got shape {B.shape}")
+    return train, (B - mu) / scale, mu, sd
+
+
+def load_csv(path: str | os.PathLike, target: str | int | None = None,
+             binary: bool = True) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Read a numeric CSV file with a header row: returns ``(X, y, feature_names)``.
+
+    ``target`` is the label column (a name or an index; default: the last column);
+    every other column is a feature.  Errors say what is wrong: a missing file
+    (FileNotFoundError), an unknown target column (the columns are listed), a
+    ragged row, an empty or non-numeric cell (its line and column), and, when
+    ``binary``, labels other than 0 and 1.  With ``binary`` y is an int array."""
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"no such CSV file: {path!r}")
+    with open(path, newline="", encoding="utf-8-sig") as fh:
+        rows = [row for row in csv.reader(fh) if row and any(c.strip() for c in row)]
+    if not rows:
+        raise ValueError(f"{path}: the file is empty (a header row and data rows are needed)")
+    header = [h.strip() for h in rows[0]]
+    if len(rows) < 2:
+        raise ValueError(f"{path}: only a header row, no data")
+    if target is None:
+        t = len(header) - 1
+    elif isinstance(target, (int, np.integer)) and not isinstance(target, bool):
+        if not -len(header) <= target < len(header):
+            raise ValueError(f"{path}: target column index {target} out of range for {len(header)} columns")
+        t = int(target) % len(header)
+    elif isinstance(target, str):
+        if target not in header:
+            raise ValueError(f"{path}: no column named {target!r}; the columns are: {', '.join(header)}")
+        t = header.index(target)
+    else:
+        raise TypeError(f"target must be a column name or index, not {type(target).__name__}")
+    if len(header) < 2:
+        raise ValueError(f"{path}: need at least one feature column besides the target {header[t]!r}")
+    data = np.empty((len(rows) - 1, len(header)))
+    for i, row in enumerate(rows[1:]):
+        line = i + 2  # the header is line 1
+        if len(row) != len(header):
+            raise ValueError(f"{path}: line {line} has {len(row)} cells, the header has {len(header)}")
+        for j, cell in enumerate(row):
+            text = cell.strip()
+            try:
+                v = float(text)
+            except ValueError:
+                what = "an empty cell" if not text else f"{text!r} is not a number"
+                raise ValueError(f"{path}: line {line} (data row {i + 1}), column {header[j]!r}: {what}") from None
+            if not math.isfinite(v):
+                raise ValueError(f"{path}: line {line} (data row {i + 1}), column {header[j]!r}: "
+                                 f"{text!r} is not a finite number")
+            data[i, j] = v
+    y = data[:, t]
+    X = np.delete(data, t, axis=1)
+    names = [h for j, h in enumerate(header) if j != t]
+    if binary:
+        bad = sorted(set(y.tolist()) - {0.0, 1.0})
+        if bad:
+            shown = ", ".join(f"{b:g}" for b in bad[:5]) + (" …" if len(bad) > 5 else "")
+            raise ValueError(f"{path}: binary labels in column {header[t]!r} must be 0 or 1; found {shown} "
+                             "(pass binary=False for other targets)")
+        y = y.astype(np.int64)
+    return X, y, names
+
+
+def load_breast_cancer() -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """The Wisconsin diagnostic breast-cancer data (569 tumours × 30 features),
+    shipped with the package: ``(X, y, feature_names)`` with y = 1 for malignant
+    (212) and 0 for benign (357).  Source and licence (CC BY 4.0):
+    ``autograd_lite/datasets/README.md``."""
+    ref = resources.files("autograd_lite").joinpath("datasets", "breast_cancer.csv")
+    with resources.as_file(ref) as path:
+        return load_csv(path, target="malignant")
