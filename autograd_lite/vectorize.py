@@ -80,9 +80,9 @@ def _guard(name: str, original: Callable) -> Callable:
     def guarded(self, *other):
         if _depends_on_placeholder(self) or any(_depends_on_placeholder(o) for o in other):
             raise TracingError(
-                f"vectorize: {what} on a traced Value -- data-dependent Python control flow "
-                f"(if/while/max/min/float on a value that depends on the inputs) can't be vectorized, "
-                f"because the graph is recorded once and replayed for every example. Write it with "
+                f"vectorize: {what} on a traced Value: data-dependent Python control flow can't be vectorized "
+                f"(if/while/max/min/float on a value that depends on the inputs), because the graph is recorded "
+                f"once and replayed for every example. Write it with "
                 f"ops instead: relu(x) for max(x, 0), abs(x), b + relu(a - b) for max(a, b), or a "
                 f"where-style blend s*a + (1 - s)*b with s = sigmoid(k*x).")
         return original(self, *other)
