@@ -302,14 +302,14 @@ def _load_dataset(args: argparse.Namespace):
     from autograd_lite import data
 
     if args.data:
-        X, y = data.load_csv(args.data, target=args.target)
+        X, y, _ = data.load_csv(args.data, target=args.target)
         name = Path(args.data).name
     else:
         if args.target:
             raise CLIError("--target goes with --data FILE.csv")
         name = args.dataset or ("breast_cancer" if args.model == "logreg" else "moons")
         if name == "breast_cancer":
-            X, y = data.load_breast_cancer()
+            X, y, _ = data.load_breast_cancer()
         elif name == "moons":
             X, y = data.make_moons(args.n_samples, noise=0.2, seed=args.seed)
         else:
@@ -326,7 +326,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     X = np.asarray(X, dtype=float)
     y = np.asarray(y, dtype=float)
     X_train, X_test, y_train, y_test = data.train_test_split(X, y, test_size=args.test_size, seed=args.seed)
-    X_train, X_test = data.standardize(X_train, X_test)
+    X_train, X_test, _, _ = data.standardize(X_train, X_test)
     nin = X.shape[1]
     if args.model == "logreg":
         model = nn.LogisticRegression(nin)
@@ -426,10 +426,10 @@ def _demo_training(fast: bool) -> dict[str, Any]:
     from autograd_lite import data, losses, nn, optim, train
 
     trained: dict[str, Any] = {}
-    X, y = data.load_breast_cancer()
+    X, y, _ = data.load_breast_cancer()
     X_tr, X_te, y_tr, y_te = data.train_test_split(np.asarray(X, float), np.asarray(y, float), test_size=0.25,
                                                    seed=0)
-    X_tr, X_te = data.standardize(X_tr, X_te)
+    X_tr, X_te, _, _ = data.standardize(X_tr, X_te)
     logreg = nn.LogisticRegression(X_tr.shape[1])
     hist = train.fit(logreg, X_tr, y_tr, loss=losses.get("bce"), optimizer=optim.SGD(logreg.parameters(), lr=0.5),
                      epochs=20 if fast else 100, seed=0, progress=False, engine="vectorized")
