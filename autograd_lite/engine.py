@@ -431,8 +431,6 @@ class Value:
 
 def _constant(x: Any) -> float | None:
     """A number on the other side of an operator as a float (None if not a number)."""
-    if x.__class__ is float:
-        return x
     return float(x) if isinstance(x, _NUMBER_TYPES) else None
 
 
@@ -444,6 +442,8 @@ def _binary_method(op: Op, reflected: bool = False) -> Callable:
     def method(self: Value, other: Any) -> Value:
         if other.__class__ is Value:
             y = other.data
+        elif other.__class__ is float:
+            y = other
         else:
             y = other = _constant(other)
             if y is None:
@@ -501,20 +501,33 @@ def linear(ws: Sequence[Value], xs: Sequence[Value | float], b: Value) -> Value:
     """The fused neuron Σᵢ wᵢxᵢ + b as one node (∂/∂wᵢ = xᵢ, ∂/∂xᵢ = wᵢ, ∂/∂b = 1).
 
     Gives the same value and gradients as building it from ``*`` and ``+``,
-    with one node instead of 2n: what `autograd_lite.nn` layers use."""
-    ws = tuple(ws)
-    xs = tuple(x if x.__class__ is Value else _number(x, "linear()") for x in xs)
-    if len(ws) != len(xs):
-        raise ValueError(f"linear() needs as many weights as inputs: {len(ws)} weights, {len(xs)} inputs")
-    if not all(w.__class__ is Value for w in ws) or b.__class__ is not Value:
-        raise TypeError("linear() takes Values for the weights and the bias")
-    data = _LINEAR.forward([w.data for w in ws], [_data(x) for x in xs], b.data)
+    with one node instead of 2n: what `autograd_lite.nn` layers use.  The
+    inputs ``xs`` may be Values or numbers (constants)."""
+    wb = (*ws, b)  # the bias rides at the end of the weights
+    xs = tuple(xs)
+    if len(wb) != len(xs) + 1:
+        raise ValueError(f"linear() needs as many weights as inputs: {len(wb) - 1} weights, {len(xs)} inputs")
+    try:
+        wd = [w.data for w in wb]
+        xd = [x.data if x.__class__ is Value else x for x in xs]
+        bias = wd.pop()
+        data = _LINEAR.forward(wd, xd, bias)
+    except (*_ARITH_ERRORS, AttributeError, TypeError):
+        data = None
+    if data.__class__ is not float:  # not all floats: validate, convert, recompute (the slow path)
+        if set(map(type, wb)) != {Value}:
+            raise TypeError("linear() takes Values for the weights and the bias")
+        xs = tuple(x if x.__class__ is Value else _number(x, "linear()") for x in xs)
+        xd = [_data(x) for x in xs]
+        wd = [w.data for w in wb]
+        bias = wd.pop()
+        data = _ieee(_LINEAR.forward, wd, xd, bias)
     out = _new(Value)
     out.data = data
     out.grad = 0.0
     out.label = None
     out._op = _LINEAR
-    out._a = (*ws, b)  # the bias rides at the end of the weights
+    out._a = wb
     out._b = xs
     out._id = _next_id()
     if _anomaly:
