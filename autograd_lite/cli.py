@@ -345,7 +345,8 @@ def cmd_train(args: argparse.Namespace) -> int:
               f"{args.optimizer} lr={lr:g}, {args.epochs} epochs", file=sys.stderr)
     start = time.perf_counter()
     history = train.fit(model, X_train, y_train, loss=losses.get("bce"), optimizer=opt, epochs=args.epochs,
-                        batch_size=args.batch_size, seed=args.seed, progress=not args.quiet, engine=args.engine)
+                        batch_size=args.batch_size, seed=args.seed, progress=False if args.quiet else None,
+                        engine=args.engine)
     seconds = time.perf_counter() - start
     rows = []
     for split, Xs, ys in (("train", X_train, y_train), ("test", X_test, y_test)):
@@ -437,6 +438,18 @@ def _demo_training(fast: bool) -> dict[str, Any]:
     print(f"  logistic regression, breast cancer (30 features): cost {hist.cost[0]:.3f} → {hist.cost[-1]:.3f}, "
           f"test accuracy {acc:.3f}")
     trained["logreg_cancer"] = (logreg, hist)
+
+    X, y = data.make_moons(200, noise=0.15, seed=0)
+    X_tr, X_te, y_tr, y_te = data.train_test_split(X, y, test_size=0.25, seed=0)
+    for name, model in (("logreg_moons", nn.LogisticRegression(2)),
+                        ("mlp_moons", nn.MLP(2, [16, 16, 1], activation="relu", output_activation="sigmoid",
+                                             seed=0))):
+        hist = train.fit(model, X_tr, y_tr, loss=losses.get("bce"), optimizer=optim.Adam(model.parameters(), lr=0.02),
+                         epochs=60 if fast else 300, seed=0, progress=False, engine="vectorized")
+        what = "logistic regression" if name.startswith("logreg") else "MLP 2→16→16→1 (relu)"
+        print(f"  {what}, two moons: cost {hist.cost[0]:.3f} → {hist.cost[-1]:.3f}, "
+              f"test accuracy {float(train.accuracy(model, X_te, y_te)):.3f}")
+        trained[name] = (model, hist)
     return trained
 
 
@@ -485,7 +498,8 @@ _COMMANDS = {"grad": cmd_grad, "train": cmd_train, "demo": cmd_demo, "repl": cmd
 
 
 def _anticipated() -> tuple[type[BaseException], ...]:
-    errors: list[type[BaseException]] = [CLIError, _expr.ExprError, OSError, ValueError, ImportError]
+    errors: list[type[BaseException]] = [CLIError, _expr.ExprError, OSError, ValueError, ImportError,
+                                         ArithmeticError]
     try:
         from autograd_lite.viz import GraphvizNotFoundError
 

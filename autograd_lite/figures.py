@@ -327,15 +327,16 @@ def plot_decision_boundaries(path: str | os.PathLike | None = None, **kw: Any):
 
 
 def init_symmetry_data(epochs: int = 100, hidden: int = 6, activation: str = "sigmoid", seed: int = 0,
-                       n_samples: int = 100) -> dict[str, Any]:
-    """Train the same MLP 2→hidden→1 on moons from ``init="zeros"`` and from
-    ``init="random"``; the first layer's weight matrix (rows = hidden units,
-    columns w1, w2, b) after training, and the spread between its rows."""
+                       n_samples: int = 100, inits: Sequence[Any] = ("zeros", 0.5, "random")) -> dict[Any, Any]:
+    """Train the same MLP 2→hidden→1 on moons from each init (``"zeros"``, an
+    equal number such as 0.5 for every weight, ``"random"``); the first layer's
+    weight matrix (rows = hidden units, columns w1, w2, b) after training, the
+    largest difference between its rows (``row_spread``) and how far it moved."""
     from autograd_lite import data, nn, optim, train
 
     X, y = data.make_moons(n_samples, noise=0.15, seed=seed)
-    out: dict[str, Any] = {}
-    for init in ("zeros", "random"):
+    out: dict[Any, Any] = {}
+    for init in inits:
         model = nn.MLP(2, [hidden, 1], activation=activation, output_activation="sigmoid", init=init, seed=seed)
         hist = train.fit(model, np.asarray(X, float), np.asarray(y, float), loss="bce",
                          optimizer=optim.SGD(model.parameters(), lr=0.5), epochs=epochs, seed=seed,
@@ -352,19 +353,20 @@ def plot_init_symmetry(path: str | os.PathLike | None = None, **kw: Any):
     """Heat maps of the hidden layer's weights after training from zeros (all rows
     identical: the units stay clones) and from random values (rows differ)."""
     d = init_symmetry_data(**kw)
-    fig, axes = _figure(figsize=(9, 4.2), ncols=2)
-    vmax = max(np.abs(d[k]["W"]).max() for k in ("zeros", "random")) or 1.0
-    for ax, init in zip(axes, ("zeros", "random")):
+    fig, axes = _figure(figsize=(4.5 * len(d), 4.2), ncols=len(d))
+    axes = np.atleast_1d(axes)
+    vmax = max(np.abs(r["W"]).max() for r in d.values()) or 1.0
+    for ax, init in zip(axes, d):
         W = d[init]["W"]
         im = ax.imshow(W, cmap="RdBu_r", vmin=-vmax, vmax=vmax, aspect="auto")
         for (i, j), v in np.ndenumerate(W):
             ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=7)
         ax.set_xticks(range(W.shape[1]), [*(f"w{k + 1}" for k in range(W.shape[1] - 1)), "b"])
         ax.set_yticks(range(W.shape[0]), [f"unit {i + 1}" for i in range(W.shape[0])])
-        ax.set_title(f"init={init}: max row difference {d[init]['row_spread']:.2g}\n"
+        ax.set_title(f"init={init!r}: max row difference {d[init]['row_spread']:.2g}\n"
                      f"train accuracy {d[init]['accuracy']:.2f}", fontsize=9)
     fig.colorbar(im, ax=axes, shrink=0.8)
-    fig.suptitle("Hidden-layer weights after training (C11): equal starts stay equal")
+    fig.suptitle("Hidden-layer weights after training (C11): equal starts stay equal, random starts differ")
     return _finish(fig, path)
 
 
