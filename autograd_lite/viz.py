@@ -231,8 +231,9 @@ def draw_graph(root: Value, *, rankdir: str = "LR", show_data: bool = True, show
       ``color_by="grad"`` shades value boxes by log₁₀|grad| between the smallest and
       largest non-zero |grad| in the graph (or ``grad_range=(lo, hi)``).
     - ``expand_linear=True`` draws each fused ``w·x+b`` node as the elementary
-      ``×`` and ``+`` ops (the products wᵢxᵢ and partial sums are computed for
-      display; their gradient is the output's, since ∂(Σ wᵢxᵢ + b)/∂(wᵢxᵢ) = 1).
+      ``×`` and ``+`` ops, summed as b + w0·x0 + w1·x1 + … like the fused node (the
+      products and partial sums are computed for display; their gradient is the
+      output's, since ∂(b + Σ wᵢxᵢ)/∂(wᵢxᵢ) = 1).
     - ``model=`` (an `autograd_lite.nn` module: ``named_parameters()``, optionally
       ``named_modules()``) groups each module's parameters and the nodes computed
       from them in a labelled cluster, e.g. ``layers.0.neurons.3``.
@@ -305,7 +306,8 @@ def draw_graph(root: Value, *, rankdir: str = "LR", show_data: bool = True, show
             n = (len(parents) - 1) // 2
             ws, xs, b = parents[:n], parents[n:2 * n], parents[-1]
             if expand_linear and n >= 1:
-                acc_id, acc = None, 0.0
+                # b + w0·x0 + w1·x1 + …, left to right: the order of the fused node's own sum
+                acc_id, acc = source(b, i, 2 * n, mod), b.data
                 for k, (w, x) in enumerate(zip(ws, xs)):
                     mid, m = f"v{i}_m{k}", w.data * (x.data if x.__class__ is Value else x)
                     op_node(f"{mid}_op", "×", "∂(xy)/∂x = y,  ∂(xy)/∂y = x", mod)
@@ -313,19 +315,15 @@ def draw_graph(root: Value, *, rankdir: str = "LR", show_data: bool = True, show
                     edge(source(x, i, n + k, mod), f"{mid}_op")
                     value_box(mid, "intermediate", None, m, grad, mod, expanded=True)
                     edge(f"{mid}_op", mid)
-                    if acc_id is None:
-                        acc_id, acc = mid, m
-                        continue
-                    sid, acc = f"v{i}_s{k}", acc + m
+                    sid = f"v{i}_s{k}" if k < n - 1 else vid  # the last sum is the node itself
                     op_node(f"{sid}_op", "+", "∂(x+y)/∂x = 1,  ∂(x+y)/∂y = 1", mod)
                     edge(acc_id, f"{sid}_op")
                     edge(mid, f"{sid}_op")
-                    value_box(sid, "intermediate", None, acc, grad, mod, expanded=True)
-                    edge(f"{sid}_op", sid)
+                    if k < n - 1:
+                        acc += m
+                        value_box(sid, "intermediate", None, acc, grad, mod, expanded=True)
+                        edge(f"{sid}_op", sid)
                     acc_id = sid
-                op_node(f"{vid}_op", "+", "∂(x+y)/∂x = 1,  ∂(x+y)/∂y = 1", mod)
-                edge(acc_id, f"{vid}_op")
-                edge(source(b, i, 2 * n, mod), f"{vid}_op")
             else:
                 op_node(f"{vid}_op", op.symbol, op.formula, mod)
                 for k, (w, x) in enumerate(zip(ws, xs)):
