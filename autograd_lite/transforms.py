@@ -31,6 +31,8 @@ Argnums = int | Sequence[int]
 
 def _normalize_argnums(argnums: Argnums, nargs: int, name: str) -> tuple[int, ...]:
     many = not isinstance(argnums, (int, np.integer))
+    if many and not isinstance(argnums, (tuple, list)):
+        raise TypeError(f"{name}: argnums must be ints (an int or a tuple of ints), got {type(argnums).__name__}")
     nums = tuple(argnums) if many else (argnums,)
     if not nums:
         raise ValueError(f"{name}: argnums is empty")
