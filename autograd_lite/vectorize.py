@@ -122,15 +122,61 @@ def _unbroadcast(g: Any, shape: tuple) -> Any:
     return g.reshape(shape) if np.shape(g) != shape else g
 
 
+def _is_plain(instr: tuple) -> bool:
+    return instr[0].__class__ is not _Dense and instr[0].__class__ is not _Map
+
+
+class _Dense:
+    """``k`` linear nodes that read the same inputs ``xs``, fused: Z = X Wᵀ + b, one
+    matrix product over the batch (∂/∂X = G W, ∂/∂W = Gᵀ X, ∂/∂b = Σ G).  Used when
+    the weights and biases are leaves or arguments; the members are kept for the
+    (rare) case of weights that differ per example."""
+
+    def __init__(self, members: list[tuple], kinds: Callable) -> None:
+        self.members = members
+        n = len(members[0][2]) // 2
+        self.outs = tuple(m[1] for m in members)
+        self.xs = members[0][2][n:-1]
+        self.w_slots = np.array([m[2][:n] for m in members], dtype=np.intp).reshape(len(members), n)
+        self.b_slots = np.array([m[2][-1] for m in members], dtype=np.intp)
+        self.xkind, self.wkind, self.bkind = kinds(np.array(self.xs, dtype=np.intp)), kinds(self.w_slots), \
+            kinds(self.b_slots)
+
+
+class _Map:
+    """One unary op applied to every column of a fused layer's output: A = op(Z)."""
+
+    def __init__(self, op: Any, members: list[tuple]) -> None:
+        self.op = op
+        self.members = members
+        self.ins = tuple(m[2][0] for m in members)
+        self.outs = tuple(m[1] for m in members)
+
+
+class _Run:
+    """The state of one forward pass (what the backward pass needs)."""
+
+    __slots__ = ("vals", "arrays", "leafvals", "mats", "fast")
+
+    def __init__(self, vals: list, arrays: Sequence[np.ndarray], leafvals: np.ndarray) -> None:
+        self.vals = vals
+        self.arrays = arrays
+        self.leafvals = leafvals
+        self.mats: dict[tuple, np.ndarray] = {}  # slots -> array whose last axis holds their values
+        self.fast: dict[int, tuple] = {}  # id(dense) -> (X, W, Z) when the matrix path was taken
+
+
 class _Tape:
     """A graph flattened into slots and instructions.
 
     Slots ``0..n_args-1`` hold the placeholder leaves, then the closure leaves
     (``Value``\\ s read at every call), then float constants, then op results.
-    ``instrs`` are ``(op, out_slot, in_slots)`` in producer-first order with the
-    inputs in ``Value.parents`` order (``linear``: ``*ws, *xs, b``)."""
+    ``plain`` are ``(op, out_slot, in_slots)`` in producer-first order with the
+    inputs in ``Value.parents`` order (``linear``: ``*ws, *xs, b``); ``instrs`` is
+    the same with the layers fused (``fuse=True``)."""
 
-    def __init__(self, placeholders: list[Value], outputs: list[Value | float]) -> None:
+    def __init__(self, placeholders: list[Value], outputs: list[Value | float],
+                 arg_slots: list[int | list[int]], fuse: bool = True) -> None:
         roots = [o for o in outputs if o.__class__ is Value]
         nodes: dict[Value, None] = {}
         for r in roots:
@@ -138,55 +184,145 @@ class _Tape:
         order = sorted(nodes, key=lambda v: v._id)  # producers first
         slot: dict[Value, int] = {p: i for i, p in enumerate(placeholders)}
         self.n_args = len(placeholders)
+        self.arg_slots = arg_slots
         self.leaves: list[Value] = [v for v in order if v._op is None and v not in slot]
         for v in self.leaves:
             slot[v] = len(slot)
+        self.leaf0, self.leaf1 = self.n_args, self.n_args + len(self.leaves)
         # constants first (their slots come before the op results), then the ops
-        self.const_values: list[float] = []
+        const_values: list[float] = []
         consts: dict[str, int] = {}
         nodes_ = [v for v in order if v._op is not None]
         for c in [p for v in nodes_ for p in v.parents if p.__class__ is not Value] + \
                  [o for o in outputs if o.__class__ is not Value]:
             key = float(c).hex()
             if key not in consts:
-                consts[key] = self.n_args + len(self.leaves) + len(self.const_values)
-                self.const_values.append(float(c))
-        first_node = self.n_args + len(self.leaves) + len(self.const_values)
+                consts[key] = self.leaf1 + len(const_values)
+                const_values.append(float(c))
+        self.consts = [np.float64(c) for c in const_values]
+        first_node = self.leaf1 + len(const_values)
         for k, v in enumerate(nodes_):
             slot[v] = first_node + k
 
         def ref(p: Any) -> int:
             return slot[p] if p.__class__ is Value else consts[float(p).hex()]
 
-        self.instrs: list[tuple] = [(v._op, slot[v], tuple(ref(p) for p in v.parents)) for v in nodes_]
-        pending = nodes_
-        self.n_slots = first_node + len(pending)
+        self.plain: list[tuple] = [(v._op, slot[v], tuple(ref(p) for p in v.parents)) for v in nodes_]
+        self.n_slots = first_node + len(nodes_)
         self.outputs = [ref(o) for o in outputs]
+        self.instrs = self._fuse(first_node) if fuse else list(self.plain)
+        self.owner = {s: (i, j) for i, ss in enumerate(arg_slots) if isinstance(ss, list) for j, s in enumerate(ss)}
         self._need_cache: dict[frozenset, list[bool]] = {}
 
     def __len__(self) -> int:
-        return len(self.instrs)
+        return len(self.plain)
+
+    # fusion --------------------------------------------------------------------
+    def _kind(self, slots: np.ndarray) -> tuple:
+        flat = slots.ravel()
+        if flat.size and self.leaf0 <= flat.min() and flat.max() < self.leaf1:
+            return ("leaf", slots - self.leaf0)
+        for i, ss in enumerate(self.arg_slots):
+            if isinstance(ss, list) and len(ss) == flat.size and ss == flat.tolist():
+                return ("arg", i)
+        return ("slots", tuple(flat.tolist()))
+
+    def _fuse(self, first_node: int) -> list[tuple]:
+        """Group the linear nodes that share their inputs and whose weights and bias are
+        leaves/arguments into `_Dense` instructions; then a unary op applied to every
+        output of a group into a `_Map`.  Each fused instruction sits where its first
+        member was: its inputs are ready there, and every consumer comes later."""
+        groups: dict[tuple, list[int]] = {}
+        for k, (op, _, ins) in enumerate(self.plain):
+            if op is _LINEAR:
+                n = len(ins) // 2
+                if n and max(ins[:n]) < first_node and ins[-1] < first_node:
+                    groups.setdefault(ins[n:-1], []).append(k)
+        replace: dict[int, Any] = {}
+        drop: set[int] = set()
+        dense_outs: dict[tuple, int] = {}
+        for members in groups.values():
+            replace[members[0]] = _Dense([self.plain[k] for k in members], self._kind)
+            drop.update(members[1:])
+            dense_outs[tuple(self.plain[k][1] for k in members)] = members[0]
+        # unary ops over a whole fused layer (their input, the dense group, is computed before them all)
+        consumers: dict[int, dict[Any, int]] = {}
+        for k, (op, _, ins) in enumerate(self.plain):
+            if len(ins) == 1 and op is not _LINEAR:
+                consumers.setdefault(ins[0], {}).setdefault(op, k)
+        for outs in dense_outs:
+            ops = set.intersection(*[set(consumers.get(o, {})) for o in outs])
+            for op in ops:
+                members = [consumers[o][op] for o in outs]
+                if any(k in drop or k in replace for k in members):
+                    continue
+                first = min(members)
+                replace[first] = _Map(op, [self.plain[k] for k in members])
+                drop.update(set(members) - {first})
+        return [(replace[k], None, None) if k in replace else instr
+                for k, instr in enumerate(self.plain) if k not in drop]
 
     # forward -----------------------------------------------------------------
-    def forward(self, args: Sequence[Any]) -> list:
-        """Evaluate every slot: ``args`` are the placeholder values (arrays or numbers)."""
+    def forward(self, args: Sequence[Any], arrays: Sequence[np.ndarray] = ()) -> _Run:
+        """Evaluate every slot: ``args`` are the placeholder values (arrays or numbers),
+        ``arrays`` the arguments as passed (sequence arguments whole)."""
         vals: list[Any] = [None] * self.n_slots
         vals[:self.n_args] = args
-        k = self.n_args
-        for v in self.leaves:
-            vals[k] = np.float64(v.data)
-            k += 1
-        for c in self.const_values:
-            vals[k] = np.float64(c)
-            k += 1
+        leafvals = np.fromiter((v.data for v in self.leaves), np.float64, len(self.leaves))
+        vals[self.leaf0:self.leaf1] = list(leafvals)
+        vals[self.leaf1:self.leaf1 + len(self.consts)] = self.consts
+        run = _Run(vals, arrays, leafvals)
         with np.errstate(all="ignore"):
             for op, out, ins in self.instrs:
-                if op is _LINEAR:
-                    n = len(ins) // 2
-                    vals[out] = op.forward([vals[i] for i in ins[:n]], [vals[i] for i in ins[n:-1]], vals[ins[-1]])
+                if out is not None:
+                    vals[out] = _forward_one(op, vals, ins)
+                elif op.__class__ is _Dense:
+                    self._dense_forward(op, run)
                 else:
-                    vals[out] = op.forward(*[vals[i] for i in ins])
-        return vals
+                    z = run.mats.get(op.ins)
+                    if z is None:
+                        for m in op.members:
+                            vals[m[1]] = _forward_one(m[0], vals, m[2])
+                        continue
+                    a = op.op.forward(z)
+                    run.mats[op.outs] = a
+                    for j, o in enumerate(op.outs):
+                        vals[o] = a[..., j]
+        return run
+
+    def _gather(self, kind: tuple, run: _Run, shape: tuple | None) -> np.ndarray | None:
+        """The values of a group of slots as one array (last axes ``shape``; None:
+        a batch of rows); None if they can't be (weights that differ per example)."""
+        what, key = kind
+        if what == "leaf":
+            return run.leafvals[key]
+        if what == "arg":
+            a = run.arrays[key]
+            if shape is None:
+                return a
+            return a.reshape(shape) if a.ndim == 1 else None
+        m = run.mats.get(key)
+        if m is not None and shape is None:
+            return m
+        vs = [run.vals[s] for s in key]
+        if shape is not None:
+            return np.array(vs, dtype=np.float64).reshape(shape) if all(np.ndim(v) == 0 for v in vs) else None
+        return np.stack(np.broadcast_arrays(*vs), axis=-1)
+
+    def _dense_forward(self, d: _Dense, run: _Run) -> None:
+        k, n = d.w_slots.shape
+        w = self._gather(d.wkind, run, (k, n))
+        b = self._gather(d.bkind, run, (k,))
+        if w is None or b is None:
+            for m in d.members:
+                run.vals[m[1]] = _forward_one(m[0], run.vals, m[2])
+            return
+        x = self._gather(d.xkind, run, None)
+        z = x @ w.T + b
+        run.fast[id(d)] = (x, w, z)
+        run.mats[d.outs] = z
+        for j, o in enumerate(d.outs):
+            run.vals[o] = z[..., j]
 
     # backward ----------------------------------------------------------------
     def _needs(self, wrt: frozenset) -> list[bool]:
@@ -194,12 +330,12 @@ class _Tape:
         need = self._need_cache.get(wrt)
         if need is None:
             need = [s in wrt for s in range(self.n_slots)]
-            for _, out, ins in self.instrs:
+            for _, out, ins in self.plain:
                 need[out] = any(need[i] for i in ins)
             self._need_cache[wrt] = need
         return need
 
-    def backward(self, vals: list, wrt: Sequence[int], output: int, batch: tuple | None) -> dict[int, Any]:
+    def backward(self, run: _Run, wrt: Sequence[int], output: int, batch: tuple | None) -> dict[int, Any]:
         """∂output/∂slot for the slots in ``wrt`` (None where nothing flows).
 
         The chain rule runs over the instructions in reverse, consumers before
@@ -208,41 +344,130 @@ class _Tape:
         gradient of the sum over the batch: the seed is ones(batch) and a contribution
         to a slot of smaller shape (a shared parameter) is summed down to that shape.
         With ``batch=None`` every gradient keeps its per-example shape (seed 1)."""
+        vals = run.vals
         need = self._needs(frozenset(wrt))
         grads: list[Any] = [None] * self.n_slots
         reduce = batch is not None
         grads[output] = np.ones(batch) if reduce else 1.0
-        shape = (lambda s: np.shape(vals[s])) if reduce else None
+        acc: dict[Any, Any] = {}  # bulk gradients of whole arguments / all leaves
 
         def add(s: int, c: Any) -> None:
             if reduce:
-                c = _unbroadcast(c, shape(s))
+                c = _unbroadcast(c, np.shape(vals[s]))
             old = grads[s]
             grads[s] = c if old is None else old + c
 
+        def scatter(kind: tuple, slots: np.ndarray, c: np.ndarray) -> None:
+            """Add c (last axes: the group's shape) to a group of slots."""
+            what, key = kind
+            if what == "arg":
+                c = c.reshape(c.shape[:c.ndim - slots.ndim] + (slots.size,))
+                if reduce:
+                    c = _unbroadcast(c, run.arrays[key].shape)
+                acc[key] = c if key not in acc else acc[key] + c
+                return
+            if what == "leaf" and reduce:
+                c = _unbroadcast(c, slots.shape)
+                if "leaf" not in acc:
+                    acc["leaf"] = np.zeros(self.leaf1 - self.leaf0)
+                np.add.at(acc["leaf"], key, c)
+                return
+            flat = c.reshape(c.shape[:c.ndim - slots.ndim] + (slots.size,))
+            for j, s in enumerate(slots.ravel().tolist()):
+                if need[s]:
+                    add(s, flat[..., j])
+
         with np.errstate(all="ignore"):
             for op, out, ins in reversed(self.instrs):
-                g = grads[out]
-                if g is None or not need[out]:
+                if out is not None:
+                    if grads[out] is not None and need[out]:
+                        _backward_one(op, out, ins, vals, grads, need, add)
                     continue
-                rules = op.partials
-                if op is _LINEAR:
-                    n = len(ins) // 2
-                    for w, x in zip(ins[:n], ins[n:-1]):
-                        wv, xv = vals[w], vals[x]
-                        if need[w]:
-                            add(w, g * partial(rules[0], wv, xv))
-                        if need[x]:
-                            add(x, g * partial(rules[1], wv, xv))
-                    if need[ins[-1]]:
-                        add(ins[-1], g * rules[2])
+                gs = [grads[o] for o in op.outs]
+                if all(g is None for g in gs) or not any(need[o] for o in op.outs):
                     continue
-                args = [vals[i] for i in ins]
-                args.append(vals[out])
-                for i, rule in zip(ins, rules):
-                    if need[i]:
-                        add(i, g * partial(rule, *args))
-        return {s: grads[s] for s in wrt}
+                if op.__class__ is _Map:
+                    z = run.mats.get(op.ins)
+                    if z is None:
+                        for m in reversed(op.members):
+                            if grads[m[1]] is not None:
+                                _backward_one(m[0], m[1], m[2], vals, grads, need, add)
+                        continue
+                    g = _stack(gs, run.mats[op.outs].shape)
+                    dz = g * partial(op.op.partials[0], z, run.mats[op.outs])
+                    for j, s in enumerate(op.ins):
+                        add(s, dz[..., j])
+                    continue
+                fast = run.fast.get(id(op))
+                if fast is None:
+                    for m in reversed(op.members):
+                        if grads[m[1]] is not None and need[m[1]]:
+                            _backward_one(m[0], m[1], m[2], vals, grads, need, add)
+                    continue
+                x, w, z = fast
+                g = _stack(gs, z.shape)
+                xs = np.array(op.xs, dtype=np.intp)
+                if any(need[s] for s in op.xs):
+                    scatter(op.xkind, xs, g @ w)
+                if need[int(op.w_slots.flat[0])] or any(need[s] for s in op.w_slots.ravel().tolist()):
+                    if reduce:
+                        g2 = g.reshape(-1, g.shape[-1])
+                        x2 = np.broadcast_to(x, g.shape[:-1] + x.shape[-1:]).reshape(-1, x.shape[-1])
+                        scatter(op.wkind, op.w_slots, g2.T @ x2)
+                    else:
+                        scatter(op.wkind, op.w_slots, g[..., :, None] * x[..., None, :])
+                if any(need[s] for s in op.b_slots.tolist()):
+                    scatter(op.bkind, op.b_slots, g)
+        result = {}
+        for s in wrt:
+            g = grads[s]
+            if self.leaf0 <= s < self.leaf1 and "leaf" in acc:
+                extra = acc["leaf"][s - self.leaf0]
+                g = extra if g is None else g + extra
+            elif s in self.owner and self.owner[s][0] in acc:
+                i, j = self.owner[s]
+                extra = acc[i][..., j]
+                g = extra if g is None else g + extra
+            result[s] = g
+        return result
+
+
+def _stack(gs: list, shape: tuple) -> np.ndarray:
+    """Per-column gradients (None = 0) as one array of ``shape``."""
+    g = np.zeros(shape)
+    for j, gj in enumerate(gs):
+        if gj is not None:
+            g[..., j] = gj
+    return g
+
+
+def _forward_one(op: Any, vals: list, ins: tuple) -> Any:
+    if op is _LINEAR:
+        n = len(ins) // 2
+        return op.forward([vals[i] for i in ins[:n]], [vals[i] for i in ins[n:-1]], vals[ins[-1]])
+    return op.forward(*[vals[i] for i in ins])
+
+
+def _backward_one(op: Any, out: int, ins: tuple, vals: list, grads: list, need: list, add: Callable) -> None:
+    """The chain rule at one node, as in the scalar engine: g · ∂out/∂input for each input."""
+    g = grads[out]
+    rules = op.partials
+    if op is _LINEAR:
+        n = len(ins) // 2
+        for w, x in zip(ins[:n], ins[n:-1]):
+            wv, xv = vals[w], vals[x]
+            if need[w]:
+                add(w, g * partial(rules[0], wv, xv))
+            if need[x]:
+                add(x, g * partial(rules[1], wv, xv))
+        if need[ins[-1]]:
+            add(ins[-1], g * rules[2])
+        return
+    args = [vals[i] for i in ins]
+    args.append(vals[out])
+    for i, rule in zip(ins, rules):
+        if need[i]:
+            add(i, g * partial(rule, *args))
 
 
 # --------------------------------------------------------------------------
@@ -285,7 +510,7 @@ def _as_float_array(a: Any, what: str) -> np.ndarray:
 class Vectorized:
     """``f`` traced once; call it on arrays.  See `vectorize`."""
 
-    def __init__(self, f: Callable, sizes: Sequence[int | None] | None = None) -> None:
+    def __init__(self, f: Callable, sizes: Sequence[int | None] | None = None, fuse: bool = True) -> None:
         if not callable(f):
             raise TypeError(f"vectorize() takes a function, not {type(f).__name__}")
         self.__wrapped__ = f
@@ -321,7 +546,7 @@ class Vectorized:
                                                  and not isinstance(o, bool)):
                 raise TypeError(f"vectorize: {self.__name__} must return a Value (or a list of Values), "
                                 f"got {type(o).__name__}")
-        self.tape = _Tape(placeholders, outs)
+        self.tape = _Tape(placeholders, outs, self._arg_slots, fuse=fuse)
 
     def __repr__(self) -> str:
         return f"<vectorized {self.__name__}: {len(self.tape)} ops, sizes={self.sizes}>"
@@ -371,8 +596,8 @@ class Vectorized:
         (a sequence argument contributes its shape without the last axis).
         Returns an array of the batch shape (with a last axis for a list output)."""
         arrs, _, batch = self._prepare(arrays, self.__name__)
-        vals = self.tape.forward(self._placeholder_values(arrs))
-        return self._results(vals, batch)
+        run = self.tape.forward(self._placeholder_values(arrs), arrs)
+        return self._results(run.vals, batch)
 
     def value_and_grad(self, *arrays: Any, argnums: int | Sequence[int] = 0,
                        reduce: str | None = None) -> tuple[np.ndarray, Any]:
@@ -392,10 +617,10 @@ class Vectorized:
             raise TypeError(f"{name}: f returns {len(self.tape.outputs)} values; gradients need one scalar output")
         arrs, batch_shapes, batch = self._prepare(arrays, name)
         nums = _normalize_argnums(argnums, len(self.sizes), name)
-        vals = self.tape.forward(self._placeholder_values(arrs))
+        run = self.tape.forward(self._placeholder_values(arrs), arrs)
         wrt = sorted({s for i in nums for s in (self._arg_slots[i] if isinstance(self._arg_slots[i], list)
                                                  else [self._arg_slots[i]])})
-        grads = self.tape.backward(vals, wrt, self.tape.outputs[0], batch if reduce else None)
+        grads = self.tape.backward(run, wrt, self.tape.outputs[0], batch if reduce else None)
         n = float(np.prod(batch)) if batch else 1.0
         results = []
         for i in nums:
@@ -412,14 +637,14 @@ class Vectorized:
 
             results.append(np.stack([one(s) for s in slots], axis=-1) if isinstance(slots, list) else one(slots))
         grads_out = results[0] if isinstance(argnums, (int, np.integer)) else tuple(results)
-        return self._results(vals, batch), grads_out
+        return self._results(run.vals, batch), grads_out
 
     def grad(self, *arrays: Any, argnums: int | Sequence[int] = 0, reduce: str | None = None) -> Any:
         """The gradient part of `value_and_grad`."""
         return self.value_and_grad(*arrays, argnums=argnums, reduce=reduce)[1]
 
 
-def vectorize(f: Callable[..., Any], sizes: Sequence[int | None] | None = None) -> Vectorized:
+def vectorize(f: Callable[..., Any], sizes: Sequence[int | None] | None = None, *, fuse: bool = True) -> Vectorized:
     """Trace ``f`` once on placeholder `Value`\\ s and return a function of arrays.
 
     ``f`` is written for one example.  ``sizes`` has one entry per argument:
@@ -437,7 +662,7 @@ def vectorize(f: Callable[..., Any], sizes: Sequence[int | None] | None = None) 
     >>> dot.grad([1.0, 2.0], np.array([[1.0, 1.0], [3.0, -1.0]]), reduce="mean")   # mean of x
     array([2., 0.])
     """
-    return Vectorized(f, sizes)
+    return Vectorized(f, sizes, fuse)
 
 
 # --------------------------------------------------------------------------
@@ -466,37 +691,37 @@ def _batch(X: Any, name: str) -> np.ndarray:
 
 class _Traced:
     """One example's computation as a function of (features, target), the model's
-    parameters being closure leaves; retraced if the shapes or parameters change."""
+    parameters (``model.parameters()`` when compiled) being closure leaves whose
+    ``.data`` is read at every call; retraced when the input shapes change."""
 
     def __init__(self, model: Any, build: Callable) -> None:
-        self.model = model
+        self.params = _model_params(model)
         self.build = build
         self.key: tuple | None = None
         self.g: Vectorized | None = None
         self.param_slots: list[int] = []
 
-    def get(self, key: tuple, params: list[Value]) -> Vectorized:
-        key = (key, tuple(map(id, params)))
+    def get(self, key: tuple) -> Vectorized:
         if key != self.key:
-            self.g = self.build(*key[0])
-            slot_of = {v: self.g.tape.n_args + k for k, v in enumerate(self.g.tape.leaves)}
-            self.param_slots = [slot_of.get(p, -1) for p in params]
+            self.g = self.build(*key)
+            slot_of = {v: self.g.tape.leaf0 + k for k, v in enumerate(self.g.tape.leaves)}
+            self.param_slots = [slot_of.get(p, -1) for p in self.params]
             self.key = key
         return self.g
 
 
 class LossStep:
-    """``step(Xb, yb) -> (cost, grads)``: the mean loss over the batch and its
+    r"""``step(Xb, yb) -> (cost, grads)``: the mean loss over the batch and its
     gradient with respect to ``model.parameters()`` (a list of floats, same order).
 
     The loss of one example, ``loss_fn(model(x), y)``, is traced once into a tape
-    and replayed over the batch; the parameters' current ``.data`` is read at
-    every call, so an optimiser can update them in place between steps."""
+    and replayed over the batch.  The parameters are the `Value`\ s that
+    ``model.parameters()`` returned at compile time; their current ``.data`` is
+    read at every call, so an optimiser can update them in place between steps."""
 
     def __init__(self, model: Any, loss_fn: Callable[[Any, Any], Value]) -> None:
         if not callable(loss_fn):
             raise TypeError(f"compile_loss: loss_fn must be callable, got {type(loss_fn).__name__}")
-        _model_params(model)
         self.model = model
         self.loss_fn = loss_fn
 
@@ -523,19 +748,19 @@ class LossStep:
                              f"got shape {y.shape}")
         if X.shape[0] == 0:
             raise ValueError("compile_loss step: empty batch")
-        params = _model_params(self.model)
-        g = self._traced.get((X.shape[1], None if y.ndim == 1 else y.shape[1]), params)
+        g = self._traced.get((X.shape[1], None if y.ndim == 1 else y.shape[1]))
         tape = g.tape
-        vals = tape.forward(g._placeholder_values([X, y]))
+        run = tape.forward(g._placeholder_values([X, y]), [X, y])
+        vals = run.vals
         out = tape.outputs[0]
         m = X.shape[0]
         cost = float(np.sum(np.broadcast_to(vals[out], (m,)))) / m
         slots = [s for s in self._traced.param_slots if s >= 0]
-        grads = tape.backward(vals, slots, out, (m,))
+        grads = tape.backward(run, slots, out, (m,))
         result = []
         for s in self._traced.param_slots:
             gs = grads.get(s)
-            result.append(0.0 if gs is None else float(np.sum(gs)) / m)
+            result.append(0.0 if gs is None else float(gs) / m)  # summed over the batch already
         return cost, result
 
 
@@ -552,8 +777,6 @@ def compile_loss(model: Any, loss_fn: Callable[[Any, Any], Value]) -> LossStep:
 def compile_predict(model: Any) -> Callable[[Any], np.ndarray]:
     """``predict(X)``: ``model(x)`` for every row of ``X``, as an array of shape
     (m,) (or (m, k) for a model with k outputs); parameters read at every call."""
-    _model_params(model)
-
     def build(n_features: int) -> Vectorized:
         def forward(x):
             return model(x)
@@ -564,6 +787,6 @@ def compile_predict(model: Any) -> Callable[[Any], np.ndarray]:
 
     def predict(X: Any) -> np.ndarray:
         X = _batch(X, "predict")
-        return traced.get((X.shape[1],), _model_params(model))(X)
+        return traced.get((X.shape[1],))(X)
 
     return predict
