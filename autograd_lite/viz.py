@@ -341,12 +341,12 @@ def draw_graph(root: Value, *, rankdir: str = "LR", show_data: bool = True, show
     shading = _GradShading([v[4] for v in values], grad_range) if color_by == "grad" else None
     attrs_of = {nid: attrs for nid, attrs, _ in nodes}
     for vid, kind, label, data, grad, expanded in values:
-        rows = [f"<B>{html.escape(label, quote=False)}</B>"] if label else []
+        rows = [f"<B>{html.escape(str(label), quote=False)}</B>"] if label else []
         if show_data:
             rows.append(f"data {_fmt(data, precision)}")
         if show_grad:
             rows.append(f"grad {_fmt(grad, precision)}")
-        name = label or "value"
+        name = str(label) if label else "value"
         attrs = {"label": _html_rows(rows), "shape": "box", "id": vid, "class": f"value {kind}",
                  "style": _STYLE[kind] + (",dashed" if expanded else ""),
                  "tooltip": _EXPANDED_TIP if expanded else f"{name}: data {data!r}, grad {grad!r}"}
