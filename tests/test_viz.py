@@ -501,3 +501,36 @@ def test_value_draw_is_draw_graph():
     g = build_zal_graph()
     assert g.L.draw(rankdir="TB").source == draw_graph(g.L, rankdir="TB").source
     assert "rankdir=TB" in g.L.draw(rankdir="TB").source
+
+
+_UNARY = ("exp", "tanh", "sigmoid", "relu", "sin", "cos", "abs")
+_BINARY = ("__add__", "__sub__", "__mul__", "__truediv__", "__radd__", "__rsub__", "__rmul__")
+
+
+@settings(max_examples=30)
+@given(st.lists(st.tuples(st.sampled_from(_UNARY + _BINARY), st.integers(0, 50), st.integers(0, 50),
+                          st.floats(-2, 2), st.booleans()), min_size=1, max_size=25))
+def test_random_expressions_one_box_per_value_one_node_per_op_and_deterministic(steps):
+    def build() -> Value:
+        pool = [Value(0.5, label="p"), Value(-1.25, label="q")]
+        for name, i, j, c, const in steps:
+            a = pool[i % len(pool)]
+            if name in _UNARY:
+                pool.append(getattr(a, name)())
+            elif name.startswith("__r") or const:
+                pool.append(getattr(a, name)(c))
+            else:
+                pool.append(getattr(a, name)(pool[j % len(pool)]))
+        out = pool[-1]
+        out.backward()
+        return out
+
+    root = build()
+    order = topological_order(root)
+    src = draw_graph(root, legend=False).source
+    assert src.count('class="value') == len(order)
+    assert src.count("class=op") == sum(not v.is_leaf() for v in order)
+    assert src.count("class=const") == sum(not isinstance(p, Value) for v in order for p in v.parents)
+    edges = re.findall(r"^\s*(\w+) -> (\w+)", src, flags=re.M)
+    assert len(edges) == sum(len(v.parents) + 1 for v in order if not v.is_leaf())
+    assert draw_graph(build(), legend=False).source == src
