@@ -335,7 +335,8 @@ class _Tape:
             self._need_cache[wrt] = need
         return need
 
-    def backward(self, run: _Run, wrt: Sequence[int], output: int, batch: tuple | None) -> dict[int, Any]:
+    def backward(self, run: _Run, wrt: Sequence[int], output: int, batch: tuple | None,
+                 whole: bool = False) -> Any:
         """∂output/∂slot for the slots in ``wrt`` (None where nothing flows).
 
         The chain rule runs over the instructions in reverse, consumers before
@@ -343,7 +344,9 @@ class _Tape:
         exactly like `engine.Value.backward`.  Given the ``batch`` shape, this is the
         gradient of the sum over the batch: the seed is ones(batch) and a contribution
         to a slot of smaller shape (a shared parameter) is summed down to that shape.
-        With ``batch=None`` every gradient keeps its per-example shape (seed 1)."""
+        With ``batch=None`` every gradient keeps its per-example shape (seed 1).
+        ``whole=True`` returns the per-slot gradients and, apart, the gradients
+        accumulated in bulk by fused layers (``acc[i]``: argument i, ``acc["leaf"]``)."""
         vals = run.vals
         need = self._needs(frozenset(wrt))
         grads: list[Any] = [None] * self.n_slots
@@ -418,6 +421,8 @@ class _Tape:
                         scatter(op.wkind, op.w_slots, g[..., :, None] * x[..., None, :])
                 if any(need[s] for s in op.b_slots.tolist()):
                     scatter(op.bkind, op.b_slots, g)
+        if whole:  # the caller assembles whole arguments / all leaves itself
+            return {s: grads[s] for s in wrt}, acc
         result = {}
         for s in wrt:
             g = grads[s]
@@ -620,22 +625,24 @@ class Vectorized:
         run = self.tape.forward(self._placeholder_values(arrs), arrs)
         wrt = sorted({s for i in nums for s in (self._arg_slots[i] if isinstance(self._arg_slots[i], list)
                                                  else [self._arg_slots[i]])})
-        grads = self.tape.backward(run, wrt, self.tape.outputs[0], batch if reduce else None)
+        grads, acc = self.tape.backward(run, wrt, self.tape.outputs[0], batch if reduce else None, whole=True)
         n = float(np.prod(batch)) if batch else 1.0
         results = []
         for i in nums:
-            target = batch_shapes[i] if reduce else batch
             slots = self._arg_slots[i]
-
-            def one(s: int, target=target) -> np.ndarray:
-                g = grads[s]
-                if g is None:
-                    return np.zeros(target)
-                g = _unbroadcast(g, target) if reduce else g
-                g = np.array(np.broadcast_to(g, target), dtype=np.float64)
-                return g / n if reduce == "mean" else g
-
-            results.append(np.stack([one(s) for s in slots], axis=-1) if isinstance(slots, list) else one(slots))
+            seq = isinstance(slots, list)
+            target = (batch_shapes[i] if reduce else batch) + ((len(slots),) if seq else ())
+            g = np.zeros(target)
+            if i in acc:  # a fused layer's gradient for the whole argument
+                g += acc[i]
+            for j, s in enumerate(slots if seq else [slots]):
+                gs = grads[s]
+                if gs is not None:
+                    if seq:
+                        g[..., j] += _unbroadcast(gs, target[:-1]) if reduce else gs
+                    else:
+                        g += _unbroadcast(gs, target) if reduce else gs
+            results.append(g / n if reduce == "mean" else g)
         grads_out = results[0] if isinstance(argnums, (int, np.integer)) else tuple(results)
         return self._results(run.vals, batch), grads_out
 
@@ -756,12 +763,16 @@ class LossStep:
         m = X.shape[0]
         cost = float(np.sum(np.broadcast_to(vals[out], (m,)))) / m
         slots = [s for s in self._traced.param_slots if s >= 0]
-        grads = tape.backward(run, slots, out, (m,))
-        result = []
-        for s in self._traced.param_slots:
-            gs = grads.get(s)
-            result.append(0.0 if gs is None else float(gs) / m)  # summed over the batch already
-        return cost, result
+        grads, acc = tape.backward(run, slots, out, (m,), whole=True)
+        bulk = acc.get("leaf")
+        total = np.zeros(len(tape.leaves)) if bulk is None else bulk
+        for s in slots:  # gradients that reached a parameter outside a fused layer
+            gs = grads[s]
+            if gs is not None:
+                total[s - tape.leaf0] += gs
+        total /= m
+        leaf_grads = total.tolist()
+        return cost, [0.0 if s < 0 else leaf_grads[s - tape.leaf0] for s in self._traced.param_slots]
 
 
 def compile_loss(model: Any, loss_fn: Callable[[Any, Any], Value]) -> LossStep:

@@ -30,6 +30,9 @@ instruction = st.tuples(
 )
 
 
+leaf2 = Value(-0.4)
+
+
 def make_f(program, leaf):
     """f(x, y, z) with z a sequence of 2: every op, shared subexpressions, constants on either
     side and a closure leaf (``leaf``) that the tape must read at call time."""
@@ -40,8 +43,9 @@ def make_f(program, leaf):
             if name in BINARY:
                 op = BINARY[name]
                 r = op(a, b) if side == 0 else op(a, c) if side == 1 else op(c, a)
-            elif name == "linear":
-                r = linear([leaf, b], [a, c] if side else [a, b], leaf)
+            elif name == "linear":  # side 2: closure-leaf weights, so a fused (matrix) layer
+                r = linear([leaf, b], [a, c] if side else [a, b], leaf) if side < 2 else \
+                    linear([leaf, leaf2], [a, b], leaf2) + linear([leaf2, leaf], [a, b], leaf)
             else:
                 r = UNARY[name](a)
             pool.append(r)
@@ -71,12 +75,13 @@ rows = st.lists(st.lists(st.floats(-2.0, 2.0), min_size=4, max_size=4), min_size
 
 
 @settings(max_examples=150)
-@given(program=st.lists(instruction, min_size=1, max_size=9), X=rows, leaf_value=st.floats(-1.5, 1.5))
-def test_random_graphs_match_scalar_engine_per_example(program, X, leaf_value):
+@given(program=st.lists(instruction, min_size=1, max_size=9), X=rows, leaf_value=st.floats(-1.5, 1.5),
+       fuse=st.booleans())
+def test_random_graphs_match_scalar_engine_per_example(program, X, leaf_value, fuse):
     X = np.array(X)
     leaf = Value(0.3)
     f = make_f(program, leaf)
-    g = vectorize(f, sizes=(None, None, 2))
+    g = vectorize(f, sizes=(None, None, 2), fuse=fuse)
     leaf.data = leaf_value  # closure leaves are read at call time, not at trace time
     vals, (gx, gy, gz) = g.value_and_grad(X[:, 0], X[:, 1], X[:, 2:], argnums=(0, 1, 2))
     only_vals = g(X[:, 0], X[:, 1], X[:, 2:])
@@ -308,11 +313,15 @@ def scalar_cost_and_grads(model, loss_fn, X, y):
 
 
 @pytest.mark.parametrize("loss_fn", [hinge, lambda s, y: (s - y) ** 2,
-                                     lambda s, y: -(y * s.sigmoid().log() + (1 - y) * (1 - s.sigmoid()).log())])
+                                     lambda s, y: -(y * s.sigmoid().log() + (1 - y) * (1 - s.sigmoid()).log()),
+                                     "l2"])
 def test_compile_loss_matches_the_scalar_engine(loss_fn):
     rng = np.random.default_rng(1)
     X, y = rng.normal(size=(40, 2)), (rng.random(40) < 0.5).astype(float)
     model = TinyNet()
+    if loss_fn == "l2":  # parameters used outside the fused layers too (and shared by the batch)
+        def loss_fn(s, t):
+            return hinge(s, t) + 0.1 * (model.c * model.c + model.W[0][1] ** 2 + model.v[2].tanh())
     step = compile_loss(model, loss_fn)
     for _ in range(3):  # parameters are read at every call
         cost, grads = step(X, y)
