@@ -170,18 +170,33 @@ def log_softmax(logits: Sequence) -> list[Value]:
 
 def cross_entropy(logits: Sequence, target: Any) -> Value:
     """L = −log softmax(z)_k = log Σⱼ e^(zⱼ) − z_k for the true class index k
-    (PyTorch's ``cross_entropy`` on one example); ∂L/∂zⱼ = softmaxⱼ − [j = k]."""
+    (PyTorch's ``cross_entropy`` on one example); ∂L/∂zⱼ = softmaxⱼ − [j = k].
+
+    ``target`` may also be a list of k class probabilities tⱼ (e.g. one-hot):
+    L = −Σⱼ tⱼ log softmax(z)ⱼ, which is the form with no branch on the label
+    (the vectorised engine uses it)."""
     zs = _logits(logits, "cross_entropy")
-    if isinstance(target, Value) or isinstance(target, bool) or not hasattr(target, "__index__"):
-        try:
-            k = float(target)
-        except (TypeError, ValueError):
-            raise TypeError(f"cross_entropy needs a class index (an int), not {type(target).__name__}") from None
-        if not k.is_integer():
-            raise ValueError(f"cross_entropy needs an integer class index, got {k}")
-        k = int(k)
-    else:
-        k = int(target)
+    if isinstance(target, Value):
+        raise TypeError("cross_entropy: a class index cannot be a Value (choosing the entry would branch on "
+                        "its number); pass an int, or a one-hot list of k numbers/Values")
+    if isinstance(target, str):
+        raise TypeError("cross_entropy needs a class index (an int) or a list of class probabilities, not a str")
+    if hasattr(target, "__len__"):
+        ts = list(target)
+        if len(ts) != len(zs):
+            raise ValueError(f"cross_entropy: {len(zs)} logits need {len(ts)} == {len(zs)} target probabilities")
+        logp = log_softmax(zs)
+        terms = [_target(t, "target probability") * lp for t, lp in zip(ts, logp)]
+        total = terms[0]
+        for term in terms[1:]:
+            total = total + term
+        return -total
+    if isinstance(target, bool) or not hasattr(target, "__float__"):
+        raise TypeError(f"cross_entropy needs a class index (an int), not {type(target).__name__}")
+    k = float(target)
+    if not k.is_integer():
+        raise ValueError(f"cross_entropy needs an integer class index, got {k}")
+    k = int(k)
     if not 0 <= k < len(zs):
         raise ValueError(f"class index {k} is out of range for {len(zs)} classes (0 … {len(zs) - 1})")
     return -log_softmax(zs)[k]
