@@ -253,3 +253,18 @@ def test_repl_runs_piped_commands():
     assert "NN MLP 0.25" in r.stdout
     banner = r.stderr.strip().splitlines()[:3]
     assert banner[0].startswith("autograd_lite") and "try:" in banner[1] and "help" in banner[2]
+
+
+def test_demo_without_graphviz_or_matplotlib_still_runs(tmp_path, monkeypatch, capsys):
+    for name in list(sys.modules):
+        if name == "matplotlib" or name.startswith("matplotlib."):
+            monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    monkeypatch.setenv("PATH", str(tmp_path))  # no 'dot' here
+    out = tmp_path / "demo"
+    assert main(["demo", "--out", str(out), "--fast"]) == 0
+    text = capsys.readouterr().out
+    assert "Graphviz 'dot' is not installed" in text
+    assert "pip install 'autograd-lite[plot]'" in text
+    assert sorted(p.name for p in out.iterdir()) == ["zal_graph.dot"]
+    assert (out / "zal_graph.dot").read_text().lstrip().startswith("digraph")
