@@ -438,7 +438,9 @@ class _Tape:
 
 
 def _stack(gs: list, shape: tuple) -> np.ndarray:
-    """Per-column gradients (None = 0) as one array of ``shape``."""
+    """Per-column gradients (None = 0) as one array of ``shape`` (read-only use)."""
+    if len(gs) == 1 and gs[0] is not None and np.shape(gs[0]) == shape[:-1]:
+        return np.asarray(gs[0])[..., None]
     g = np.zeros(shape)
     for j, gj in enumerate(gs):
         if gj is not None:
