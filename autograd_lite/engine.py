@@ -48,7 +48,8 @@ def _ieee(f: Callable, *args: Any) -> Any:
         return f(*args)
     except _ARITH_ERRORS:
         with np.errstate(all="ignore"):
-            return float(f(*[np.float64(a) if a.__class__ is float else a for a in args]))
+            out = f(*[np.float64(a) if a.__class__ is float else a for a in args])
+        return out if out.__class__ is Value else float(out)
 
 
 def _kernel(name: str, np_f: Callable, math_f: Callable) -> Callable:
@@ -120,18 +121,18 @@ def _power(x, y):
 
 
 def _step(x):
-    """1 where x > 0 else 0: the derivative of relu (0 at 0, as in PyTorch)."""
+    """0 where x ≤ 0 else 1: the derivative of relu (0 at 0 and 1 at nan, as in PyTorch)."""
     x = _data(x)
     if isinstance(x, _ARRAY):
-        return (x > 0).astype(float)
-    return 1.0 if x > 0 else 0.0
+        return np.where(x <= 0, 0.0, 1.0)
+    return 0.0 if x <= 0 else 1.0
 
 
 def _sign(x):
-    """-1, 0 or 1: the derivative of |x| (0 at 0, as in PyTorch)."""
+    """-1, 0 or 1: the derivative of |x| (0 at 0 and at nan, as in PyTorch)."""
     x = _data(x)
     if isinstance(x, _ARRAY):
-        return np.sign(x)
+        return (x > 0).astype(float) - (x < 0)
     return float((x > 0) - (x < 0))
 
 
@@ -184,9 +185,9 @@ _defop("div",     "÷",    operator.truediv,          lambda x, y, out: 1.0 / y,
                                                      lambda x, y, out: -out / y,
        formula="∂(x/y)/∂x = 1/y,  ∂(x/y)/∂y = −x/y²")
 _defop("pow",     "**",   _power,
-       lambda x, y, out: _where(_data(y) == 0, 0.0, y * _power(x, y - 1)),
+       lambda x, y, out: _where((_data(x) == 0) & (_data(y) == 0), 0.0, y * _power(x, y - 1)),
        lambda x, y, out: _where((_data(x) == 0) & (_data(y) >= 0), 0.0, out * log(x)),
-       formula="∂xʸ/∂x = y·xʸ⁻¹,  ∂xʸ/∂y = xʸ·ln x  (0 where y = 0, resp. x = 0 ≤ y, as PyTorch)")
+       formula="∂xʸ/∂x = y·xʸ⁻¹,  ∂xʸ/∂y = xʸ·ln x  (both 0 at x = 0 where y = 0, resp. y ≥ 0, as PyTorch)")
 _defop("neg",     "−",    operator.neg,              -1.0,
        formula="(−x)' = −1")
 _defop("exp",     "exp",  exp,                       lambda x, out: out,
@@ -696,7 +697,11 @@ def _graph_gradients(order: list[Value], seed) -> dict[Value, Value]:
             continue
         for p, rule in zip(parents, op.partials):
             if p.__class__ is Value:
-                add(p, g * partial(rule, *parents, node))
+                try:
+                    d = partial(rule, *parents, node)
+                except _ARITH_ERRORS:  # a rule on constants only, e.g. 1/y for x / 0.0
+                    d = _ieee(partial, rule, *parents, node)
+                add(p, g * d)
     return grads
 
 

@@ -363,30 +363,22 @@ def test_pow_mixed_partial_matches_formula():
 
 
 # ---------------------------------------------------------------------------
-# Known engine bugs on the create_graph path (see the report to the lead)
+# Corner cases of the create_graph path (IEEE results, pow at a zero exponent)
 # ---------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, raises=ZeroDivisionError,
-                   reason="engine._graph_gradients evaluates rules without the _ieee fallback: "
-                          "for x / 0.0 the rule 1.0 / y raises ZeroDivisionError on floats")
 def test_create_graph_division_by_constant_zero_gives_ieee_inf():
     x = Value(1.0)
     (g,) = gradients(x / 0.0, [x], create_graph=True)
     assert g.data == math.inf == gradients(x / 0.0, [x])[0]
 
 
-@pytest.mark.xfail(strict=True,
-                   reason="pow's ∂/∂x rule returns the constant 0.0 where y == 0, so the gradient graph loses "
-                          "its dependence on y there: ∂²(xʸ)/∂x∂y at y = 0 is 0 instead of 1/x")
 def test_pow_mixed_partial_at_zero_exponent():
+    """∂²(xʸ)/∂x∂y = xʸ⁻¹(1 + y ln x) = 1/x at y = 0 (the ∂/∂x rule keeps its dependence on y there)."""
     h = hessian(lambda x, y: x ** y)(2.0, 0.0)
     assert h[0][1] == pytest.approx(0.5) and h[1][0] == pytest.approx(0.5)
 
 
-@pytest.mark.xfail(strict=True,
-                   reason="same pow bug: in d/dx xˣ = x·x^(x−1) the inner exponent x − 1 is 0 at x = 1, where "
-                          "pow's ∂/∂x rule is the constant 0.0, so (xˣ)‴ at 1 is 2 instead of 3")
 def test_third_derivative_of_x_to_the_x_at_1():
     # (xˣ)‴ = xˣ[(ln x + 1)³ + 3(ln x + 1)/x − 1/x²] = 3 at x = 1
     assert grad(grad(grad(lambda x: x ** x)))(1.0) == pytest.approx(3.0)
