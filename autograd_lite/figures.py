@@ -21,7 +21,7 @@ a training cost curve                  `plot_training_curve`           C4, C13
 =====================================  ==============================  ========
 
 >>> d = sigmoid_data([-10.0, 0.0, 10.0])
->>> [round(g, 6) for g in d["dsigmoid"]]     # σ'(z) by backprop: at most 1/4, at z = 0
+>>> [round(float(g), 6) for g in d["dsigmoid"]]     # σ'(z) by backprop: at most 1/4, at z = 0
 [4.5e-05, 0.25, 4.5e-05]
 """
 
