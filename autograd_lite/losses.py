@@ -34,7 +34,7 @@ __all__ = [
 #: log p is floored at −100 inside `binary_cross_entropy` (PyTorch's clamp), so the
 #: loss stays finite (at most 100) at p = 0 or p = 1.
 LOG_FLOOR = -100.0
-_EPS = math.exp(LOG_FLOOR)  # ≈ 3.7e-44; log(p + _EPS) == log(p) bit for bit when p > 4e-28
+_EPS = math.exp(LOG_FLOOR)  # ≈ 3.7e-44, and log(_EPS) == -100.0 exactly
 
 Number = float | int
 
@@ -60,17 +60,19 @@ def _target(y: Any, what: str = "target y") -> Value | float:
 
 
 def _log_floored(p: Value) -> Value:
-    """log(p + e⁻¹⁰⁰): equals log p for p > 4e-28 and is ≥ −100 at p = 0, with a
-    finite gradient (a smooth version of PyTorch's clamp(log p, min=−100))."""
-    return (p + _EPS).log()
+    """max(log p, −100) (PyTorch's clamp) without a branch and without nan gradients:
+    log(relu(p − e⁻¹⁰⁰) + e⁻¹⁰⁰), which is log p for p ≥ e⁻¹⁰⁰ (bit for bit once
+    p > 4e-28) and exactly −100 below, where its gradient is 0."""
+    return ((p - _EPS).relu() + _EPS).log()
 
 
 def binary_cross_entropy(p: Value | Number, y: Value | Number) -> Value:
     """L(p, y) = −[y log p + (1 − y) log(1 − p)], the log loss of C2 (p = ŷ ∈ [0, 1]).
 
     dL/dp = −y/p + (1 − y)/(1 − p); with p = σ(z), dL/dz = p − y (C6).
-    log is floored at −100 like PyTorch (computed as log(p + e⁻¹⁰⁰), identical
-    to log p for any p > 4e-28), so L ≤ 100 even at p ∈ {0, 1}.  When y is the
+    log is floored at −100 like PyTorch (max(log p, −100), built without a branch as
+    log(relu(p − e⁻¹⁰⁰) + e⁻¹⁰⁰)), so L ≤ 100 even at p ∈ {0, 1}, with gradient 0
+    where the floor is active.  When y is the
     number 0 or 1 the term that it multiplies by 0 is left out of the graph.
     A number p outside [0, 1] or y outside [0, 1] raises ValueError."""
     if not isinstance(p, Value):
