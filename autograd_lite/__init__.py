@@ -34,7 +34,8 @@ __version__ = "0.1.0"
 _LAZY = {
     "draw_graph": "autograd_lite.viz", "render_graph": "autograd_lite.viz",
     "hessian": "autograd_lite.transforms", "hvp": "autograd_lite.transforms",
-    "vectorize": "autograd_lite.vectorize",
+    "vectorize": "autograd_lite.vectorize", "compile_loss": "autograd_lite.vectorize",
+    "compile_predict": "autograd_lite.vectorize", "TracingError": "autograd_lite.vectorize",
     "fit": "autograd_lite.train", "predict": "autograd_lite.train",
     "predict_proba": "autograd_lite.train", "accuracy": "autograd_lite.train",
 }
