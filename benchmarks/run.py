@@ -95,6 +95,8 @@ def _time_interleaved(cases: dict[str, W.Case | Result], budget: float, min_rep:
     """Median wall time of each case's ``run``, the cases taking turns (round-robin), so that
     a change in the machine's load hits every engine alike.  Rounds go on while fewer than
     ``min_rep`` or while the total is under ``budget`` seconds (at most ``max_rep``).
+    The cyclic GC stays enabled; a ``gc.collect()`` before each timed run (untimed) keeps
+    one engine's leftover garbage (micrograd's reference cycles) out of the next one's time.
     An engine that raises is reported as failing (e.g. ``fails (RecursionError)``)."""
     results: dict[str, Result] = {k: c for k, c in cases.items() if isinstance(c, Result)}
     live = {k: c for k, c in cases.items() if not isinstance(c, Result)}
@@ -116,6 +118,7 @@ def _time_interleaved(cases: dict[str, W.Case | Result], budget: float, min_rep:
         for name, case in list(live.items()):
             try:
                 state = case.setup()
+                gc.collect()  # start clean: no engine pays for the garbage of the one before it
                 with _GCClock() as clock:
                     t0 = time.perf_counter()
                     case.run(state)
@@ -527,12 +530,67 @@ def report(data: dict, quick: bool) -> str:
     return "\n".join(out)
 
 
+def _phases(build_graph, leaves_setup, repeats: int = 3) -> dict[str, float]:
+    """Median seconds of forward (build), backward and freeing, each with the cyclic GC on and off."""
+    out: dict[str, float] = {}
+    for gc_on in (True, False):
+        samples: dict[str, list[float]] = {"forward": [], "backward": [], "free": []}
+        for _ in range(repeats):
+            leaves = leaves_setup()
+            gc.collect()
+            if not gc_on:
+                gc.disable()
+            try:
+                t0 = time.perf_counter()
+                root = build_graph(leaves)
+                t1 = time.perf_counter()
+                root.backward()
+                t2 = time.perf_counter()
+                del root
+                t3 = time.perf_counter()
+            finally:
+                gc.enable()
+            samples["forward"].append(t1 - t0)
+            samples["backward"].append(t2 - t1)
+            samples["free"].append(t3 - t2)
+        for k, v in samples.items():
+            out[f"{k} (gc {'on' if gc_on else 'off'})"] = statistics.median(v)
+    return out
+
+
 def profile(quick: bool) -> None:
-    """cProfile autograd_lite on wide, chain and mlp_step: where the time goes."""
+    """Where autograd_lite's time goes: forward / backward / free with the GC on and off
+    (per node), then cProfile of wide, chain and mlp_step."""
     import cProfile
     import pstats
 
+    from autograd_lite.engine import Value
+
     S = sizes(quick)
+
+    def wide(xs):
+        it = iter(xs)
+        x = next(it)
+        s = x * x
+        for x in it:
+            s = s + x * x
+        return s
+
+    def chain_of(depth):
+        def chain(y):
+            for _ in range(depth):
+                y = y * 0.999 + 0.001
+            return y
+        return chain
+
+    print("Per node (ns), median of 3:")
+    for label, nodes, build_graph, setup in (
+            (f"wide {S['wide'][0]}", 2 * S["wide"][0] - 1, wide, lambda: [Value(0.5) for _ in range(S["wide"][0])]),
+            (f"wide {S['wide'][1]:,}", 2 * S["wide"][1] - 1, wide, lambda: [Value(0.5) for _ in range(S["wide"][1])]),
+            (f"chain {S['chain'][0]}", 2 * S["chain"][0], chain_of(S["chain"][0]), lambda: Value(0.5)),
+            (f"chain {S['chain'][1]:,}", 2 * S["chain"][1], chain_of(S["chain"][1]), lambda: Value(0.5))):
+        ph = _phases(build_graph, setup)
+        print(f"  {label:<16} " + "  ".join(f"{k} {v / nodes * 1e9:6.0f}" for k, v in ph.items()))
     for workload, size in (("wide", S["wide"][1]), ("chain", S["chain"][1] // 10), ("mlp_step", S["mlp_n"])):
         case = W.MAKERS[workload]("autograd_lite", size)
         state = case.setup()
@@ -540,7 +598,7 @@ def profile(quick: bool) -> None:
         prof.enable()
         case.run(state)
         prof.disable()
-        print(f"\n=== {workload} {size:,} (autograd_lite) ===")
+        print(f"\n=== cProfile: {workload} {size:,} (autograd_lite; the GC's time lands in whatever allocates) ===")
         pstats.Stats(prof).sort_stats("tottime").print_stats(12)
 
 

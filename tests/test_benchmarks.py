@@ -1,0 +1,164 @@
+"""Smoke test of the benchmark harness (`make bench`): a --quick run in a subprocess
+produces the Markdown tables, and they parse; plus the harness's failure reporting."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+RUN = ROOT / "benchmarks" / "run.py"
+TIME = re.compile(r"^(\d+(?:\.\d+)?) (µs|ms|s)$")
+UNIT = {"µs": 1e-6, "ms": 1e-3, "s": 1.0}
+
+
+def _have(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+def parse_tables(text: str) -> dict[str, list[dict[str, str]]]:
+    """Every Markdown table of the text, keyed by its header's first cell... as a list of row dicts."""
+    tables: dict[str, list[dict[str, str]]] = {}
+    lines = text.splitlines()
+    i = 0
+    while i < len(lines):
+        if lines[i].startswith("|") and i + 1 < len(lines) and re.fullmatch(r"\|(---\|)+", lines[i + 1]):
+            header = [c.strip() for c in lines[i].strip("|").split(" | ")]
+            rows = []
+            i += 2
+            while i < len(lines) and lines[i].startswith("|"):
+                cells = [c.strip() for c in re.split(r"(?<!\\)\|", lines[i].strip()[1:-1])]
+                assert len(cells) == len(header), f"row has {len(cells)} cells, header {len(header)}: {lines[i]}"
+                rows.append(dict(zip(header, cells)))
+                i += 1
+            tables[" / ".join(header[:3])] = rows
+        else:
+            i += 1
+    return tables
+
+
+def seconds(cell: str) -> float:
+    m = TIME.match(cell)
+    assert m, f"not a time: {cell!r}"
+    return float(m.group(1)) * UNIT[m.group(2)]
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("bench") / "RESULTS.md"
+    proc = subprocess.run([sys.executable, str(RUN), "--quick", "--out", str(out)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=240)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return proc.stdout, out.read_text(encoding="utf-8")
+
+
+def test_quick_run_writes_and_prints_the_same_tables(quick_run):
+    stdout, written = quick_run
+    assert written.strip() in stdout
+    assert written.startswith("# Benchmark results (quick run")
+    for key in ("CPU", "cores", "Python", "numpy", "micrograd", "torch", "OPENBLAS_CORETYPE", "date"):
+        assert f"| {key} |" in written
+
+
+def test_times_table_parses(quick_run):
+    tables = parse_tables(quick_run[1])
+    times = tables["workload / size / autograd_lite"]
+    workloads = [r["workload"] for r in times]
+    for w in ("wide", "chain", "mlp_step", "logreg_epoch"):
+        assert workloads.count(w) >= 1
+    assert workloads.count("wide") == 2 and workloads.count("chain") == 2
+    for r in times:
+        if r["workload"] in ("wide", "chain", "mlp_step", "logreg_epoch"):
+            assert seconds(r["autograd_lite"]) > 0  # autograd_lite always runs
+        assert r["met?"] == "—" or set(r["met?"].split(", ")) <= {"met", "NOT met", "n/a"}
+    small_wide = next(r for r in times if r["workload"] == "wide")
+    big_chain = [r for r in times if r["workload"] == "chain"][-1]
+    assert "floor" in small_wide["ratios"] and "≤ 2×" in small_wide["target"]
+    if _have("micrograd"):
+        assert seconds(small_wide["micrograd"]) > 0
+        assert big_chain["micrograd"] == "fails (RecursionError)"  # reported, not skipped
+        logreg = next(r for r in times if r["workload"] == "logreg_epoch")
+        assert logreg["micrograd"].startswith("n/a")  # micrograd 0.1.0 has no exp/log
+    else:
+        assert small_wide["micrograd"] == "absent"
+    if _have("torch"):
+        assert seconds(small_wide["torch scalar"]) > 0 and seconds(small_wide["torch batched"]) > 0
+        assert big_chain["torch batched"] == "n/a"  # a chain has nothing to batch
+    else:
+        assert small_wide["torch scalar"] == "absent"
+
+
+def test_targets_and_memory_tables(quick_run):
+    tables = parse_tables(quick_run[1])
+    targets = tables["target / wanted / measured"]
+    names = " ".join(t["target"] for t in targets)
+    for part in ("speed-up vs micrograd", "time per node / floor", "mlp_step vectorised",
+                 "logreg gradient vectorised", "memory per node", "freed by `del`"):
+        assert part in names
+    assert all(t["verdict"] in ("met", "NOT met", "n/a") for t in targets)
+    mem = {r["engine"]: r for r in tables["engine / nodes / bytes/node built"]}
+    al = mem["autograd_lite"]
+    assert 40 < float(al["bytes/node built"]) < 2000
+    assert float(al["bytes/node after backward"]) >= float(al["bytes/node built"]) - 1
+    assert al["freed by `del` with the cyclic GC disabled?"] == "yes"  # no reference cycles
+    if _have("micrograd"):  # closures refer to their node: cycles, freed only by the collector
+        assert mem["micrograd"]["freed by `del` with the cyclic GC disabled?"].startswith("no")
+
+
+# -- the harness itself, in-process ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def bench():
+    spec = importlib.util.spec_from_file_location("bench_run", RUN)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_missing_module_is_reported_not_raised(bench, monkeypatch):
+    monkeypatch.setitem(sys.modules, "autograd_lite.vectorize", None)  # import now raises ImportError
+    r = bench.build("logreg_grad", "vectorized", 20)
+    assert isinstance(r, bench.Result) and r.status == "n/a (module not available)"
+    res = bench._time_interleaved({"vectorized": r, "numpy": bench.build("logreg_grad", "numpy", 20)}, 0.0,
+                                  min_rep=1, warmup=False)
+    assert res["vectorized"].status.startswith("n/a") and res["numpy"].ok
+
+
+def test_an_engine_that_raises_is_reported_as_failing(bench):
+    def deep(_):
+        def f(k):
+            return f(k + 1)
+        f(0)
+
+    case = bench.W.Case(lambda: None, deep)
+    ok = bench.W.Case(lambda: None, lambda _: sum(range(100)), nodes=100)
+    res = bench._time_interleaved({"deep": case, "ok": ok}, 0.0, min_rep=3)
+    assert res["deep"].status == "fails (RecursionError)"
+    assert res["ok"].ok and len(res["ok"].times) == 3 and res["ok"].per_node == res["ok"].median / 100
+
+
+def test_the_same_gradients_as_the_peers(bench):
+    """The workloads compute the same thing on every engine (so the times compare like with like)."""
+    import numpy as np
+
+    from autograd_lite.engine import Value
+
+    xs = [Value(v) for v in (0.5, -1.0, 2.0)]
+    bench.W.make_wide("autograd_lite", 3).run(xs)
+    assert [x.grad for x in xs] == [1.0, -2.0, 4.0]  # ∂Σx²/∂x = 2x
+    y0 = Value(0.5)
+    bench.W.make_chain("autograd_lite", 10).run(y0)
+    assert y0.grad == pytest.approx(0.999 ** 10)
+    g, gb = bench.W.reference_logreg_grad(50)
+    case = bench.build("logreg_grad", "vectorized", 50)
+    if isinstance(case, bench.Result):
+        pytest.skip(case.status)
+    _, (gw, gb2) = case.run(None)
+    np.testing.assert_allclose(gw, g, rtol=1e-9, atol=1e-12)
+    assert float(gb2) == pytest.approx(gb, rel=1e-9, abs=1e-12)
