@@ -120,6 +120,15 @@ def _power(x, y):
     return _ieee(math.pow, float(x), float(y))
 
 
+def _dpow_dx(x, y):
+    """y·xʸ⁻¹, and 0 where y = 0 (as PyTorch: no 0·inf = nan at x = 0 or a tiny x).
+    A Value exponent at 0 keeps the formula where x ≠ 0, so that its derivative
+    with respect to y, xʸ⁻¹, survives in a gradient's graph (create_graph)."""
+    if y.__class__ is Value and y.data == 0 and _data(x) != 0:
+        return y * _power(x, y - 1)
+    return _where(_data(y) == 0, 0.0, y * _power(x, y - 1))
+
+
 def _step(x):
     """0 where x ≤ 0 else 1: the derivative of relu (0 at 0 and 1 at nan, as in PyTorch)."""
     x = _data(x)
@@ -185,9 +194,9 @@ _defop("div",     "÷",    operator.truediv,          lambda x, y, out: 1.0 / y,
                                                      lambda x, y, out: -out / y,
        formula="∂(x/y)/∂x = 1/y,  ∂(x/y)/∂y = −x/y²")
 _defop("pow",     "**",   _power,
-       lambda x, y, out: _where((_data(x) == 0) & (_data(y) == 0), 0.0, y * _power(x, y - 1)),
+       lambda x, y, out: _dpow_dx(x, y),
        lambda x, y, out: _where((_data(x) == 0) & (_data(y) >= 0), 0.0, out * log(x)),
-       formula="∂xʸ/∂x = y·xʸ⁻¹,  ∂xʸ/∂y = xʸ·ln x  (both 0 at x = 0 where y = 0, resp. y ≥ 0, as PyTorch)")
+       formula="∂xʸ/∂x = y·xʸ⁻¹,  ∂xʸ/∂y = xʸ·ln x  (0 where y = 0, resp. x = 0 ≤ y, as PyTorch)")
 _defop("neg",     "−",    operator.neg,              -1.0,
        formula="(−x)' = −1")
 _defop("exp",     "exp",  exp,                       lambda x, out: out,
@@ -682,6 +691,9 @@ def _graph_gradients(order: list[Value], seed) -> dict[Value, Value]:
             old = grads.get(p)
             grads[p] = contribution if old is None else old + contribution
 
+    def times(g, d):  # g·d, without a node for d = ±1 (smaller gradient graphs)
+        return g if d.__class__ is float and d == 1.0 else -g if d.__class__ is float and d == -1.0 else g * d
+
     for node in order:
         op = node._op
         g = grads.get(node)
@@ -691,9 +703,9 @@ def _graph_gradients(order: list[Value], seed) -> dict[Value, Value]:
         if op is _LINEAR:
             n = (len(parents) - 1) // 2
             for w, x in zip(parents[:n], parents[n:-1]):
-                add(w, g * partial(op.partials[0], w, x))
-                add(x, g * partial(op.partials[1], w, x))
-            add(parents[-1], g * op.partials[2])
+                add(w, times(g, partial(op.partials[0], w, x)))
+                add(x, times(g, partial(op.partials[1], w, x)))
+            add(parents[-1], times(g, op.partials[2]))
             continue
         for p, rule in zip(parents, op.partials):
             if p.__class__ is Value:
@@ -701,7 +713,7 @@ def _graph_gradients(order: list[Value], seed) -> dict[Value, Value]:
                     d = partial(rule, *parents, node)
                 except _ARITH_ERRORS:  # a rule on constants only, e.g. 1/y for x / 0.0
                     d = _ieee(partial, rule, *parents, node)
-                add(p, g * d)
+                add(p, times(g, d))
     return grads
 
 
