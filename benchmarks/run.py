@@ -95,8 +95,11 @@ def _time_interleaved(cases: dict[str, W.Case | Result], budget: float, min_rep:
     """Median wall time of each case's ``run``, the cases taking turns (round-robin), so that
     a change in the machine's load hits every engine alike.  Rounds go on while fewer than
     ``min_rep`` or while the total is under ``budget`` seconds (at most ``max_rep``).
-    The cyclic GC stays enabled; a ``gc.collect()`` before each timed run (untimed) keeps
-    one engine's leftover garbage (micrograd's reference cycles) out of the next one's time.
+    The cyclic GC stays enabled.  Before each timed run (untimed) ``gc.collect()`` keeps one
+    engine's leftover garbage (micrograd's reference cycles) out of the next one's time, and
+    ``gc.freeze()`` sets aside every object alive then (the harness, torch's modules, the
+    inputs), so the collections during the run traverse what the run itself makes, as they
+    would in a lean process; ``gc.unfreeze()`` at the end.
     An engine that raises is reported as failing (e.g. ``fails (RecursionError)``)."""
     results: dict[str, Result] = {k: c for k, c in cases.items() if isinstance(c, Result)}
     live = {k: c for k, c in cases.items() if not isinstance(c, Result)}
@@ -118,7 +121,8 @@ def _time_interleaved(cases: dict[str, W.Case | Result], budget: float, min_rep:
         for name, case in list(live.items()):
             try:
                 state = case.setup()
-                gc.collect()  # start clean: no engine pays for the garbage of the one before it
+                gc.collect()  # start clean: no engine pays for the garbage of the one before it,
+                gc.freeze()  # and collections see only what the timed run makes (not torch's objects)
                 with _GCClock() as clock:
                     t0 = time.perf_counter()
                     case.run(state)
@@ -131,6 +135,7 @@ def _time_interleaved(cases: dict[str, W.Case | Result], budget: float, min_rep:
             gc_times[name].append(clock.total)
             elapsed += dt
         rounds += 1
+    gc.unfreeze()
     for name, case in live.items():
         share = sum(gc_times[name]) / sum(times[name]) if sum(times[name]) else 0.0
         results[name] = Result("ok", statistics.median(times[name]), times[name], case.nodes, case.note, share)
