@@ -233,7 +233,7 @@ def partial(rule: float | Callable, *args):
 def derivative_table() -> str:
     """The derivative table as Markdown, generated from `OPS`."""
     rows = ["| op | symbol | derivative |", "|---|---|---|"]
-    rows += [f"| `{op.name}` | {op.symbol} | {op.formula} |" for op in OPS.values()]
+    rows += ["| `{}` | {} | {} |".format(op.name, op.symbol, op.formula.replace("|", "\\|")) for op in OPS.values()]
     return "\n".join(rows)
 
 

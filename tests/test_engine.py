@@ -487,5 +487,5 @@ def test_detect_anomaly_allows_inf_from_inf():
 def test_derivative_table_documents_every_op():
     table = derivative_table()
     for name, op in OPS.items():
-        assert f"`{name}`" in table and op.formula in table
+        assert f"`{name}`" in table and op.formula.replace("|", "\\|") in table
     assert "σ'(x) = σ(x)(1 − σ(x))" in table
