@@ -410,9 +410,9 @@ def _draw_demo_graph(root, out: Path) -> list[Path]:
     wrote = []
     for fmt in ("svg", "png"):
         try:
-            wrote.append(Path(viz.render_graph(root, out / f"zal_graph.{fmt}")))
+            wrote.append(Path(viz.render_graph(root, out / f"z_a_L.{fmt}")))
         except viz.GraphvizNotFoundError:
-            wrote.append(Path(viz.render_graph(root, out / "zal_graph.dot")))
+            wrote.append(Path(viz.render_graph(root, out / "z_a_L.dot")))
             print("note: Graphviz 'dot' is not installed; wrote the graph as DOT source instead "
                   "(install Graphviz to get SVG/PNG)")
             break

@@ -241,7 +241,7 @@ def test_demo_writes_its_files(tmp_path):
     names = {p.name for p in out.iterdir()}
     assert {"sigmoid_saturation.png", "cost_logloss_vs_squared_error.png", "gradient_descent_path.png",
             "logreg_vs_mlp_moons.png", "init_zero_vs_random.png", "layer_gradients_sigmoid_vs_relu.png"} <= names
-    assert names & {"zal_graph.svg", "zal_graph.dot"}
+    assert names & {"z_a_L.svg", "z_a_L.dot"}
 
 
 def test_repl_runs_piped_commands():
@@ -266,5 +266,5 @@ def test_demo_without_graphviz_or_matplotlib_still_runs(tmp_path, monkeypatch, c
     text = capsys.readouterr().out
     assert "Graphviz 'dot' is not installed" in text
     assert "pip install 'autograd-lite[plot]'" in text
-    assert sorted(p.name for p in out.iterdir()) == ["zal_graph.dot"]
-    assert (out / "zal_graph.dot").read_text().lstrip().startswith("digraph")
+    assert sorted(p.name for p in out.iterdir()) == ["z_a_L.dot"]
+    assert (out / "z_a_L.dot").read_text().lstrip().startswith("digraph")
