@@ -95,11 +95,12 @@ def _time_interleaved(cases: dict[str, W.Case | Result], budget: float, min_rep:
     """Median wall time of each case's ``run``, the cases taking turns (round-robin), so that
     a change in the machine's load hits every engine alike.  Rounds go on while fewer than
     ``min_rep`` or while the total is under ``budget`` seconds (at most ``max_rep``).
-    The cyclic GC stays enabled.  Before each timed run (untimed) ``gc.collect()`` keeps one
-    engine's leftover garbage (micrograd's reference cycles) out of the next one's time, and
-    ``gc.freeze()`` sets aside every object alive then (the harness, torch's modules, the
-    inputs), so the collections during the run traverse what the run itself makes, as they
-    would in a lean process; ``gc.unfreeze()`` at the end.
+    The cyclic GC stays enabled.  Before each timed run (untimed) ``gc.collect()`` and
+    ``gc.freeze()`` set aside every object alive then (the harness, torch's modules, the
+    inputs), so the collections during the run traverse what the run itself makes, as in a
+    lean process.  Each timed run ends with ``gc.collect()``: an engine pays for collecting the
+    cyclic garbage it leaves (micrograd's closures), as a training loop pays on a later step,
+    and not the next engine.  ``gc.unfreeze()`` at the end.
     An engine that raises is reported as failing (e.g. ``fails (RecursionError)``)."""
     results: dict[str, Result] = {k: c for k, c in cases.items() if isinstance(c, Result)}
     live = {k: c for k, c in cases.items() if not isinstance(c, Result)}
@@ -121,11 +122,12 @@ def _time_interleaved(cases: dict[str, W.Case | Result], budget: float, min_rep:
         for name, case in list(live.items()):
             try:
                 state = case.setup()
-                gc.collect()  # start clean: no engine pays for the garbage of the one before it,
-                gc.freeze()  # and collections see only what the timed run makes (not torch's objects)
+                gc.collect()  # start clean (untimed), then set aside all that is alive now: the harness,
+                gc.freeze()  # torch's modules, the inputs; collections in the run see only what it makes
                 with _GCClock() as clock:
                     t0 = time.perf_counter()
                     case.run(state)
+                    gc.collect()  # the run pays for collecting the cyclic garbage it leaves behind
                     dt = time.perf_counter() - t0
             except Exception as e:
                 fail(name, e)

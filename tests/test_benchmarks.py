@@ -47,7 +47,7 @@ def parse_tables(text: str) -> dict[str, list[dict[str, str]]]:
 
 def seconds(cell: str) -> float:
     m = TIME.match(cell)
-    assert m, f"not a time: {cell!r}"
+    assert m, f"not a time: {cell!r}"  # (a status such as "fails (...)" instead)
     return float(m.group(1)) * UNIT[m.group(2)]
 
 
@@ -77,7 +77,7 @@ def test_times_table_parses(quick_run):
     assert workloads.count("wide") == 2 and workloads.count("chain") == 2
     for r in times:
         if r["workload"] in ("wide", "chain", "mlp_step", "logreg_epoch"):
-            assert seconds(r["autograd_lite"]) > 0  # autograd_lite always runs
+            assert TIME.match(r["autograd_lite"]), r  # autograd_lite always runs
         assert r["met?"] == "—" or set(r["met?"].split(", ")) <= {"met", "NOT met", "n/a"}
     small_wide = next(r for r in times if r["workload"] == "wide")
     big_chain = [r for r in times if r["workload"] == "chain"][-1]
