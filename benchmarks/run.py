@@ -374,14 +374,15 @@ def run_all(quick: bool, log=print) -> dict:
             nodes = 2 * size - (1 if workload == "wide" else 0)
             log(f"{workload} {size:,} ...")
             cases = {"autograd_lite": build(workload, "autograd_lite", size), "floor": W.make_floor(nodes)}
-            isolated = {}
+            isolated = []
             for peer in PEERS:
+                cases[peer] = build(workload, peer, size)  # a Result if the peer is absent here
                 # micrograd sorts recursively (fails past ~1000 levels) and PyTorch scalar tensors take
                 # seconds per million nodes: their big graphs run alone in a time-limited subprocess
-                if peer != "torch_batched" and (nodes > 250_000 or (peer == "micrograd" and nodes > 2_000)):
-                    isolated[peer] = None
-                else:
-                    cases[peer] = build(workload, peer, size)
+                if (not isinstance(cases[peer], Result) and peer != "torch_batched"
+                        and (nodes > 250_000 or (peer == "micrograd" and nodes > 2_000))):
+                    isolated.append(peer)
+                    del cases[peer]
             res = time_interleaved(cases, budget if nodes < 20_000 else big, warmup=nodes < 20_000)
             for peer in isolated:
                 res[peer] = measure_isolated(workload, peer, size, big, S["timeout"])

@@ -59,6 +59,8 @@ def _torch():
         import torch
     except ImportError as e:
         raise Unavailable("absent") from e
+    except Exception as e:  # installed but broken (e.g. a shared library fails to load)
+        raise Unavailable(f"absent (import torch: {type(e).__name__})") from e
     torch.set_num_threads(1)
     return torch
 
@@ -137,7 +139,7 @@ def moons(n: int = 100, noise: float = 0.1, seed: int = 1) -> tuple[np.ndarray, 
     """micrograd's demo data: two interleaved half-moons, labels in {−1, 1}."""
     try:
         from sklearn.datasets import make_moons
-    except ImportError:
+    except Exception:  # not installed, or it fails to import (e.g. a broken optional dependency)
         rng = np.random.default_rng(seed)
         n_out = n // 2
         n_in = n - n_out
@@ -175,7 +177,7 @@ def breast_cancer() -> tuple[np.ndarray, np.ndarray, str]:
     else:
         try:
             from sklearn.datasets import load_breast_cancer as sk_load
-        except ImportError as e:
+        except Exception as e:
             raise Unavailable("n/a (no dataset: autograd_lite.data and scikit-learn absent)") from e
         X, y = sk_load(return_X_y=True)
         source = "sklearn.datasets.load_breast_cancer (autograd_lite.data absent)"
@@ -273,7 +275,10 @@ def make_mlp_step(engine: str, n: int) -> Case:
         note = what
     elif engine == "micrograd":
         Value = _micrograd()
-        from micrograd.nn import MLP
+        try:
+            from micrograd.nn import MLP
+        except ImportError as e:
+            raise Unavailable("absent") from e
 
         random.seed(1337)
         model = MLP(2, SIZES)

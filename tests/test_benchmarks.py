@@ -113,6 +113,26 @@ def test_targets_and_memory_tables(quick_run):
         assert mem["micrograd"]["freed by `del` with the cyclic GC disabled?"].startswith("no")
 
 
+def test_absent_peers_are_reported_as_absent(tmp_path):
+    """Without torch and micrograd (hidden from the interpreter) the run still completes."""
+    out = tmp_path / "R.md"
+    hide = ("import runpy, sys\n"
+            "for m in ('torch', 'micrograd', 'micrograd.engine', 'micrograd.nn'):\n"
+            "    sys.modules[m] = None\n"
+            f"sys.argv = ['run.py', '--quick', '--out', {str(out)!r}]\n"
+            f"runpy.run_path({str(RUN)!r}, run_name='__main__')\n")
+    proc = subprocess.run([sys.executable, "-c", hide], cwd=ROOT, capture_output=True, text=True, timeout=240)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    times = parse_tables(out.read_text(encoding="utf-8"))["Times"]
+    for r in times:
+        if r["workload"] in ("wide", "chain", "mlp_step"):
+            assert TIME.match(r["autograd_lite"]), r
+            assert r["micrograd"] == "absent" and r["torch scalar"] == "absent", r
+    targets = parse_tables(out.read_text(encoding="utf-8"))["Targets"]
+    vs_mg = [t for t in targets if "vs micrograd" in t["target"]]
+    assert vs_mg and all(t["verdict"] == "n/a" for t in vs_mg)  # not measured: neither met nor failed
+
+
 # -- the harness itself, in-process ---------------------------------------------------------------
 
 
