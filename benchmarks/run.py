@@ -347,11 +347,11 @@ def check(value: float | None, ok) -> bool | None:
 def sizes(quick: bool) -> dict:
     if quick:
         return {"wide": (60, 1500), "chain": (50, 3000), "mlp_n": 6, "logreg_m": 40, "mem_n": 700,
-                "floor_n": 3000, "vec_m": 500, "budget": 0.02, "big_budget": 0.02, "timeout": 60,
+                "vec_m": 500, "budget": 0.02, "big_budget": 0.02, "timeout": 60,
                 "min_rep": 2}
     return {"wide": (450, 100_000), "chain": (400, 1_000_000), "mlp_n": 100, "logreg_m": None,
-            "mem_n": 33_334, "floor_n": 100_000, "vec_m": 10_000, "budget": 1.0, "big_budget": 3.0,
-            "timeout": 120, "min_rep": 3}
+            "mem_n": 33_334, "vec_m": 10_000, "budget": 2.0, "big_budget": 3.0,
+            "timeout": 120, "min_rep": 5}
 
 
 def run_all(quick: bool, log=print) -> dict:
@@ -360,7 +360,7 @@ def run_all(quick: bool, log=print) -> dict:
     rows: list[dict] = []
 
     def time_interleaved(cases, budget, **kw):
-        return _time_interleaved(cases, budget, min_rep=S["min_rep"], **kw)
+        return _time_interleaved(cases, budget, min_rep=S["min_rep"], max_rep=200, **kw)
 
     load_before = _loadavg()
 
