@@ -657,24 +657,22 @@ def _backward(root: Value, seed, create_graph: bool) -> None:
                     if p.__class__ is Value:
                         _check_backward(node, p, p.grad)
         else:  # binary: out = f(x, y); a constant side (a float) gets no gradient
-            x = a.data if a.__class__ is Value else a
-            y = b.data if b.__class__ is Value else b
             da, db = op.partials
-            if a.__class__ is Value:
-                if da.__class__ is not float:
-                    try:
+            if da.__class__ is not float or db.__class__ is not float:  # rules of (x, y, out)
+                x = a.data if a.__class__ is Value else a
+                y = b.data if b.__class__ is Value else b
+                try:
+                    if da.__class__ is not float and a.__class__ is Value:
                         da = da(x, y, node.data)
-                    except _ARITH_ERRORS:
-                        da = _ieee(da, x, y, node.data)
+                    if db.__class__ is not float and b.__class__ is Value:
+                        db = db(x, y, node.data)
+                except _ARITH_ERRORS:
+                    da, db = (_ieee(partial, rule, x, y, node.data) for rule in op.partials)
+            if a.__class__ is Value:
                 a.grad += g * da
                 if check:
                     _check_backward(node, a, g * da)
             if b.__class__ is Value:
-                if db.__class__ is not float:
-                    try:
-                        db = db(x, y, node.data)
-                    except _ARITH_ERRORS:
-                        db = _ieee(db, x, y, node.data)
                 b.grad += g * db
                 if check:
                     _check_backward(node, b, g * db)
