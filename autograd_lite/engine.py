@@ -366,53 +366,10 @@ class Value:
     __hash__ = object.__hash__  # identity: nodes are graph vertices
     __array_ufunc__ = None  # numpy defers to our operators: np.float64(2) * v is a Value
 
-    # operators, from the table: x OP y with a Value or a number on either side
-    # (`_binary_method` is defined below the class)
-    def __neg__(self) -> Value:
-        return _unary(OPS["neg"], self)
-
+    # operators and functions (x + y, x.sigmoid(), ...) are made from the table
+    # below the class: `_binary_method` and `_unary_method`.
     def __pos__(self) -> Value:
         return self
-
-    def __abs__(self) -> Value:
-        return _unary(OPS["abs"], self)
-
-    # functions ---------------------------------------------------------------
-    def exp(self) -> Value:
-        """eˣ; derivative eˣ."""
-        return _unary(OPS["exp"], self)
-
-    def log(self) -> Value:
-        """ln x; derivative 1/x."""
-        return _unary(OPS["log"], self)
-
-    def sigmoid(self) -> Value:
-        """σ(x) = 1/(1 + e⁻ˣ); σ'(x) = σ(x)(1 − σ(x)) ≤ 1/4."""
-        return _unary(OPS["sigmoid"], self)
-
-    def tanh(self) -> Value:
-        """tanh x; derivative 1 − tanh² x."""
-        return _unary(OPS["tanh"], self)
-
-    def relu(self) -> Value:
-        """max(x, 0); derivative 1 for x > 0, else 0."""
-        return _unary(OPS["relu"], self)
-
-    def sqrt(self) -> Value:
-        """√x; derivative 1/(2√x)."""
-        return _unary(OPS["sqrt"], self)
-
-    def abs(self) -> Value:
-        """|x|; derivative sign(x)."""
-        return _unary(OPS["abs"], self)
-
-    def sin(self) -> Value:
-        """sin x; derivative cos x."""
-        return _unary(OPS["sin"], self)
-
-    def cos(self) -> Value:
-        """cos x; derivative −sin x."""
-        return _unary(OPS["cos"], self)
 
     # backprop ------------------------------------------------------------------
     def backward(self, grad: float = 1.0, *, create_graph: bool = False) -> None:
@@ -483,10 +440,25 @@ def _binary_method(op: Op, reflected: bool = False) -> Callable:
     return method
 
 
+def _unary_method(op: Op) -> Callable[[Value], Value]:
+    """``x.f()`` for one row of the table."""
+
+    def method(self: Value) -> Value:
+        return _unary(op, self)
+
+    method.__name__ = op.name
+    method.__doc__ = f"{op.name}(x), a new node; {op.formula}"
+    return method
+
+
 for _name in ("add", "sub", "mul", "div", "pow"):
     _dunder = "truediv" if _name == "div" else _name
     setattr(Value, f"__{_dunder}__", _binary_method(OPS[_name]))
     setattr(Value, f"__r{_dunder}__", _binary_method(OPS[_name], reflected=True))
+for _name in ("exp", "log", "sigmoid", "tanh", "relu", "sqrt", "abs", "sin", "cos"):
+    setattr(Value, _name, _unary_method(OPS[_name]))
+Value.__neg__ = _unary_method(OPS["neg"])
+Value.__abs__ = Value.abs
 
 
 def _unary(op: Op, a: Value) -> Value:

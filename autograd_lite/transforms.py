@@ -68,19 +68,10 @@ def value_and_grad(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[...,
 
     @functools.wraps(f)
     def wrapped(*args: Any) -> tuple[Any, Any]:
-        name = f"grad({getattr(f, '__name__', 'f')})"
-        if not args:
-            raise TypeError(f"{name} needs at least one argument to differentiate")
+        name = f"grad({_fname(f)})"
+        nested, leaves, flat = _prepare(args, argnums, name)
         nums = _normalize_argnums(argnums, len(args), name)
-        nested = _any_value(args)
-        leaves = [_lift(a, name) if i in nums else a for i, a in enumerate(args)]
-        out = f(*leaves)
-        if not isinstance(out, Value):
-            if isinstance(out, (int, float, np.number)) and not isinstance(out, bool):
-                out = Value(out)  # a constant function: every derivative is 0
-            else:
-                raise TypeError(f"{name}: f must return one Value (a scalar), got {type(out).__name__}")
-        flat = [x for i in nums for x in (leaves[i] if isinstance(leaves[i], list) else [leaves[i]])]
+        out = _scalar_output(f(*leaves), name)
         gs = iter(gradients(out, flat, create_graph=nested))
         results = [[next(gs) for _ in leaves[i]] if isinstance(leaves[i], list) else next(gs) for i in nums]
         grads = results[0] if isinstance(argnums, (int, np.integer)) else tuple(results)
@@ -143,6 +134,18 @@ def _variables(args: Sequence[Any], nums: Sequence[int], name: str) -> tuple[lis
     return leaves, flat
 
 
+def _prepare(args: Sequence[Any], argnums: Argnums | None, name: str) -> tuple[bool, list[Any], list[Value]]:
+    """What every transform does first: check the call, pick the variables
+    (``argnums``; None = all arguments) and lift them to leaves.  Returns whether
+    the call is nested inside another transform (it got Values), all arguments,
+    and the flat list of variables."""
+    if not args:
+        raise TypeError(f"{name} needs at least one argument to differentiate")
+    nums = tuple(range(len(args))) if argnums is None else _normalize_argnums(argnums, len(args), name)
+    leaves, flat = _variables(args, nums, name)
+    return _any_value(args), leaves, flat
+
+
 def hessian(f: Callable[..., Any], argnums: Argnums | None = None) -> Callable[..., list[list[Any]]]:
     """``f ↦ (x ↦ H)`` with Hᵢⱼ = ∂²f/∂xᵢ∂xⱼ, a list of lists of floats.
 
@@ -164,11 +167,7 @@ def hessian(f: Callable[..., Any], argnums: Argnums | None = None) -> Callable[.
     @functools.wraps(f)
     def wrapped(*args: Any) -> list[list[Any]]:
         name = f"hessian({_fname(f)})"
-        if not args:
-            raise TypeError(f"{name} needs at least one argument to differentiate")
-        nums = tuple(range(len(args))) if argnums is None else _normalize_argnums(argnums, len(args), name)
-        nested = _any_value(args)
-        leaves, flat = _variables(args, nums, name)
+        nested, leaves, flat = _prepare(args, argnums, name)
         out = _scalar_output(f(*leaves), name)
         first = gradients(out, flat, create_graph=True)
         return [list(gradients(g, flat, create_graph=nested)) for g in first]
@@ -256,11 +255,7 @@ def jacobian(f: Callable[..., Any], argnums: Argnums | None = None) -> Callable[
     @functools.wraps(f)
     def wrapped(*args: Any) -> list[list[Any]]:
         name = f"jacobian({_fname(f)})"
-        if not args:
-            raise TypeError(f"{name} needs at least one argument to differentiate")
-        nums = tuple(range(len(args))) if argnums is None else _normalize_argnums(argnums, len(args), name)
-        nested = _any_value(args)
-        leaves, flat = _variables(args, nums, name)
+        nested, leaves, flat = _prepare(args, argnums, name)
         out = f(*leaves)
         outs = out if isinstance(out, (list, tuple)) else [out]
         if isinstance(out, np.ndarray):
