@@ -74,12 +74,13 @@ def binary_cross_entropy(p: Value | Number, y: Value | Number) -> Value:
     log(relu(p − e⁻¹⁰⁰) + e⁻¹⁰⁰)), so L ≤ 100 even at p ∈ {0, 1}, with gradient 0
     where the floor is active.  When y is the
     number 0 or 1 the term that it multiplies by 0 is left out of the graph.
-    A number p outside [0, 1] or y outside [0, 1] raises ValueError."""
+    p (a number or a Value's data) outside [0, 1], or y outside [0, 1], raises ValueError,
+    as in PyTorch; a nan p flows through (so that training can report where it diverged)."""
+    pf = p.data if isinstance(p, Value) else float(_target(p, "p"))
+    if pf < 0.0 or pf > 1.0:
+        raise ValueError(f"binary_cross_entropy needs a probability p in [0, 1], got {pf}; "
+                         "for a score (logit) use binary_cross_entropy_with_logits")
     if not isinstance(p, Value):
-        pf = float(_target(p, "p"))
-        if not 0.0 <= pf <= 1.0:
-            raise ValueError(f"binary_cross_entropy needs a probability p in [0, 1], got {pf}; "
-                             "for a score (logit) use binary_cross_entropy_with_logits")
         p = Value(pf)
     y = _target(y)
     if isinstance(y, float):

@@ -60,6 +60,9 @@ def test_bce_finite_at_the_ends_like_pytorch():
 def test_bce_rejects_bad_numbers():
     with pytest.raises(ValueError, match="probability"):
         L.binary_cross_entropy(1.5, 1)
+    with pytest.raises(ValueError, match="probability.*logits"):
+        L.binary_cross_entropy(Value(-0.2), 0)          # a score, not a probability (PyTorch raises too)
+    assert math.isnan(L.binary_cross_entropy(Value(math.nan), 1).data)   # nan flows on, for fit to report
     with pytest.raises(ValueError, match="target"):
         L.binary_cross_entropy(Value(0.5), 2)
     with pytest.raises(TypeError):
