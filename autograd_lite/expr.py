@@ -210,7 +210,9 @@ def parse(text: str) -> Expression:
         tree = ast.parse(text, mode="eval")
     except SyntaxError as e:
         msg = (e.msg or "invalid syntax").split(" (")[0]
-        raise ExprError(msg, e.offset if e.offset and e.offset > 0 else None) from None
+        if not e.offset or e.offset < 1 or e.offset > len(text):  # Python points past the end
+            raise ExprError("the expression ends too early", len(text.rstrip()) + 1) from None
+        raise ExprError(msg, e.offset) from None
     except (RecursionError, MemoryError, ValueError, OverflowError):
         raise ExprError("expression too complex to parse") from None
     func_names: set[int] = set()
