@@ -242,6 +242,10 @@ def test_demo_writes_its_files(tmp_path):
     assert {"sigmoid_saturation.png", "cost_logloss_vs_squared_error.png", "gradient_descent_path.png",
             "logreg_vs_mlp_moons.png", "init_zero_vs_random.png", "layer_gradients_sigmoid_vs_relu.png"} <= names
     assert names & {"z_a_L.svg", "z_a_L.dot"}
+    # scalar and vectorized engines train the same model to the same costs (issue 8)
+    agree = re.search(r"scalar Value graphs ([\d.]+) ms, vectorized ([\d.]+) ms .*costs agree to ([\d.e+-]+)\)",
+                      r.stdout)
+    assert agree and float(agree.group(3)) < 1e-9
 
 
 def test_repl_runs_piped_commands():
