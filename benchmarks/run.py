@@ -220,7 +220,7 @@ def memory_per_node(engine: str, n: int) -> dict:
         del y
         left = _traced_now() - base
         out["left_after_del"] = left
-        out["freed"] = left < max(4096, 0.01 * held)
+        out["freed"] = left < max(16384, 0.01 * held)  # a few interpreter caches may stay, not the graph
         gc.collect()
         out["left_after_collect"] = _traced_now() - base
     finally:
