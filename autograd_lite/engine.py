@@ -423,7 +423,7 @@ def _binary_method(op: Op, reflected: bool = False) -> Callable:
             data = forward(x, y)
         except _ARITH_ERRORS:
             data = _ieee(forward, x, y)
-        out = _new(Value)
+        out = _new(Value)  # `_node`, inlined: this is the hottest line of the library
         out.data = data
         out.grad = 0.0
         out.label = None
@@ -461,22 +461,28 @@ Value.__neg__ = _unary_method(OPS["neg"])
 Value.__abs__ = Value.abs
 
 
-def _unary(op: Op, a: Value) -> Value:
-    try:
-        data = op.forward(a.data)
-    except _ARITH_ERRORS:
-        data = _ieee(op.forward, a.data)
+def _node(op: Op, a, b, data: float) -> Value:
+    """A new node ``data = op(a, b)`` (``b`` is None for a unary op; for the fused
+    linear op, a = (*ws, bias) and b = xs).  `_binary_method` inlines this."""
     out = _new(Value)
     out.data = data
     out.grad = 0.0
     out.label = None
     out._op = op
     out._a = a
-    out._b = None
+    out._b = b
     out._id = _next_id()
     if _anomaly:
-        _check_forward(op, (a,), data)
+        _check_forward(op, out.parents, data)
     return out
+
+
+def _unary(op: Op, a: Value) -> Value:
+    try:
+        data = op.forward(a.data)
+    except _ARITH_ERRORS:
+        data = _ieee(op.forward, a.data)
+    return _node(op, a, None, data)
 
 
 def linear(ws: Sequence[Value], xs: Sequence[Value | float], b: Value) -> Value:
@@ -504,17 +510,7 @@ def linear(ws: Sequence[Value], xs: Sequence[Value | float], b: Value) -> Value:
         wd = [w.data for w in wb]
         bias = wd.pop()
         data = _ieee(_LINEAR.forward, wd, xd, bias)
-    out = _new(Value)
-    out.data = data
-    out.grad = 0.0
-    out.label = None
-    out._op = _LINEAR
-    out._a = wb
-    out._b = xs
-    out._id = _next_id()
-    if _anomaly:
-        _check_forward(_LINEAR, out.parents, data)
-    return out
+    return _node(_LINEAR, wb, xs, data)
 
 
 # --------------------------------------------------------------------------
