@@ -152,11 +152,25 @@ def _sign(x):
 # --------------------------------------------------------------------------
 
 
+class _Arg:
+    """Stands for one argument of a rule while `Op` probes it (see `Op.backprop`)."""
+
+    __slots__ = ("index",)
+
+    def __init__(self, index: int) -> None:
+        self.index = index
+
+
 class Op:
     """A primitive: ``forward`` on numbers/arrays and one local-derivative rule
-    per input, each ``rule(*inputs, out)``; ``formula`` is the same in math."""
+    per input, each ``rule(*inputs, out)``; ``formula`` is the same in math.
 
-    __slots__ = ("name", "symbol", "forward", "partials", "formula")
+    ``backprop`` is ``partials`` as the float backward pass reads them: a rule
+    that just returns one of its arguments (∂(xy)/∂x = y, (eˣ)' = eˣ = out) is
+    found by calling it once on stand-ins and becomes that argument's position,
+    so backprop need not call it."""
+
+    __slots__ = ("name", "symbol", "forward", "partials", "formula", "backprop")
 
     def __init__(self, name: str, symbol: str, forward: Callable,
                  partials: Sequence[Callable], formula: str) -> None:
@@ -165,6 +179,7 @@ class Op:
         self.forward = forward
         self.partials = tuple(partials)
         self.formula = formula
+        self.backprop = tuple(_as_projection(rule, len(self.partials) + 1) for rule in self.partials)
 
     @property
     def arity(self) -> int:
@@ -172,6 +187,18 @@ class Op:
 
     def __repr__(self) -> str:
         return f"Op({self.name!r}: {self.formula})"
+
+
+def _as_projection(rule, nargs: int):
+    """The position of the argument that ``rule`` returns unchanged, or ``rule``."""
+    if rule.__class__ is float:
+        return rule
+    args = [_Arg(i) for i in range(nargs)]
+    try:
+        result = rule(*args)
+    except Exception:  # the rule computes something: keep it
+        return rule
+    return result.index if result.__class__ is _Arg else rule
 
 
 OPS: dict[str, Op] = {}
@@ -602,16 +629,19 @@ def _backward(root: Value, seed, create_graph: bool) -> None:
         g = node.grad
         a = node._a
         b = node._b
-        if b is None:  # unary: out = f(x)
-            rule = op.partials[0]
-            if rule.__class__ is not float:
-                try:
-                    rule = rule(a.data, node.data)
-                except _ARITH_ERRORS:
-                    rule = _ieee(rule, a.data, node.data)
-            a.grad += g * rule
+        if b is None:  # unary: out = f(x); the rule is a number, an argument's position or f'(x, out)
+            d = op.backprop[0]
+            if d.__class__ is not float:
+                if d.__class__ is int:
+                    d = node.data if d else a.data
+                else:
+                    try:
+                        d = d(a.data, node.data)
+                    except _ARITH_ERRORS:
+                        d = _ieee(d, a.data, node.data)
+            a.grad += g * d
             if check:
-                _check_backward(node, a, g * rule)
+                _check_backward(node, a, g * d)
         elif op is _LINEAR:  # ∂/∂wᵢ = xᵢ, ∂/∂xᵢ = wᵢ, ∂/∂b = 1 (the table's rules, inlined)
             for w, x in zip(a, b):
                 if x.__class__ is Value:
@@ -625,17 +655,20 @@ def _backward(root: Value, seed, create_graph: bool) -> None:
                     if p.__class__ is Value:
                         _check_backward(node, p, p.grad)
         else:  # binary: out = f(x, y); a constant side (a float) gets no gradient
-            da, db = op.partials
-            if da.__class__ is not float or db.__class__ is not float:  # rules of (x, y, out)
-                x = a.data if a.__class__ is Value else a
-                y = b.data if b.__class__ is Value else b
+            da, db = op.backprop
+            if da.__class__ is not float or db.__class__ is not float:
+                args = (a.data if a.__class__ is Value else a, b.data if b.__class__ is Value else b, node.data)
                 try:
-                    if da.__class__ is not float and a.__class__ is Value:
-                        da = da(x, y, node.data)
-                    if db.__class__ is not float and b.__class__ is Value:
-                        db = db(x, y, node.data)
+                    if da.__class__ is int:
+                        da = args[da]
+                    elif da.__class__ is not float and a.__class__ is Value:
+                        da = da(*args)
+                    if db.__class__ is int:
+                        db = args[db]
+                    elif db.__class__ is not float and b.__class__ is Value:
+                        db = db(*args)
                 except _ARITH_ERRORS:
-                    da, db = (_ieee(partial, rule, x, y, node.data) for rule in op.partials)
+                    da, db = (_ieee(partial, rule, *args) for rule in op.partials)
             if a.__class__ is Value:
                 a.grad += g * da
                 if check:
