@@ -489,3 +489,22 @@ def test_derivative_table_documents_every_op():
     for name, op in OPS.items():
         assert f"`{name}`" in table and op.formula.replace("|", "\\|") in table
     assert "σ'(x) = σ(x)(1 − σ(x))" in table
+
+
+def test_backprop_view_of_the_table_agrees_with_the_rules():
+    """Op.backprop replaces a rule that returns one of its arguments by that argument's
+    position; evaluated, it must give exactly what the rule gives."""
+    assert OPS["mul"].backprop == (1, 0)      # ∂(xy)/∂x = y, ∂(xy)/∂y = x
+    assert OPS["exp"].backprop == (1,)        # (eˣ)' = eˣ = out
+    assert OPS["add"].backprop == (1.0, 1.0)
+    assert callable(OPS["log"].backprop[0])
+    rng = np.random.default_rng(1)
+    for name, op in OPS.items():
+        if name == "linear":
+            continue
+        for _ in range(5):
+            args = list(rng.uniform(0.5, 2.0, size=op.arity)) + [float(rng.uniform(0.5, 2.0))]
+            for rule, fast in zip(op.partials, op.backprop):
+                expected = al.engine.partial(rule, *args)
+                got = args[fast] if isinstance(fast, int) else al.engine.partial(fast, *args)
+                assert got == expected, (name, args)
