@@ -72,12 +72,19 @@ def _kernel(name: str, np_f: Callable, math_f: Callable) -> Callable:
 
 def _sigmoid_math(x: float) -> float:
     e = math.exp(-abs(x))  # never overflows: σ(x) = 1/(1+e^-x) = e^x/(1+e^x)
-    return 1.0 / (1.0 + e) if x >= 0 else e / (1.0 + e)
+    r = 1.0 / (1.0 + e)
+    return r if x >= 0 else e * r
 
 
-def _sigmoid_np(x):
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+def _sigmoid_np(x):  # the same formula as _sigmoid_math, on arrays, with few temporaries
+    x = np.asarray(x, dtype=float)
+    e = np.abs(x, out=np.empty(x.shape))
+    np.negative(e, out=e)
+    np.exp(e, out=e)
+    r = np.add(e, 1.0, out=np.empty(x.shape))
+    np.reciprocal(r, out=r)
+    np.multiply(e, r, out=e)
+    return np.where(x >= 0, r, e)
 
 
 exp = _kernel("exp", np.exp, math.exp)

@@ -474,7 +474,10 @@ def _backward_one(op: Any, out: int, ins: tuple, vals: list, grads: list, need: 
     args.append(vals[out])
     for i, rule in zip(ins, rules):
         if need[i]:
-            add(i, g * partial(rule, *args))
+            if rule.__class__ is float and rule in (1.0, -1.0):  # g·(±1): no array product needed
+                add(i, g if rule == 1.0 else -g)
+            else:
+                add(i, g * partial(rule, *args))
 
 
 # --------------------------------------------------------------------------
