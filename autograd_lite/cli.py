@@ -17,7 +17,7 @@ import json
 import math
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -155,34 +155,24 @@ def _version() -> str:
     return autograd_lite.__version__
 
 
-def _positive_int(s: str) -> int:
-    try:
-        n = int(s)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{s!r} is not an integer") from None
-    if n <= 0:
-        raise argparse.ArgumentTypeError(f"must be positive, got {n}")
-    return n
+def _checked(convert: Callable[[str], Any], ok: Callable[[Any], bool], kind: str, requirement: str):
+    """An argparse ``type``: ``convert(s)``, which must satisfy ``ok``, else a one-line error."""
+
+    def parse(s: str):
+        try:
+            x = convert(s)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{s!r} is not {kind}") from None
+        if not ok(x):
+            raise argparse.ArgumentTypeError(f"must be {requirement}, got {s}")
+        return x
+
+    return parse
 
 
-def _positive_float(s: str) -> float:
-    try:
-        x = float(s)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{s!r} is not a number") from None
-    if not (x > 0 and math.isfinite(x)):
-        raise argparse.ArgumentTypeError(f"must be a positive finite number, got {s}")
-    return x
-
-
-def _fraction(s: str) -> float:
-    try:
-        x = float(s)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{s!r} is not a number") from None
-    if not 0 < x < 1:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {s}")
-    return x
+_positive_int = _checked(int, lambda n: n > 0, "an integer", "positive")
+_positive_float = _checked(float, lambda x: x > 0 and math.isfinite(x), "a number", "a positive finite number")
+_fraction = _checked(float, lambda x: 0 < x < 1, "a number", "between 0 and 1")
 
 
 def _sizes(s: str) -> tuple[int, ...]:

@@ -579,13 +579,7 @@ def profile(quick: bool) -> None:
 
     S = sizes(quick)
 
-    def wide(xs):
-        it = iter(xs)
-        x = next(it)
-        s = x * x
-        for x in it:
-            s = s + x * x
-        return s
+    wide = W.sum_of_squares
 
     def chain_of(depth):
         def chain(y):

@@ -79,6 +79,16 @@ def _scalar_value_class(engine: str):
 # ----------------------------------------------------------------------------- wide
 
 
+def sum_of_squares(xs):
+    """Σ xᵢ·xᵢ, folded left: the `wide` workload's graph (2n − 1 op nodes)."""
+    it = iter(xs)
+    x = next(it)
+    s = x * x
+    for x in it:
+        s = s + x * x
+    return s
+
+
 def make_wide(engine: str, n: int) -> Case:
     """Σᵢ xᵢ·xᵢ over n leaves made outside the timed region, then backward: 2n − 1 nodes."""
     rng = random.Random(0)
@@ -101,12 +111,7 @@ def make_wide(engine: str, n: int) -> Case:
         return [leaf(v) for v in values]
 
     def run(xs):
-        it = iter(xs)
-        x = next(it)
-        s = x * x
-        for x in it:
-            s = s + x * x
-        s.backward()
+        sum_of_squares(xs).backward()
 
     return Case(setup, run, nodes=2 * n - 1)
 
