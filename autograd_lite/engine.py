@@ -120,7 +120,7 @@ def _where(cond, a, b):
 def _power(x, y):
     """xʸ with IEEE results ((-8)^(1/3) = nan, 0^-1 = inf, 10^400 = inf)."""
     if x.__class__ is Value or y.__class__ is Value:
-        return x ** y if x.__class__ is Value else Value(x) ** y
+        return x ** y  # a graph node (Value.__pow__ or __rpow__)
     if isinstance(x, _ARRAY) or isinstance(y, _ARRAY):
         with np.errstate(all="ignore"):
             return np.power(np.asarray(x, float), y)
