@@ -263,13 +263,11 @@ def _vectorized_step(model: Any, loss_fn: Callable) -> Callable:
     from autograd_lite import vectorize
 
     compiled = vectorize.compile_loss(model, loss_fn)
-    forward = getattr(vectorize, "compile_predict", None)
-    forward = forward(model) if forward is not None else None
+    forward = vectorize.compile_predict(model)
 
     def step(rows: np.ndarray, targets: np.ndarray) -> tuple[float, list[float], np.ndarray]:
-        out = forward(rows) if forward is not None else _outputs(model, rows.tolist())
-        result = compiled(rows, targets)
-        cost, grads = result[0], result[1]
+        out = forward(rows)
+        cost, grads = compiled(rows, targets)
         return float(cost), [float(g) for g in grads], np.asarray(out, dtype=float)
 
     return step
