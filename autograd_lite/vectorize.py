@@ -122,10 +122,6 @@ def _unbroadcast(g: Any, shape: tuple) -> Any:
     return g.reshape(shape) if np.shape(g) != shape else g
 
 
-def _is_plain(instr: tuple) -> bool:
-    return instr[0].__class__ is not _Dense and instr[0].__class__ is not _Map
-
-
 class _Dense:
     """``k`` linear nodes that read the same inputs ``xs``, fused: Z = X Wᵀ + b, one
     matrix product over the batch (∂/∂X = G W, ∂/∂W = Gᵀ X, ∂/∂b = Σ G).  Used when
