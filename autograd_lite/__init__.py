@@ -25,7 +25,8 @@ from autograd_lite.engine import (
     sqrt,
     tanh,
 )
-from autograd_lite.transforms import grad, value_and_grad
+from autograd_lite.transforms import grad, hessian, hvp, jacobian, value_and_grad
+from autograd_lite.vectorize import vectorize  # the function (the module stays autograd_lite.vectorize in sys.modules)
 
 __version__ = "0.1.0"
 
@@ -33,13 +34,12 @@ __version__ = "0.1.0"
 # stays light and the engine never imports what is built on top of it.
 _LAZY = {
     "draw_graph": "autograd_lite.viz", "render_graph": "autograd_lite.viz",
-    "hessian": "autograd_lite.transforms", "hvp": "autograd_lite.transforms",
-    "vectorize": "autograd_lite.vectorize", "compile_loss": "autograd_lite.vectorize",
+    "compile_loss": "autograd_lite.vectorize",
     "compile_predict": "autograd_lite.vectorize", "TracingError": "autograd_lite.vectorize",
     "fit": "autograd_lite.train", "predict": "autograd_lite.train",
     "predict_proba": "autograd_lite.train", "accuracy": "autograd_lite.train",
 }
-_SUBMODULES = {"nn", "optim", "losses", "data", "train", "viz", "vectorize", "figures", "transforms", "check"}
+_SUBMODULES = {"nn", "optim", "losses", "data", "train", "viz", "figures", "transforms", "check", "expr"}
 
 
 def __getattr__(name: str):
@@ -54,4 +54,7 @@ __all__ = [
     "Value", "grad", "value_and_grad", "gradients", "gradcheck", "numerical_grad", "GradcheckReport",
     "detect_anomaly", "AnomalyError", "derivative_table",
     "exp", "log", "sigmoid", "tanh", "relu", "sqrt", "sin", "cos", "linear",
+    "hessian", "hvp", "jacobian", "vectorize", "compile_loss", "compile_predict", "TracingError",
+    "draw_graph", "render_graph", "fit", "predict", "predict_proba", "accuracy",
+    "nn", "optim", "losses", "data", "train",
 ]

@@ -216,14 +216,17 @@ def cmd_grad(args: argparse.Namespace) -> int:
     out, leaves = _expr.evaluate(e, at)
     leaves = {n: leaves.get(n) for n in names}
     grads = {}
+    out.label = "f"
+    # one backward pass fills .grad on every node: the table and the drawing (--graph) read the same numbers
+    out.zero_grad()
+    out.backward()
     if names:
-        from autograd_lite.engine import Value, gradients
+        from autograd_lite.engine import Value
 
         for n in names:
             if leaves[n] is None:
                 leaves[n] = Value(at[n], label=n)
-        grads = dict(zip(names, gradients(out, [leaves[n] for n in names])))
-    out.label = "f"
+        grads = {n: leaves[n].grad for n in names}
     check = None
     if args.check and names:
         check = _check(e, names, at, args.eps)

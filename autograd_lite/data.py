@@ -20,13 +20,15 @@ from __future__ import annotations
 import csv
 import math
 import os
+import re
+from array import array
 from importlib import resources
 from typing import Any
 
 import numpy as np
 
 __all__ = ["make_moons", "make_circles", "make_blobs", "train_test_split", "standardize",
-           "load_csv", "load_breast_cancer"]
+           "load_csv", "read_csv_table", "load_breast_cancer"]
 
 
 def _count(n: Any, what: str = "n", low: int = 1) -> int:
@@ -165,6 +167,91 @@ def standardize(X_train: Any, X_test: Any = None) -> tuple:
     return train, (B - mu) / scale, mu, sd
 
 
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\Z")
+#: The longest CSV cell accepted, in characters.
+MAX_FIELD = 1 << 20
+
+
+def _cell_value(text: str) -> float | None:
+    """A plain ASCII decimal number (``-1.5``, ``2e-3``, ``.5``) as a float; None otherwise
+    (``1_000``, ``0x10``, full-width digits, ``nan``, ``inf`` and ``1e999`` are not numbers)."""
+    if not _NUMBER.match(text):
+        return None
+    v = float(text)
+    return v if math.isfinite(v) else None
+
+
+def read_csv_table(path: str | os.PathLike) -> tuple[list[str], np.ndarray]:
+    """Read a numeric CSV file with a header row: ``(header, data)``, data of shape
+    (rows, columns).  Rules (errors are ``ValueError`` with the file's own line
+    number, blank lines counted, and the column name):
+
+    - blank lines are skipped; a row of empty cells is an error like one empty cell;
+    - every row has as many cells as the header;
+    - a number is a plain ASCII decimal (``3``, ``-0.5``, ``1e-3``); ``nan``,
+      ``inf``, ``1_000``, hex and non-ASCII digits are not;
+    - a cell longer than `MAX_FIELD` characters is an error.
+
+    Memory: the numbers are collected in a typed buffer (8 bytes each) and become
+    the array without copying, so the peak is about the file's size."""
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"no such CSV file: {path!r}")
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"{path!r} is a directory, not a CSV file")
+    buf = array("d")
+    header: list[str] | None = None
+    rows = 0
+    old_limit = csv.field_size_limit()
+    try:
+        csv.field_size_limit(MAX_FIELD)
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            reader = csv.reader(fh)
+            line = 0
+            try:
+                for row in reader:
+                    line = reader.line_num
+                    if not row or (len(row) == 1 and not row[0].strip()):
+                        continue  # a blank line
+                    if header is None:
+                        header = [h.strip() for h in row]
+                        if all(not h for h in header):
+                            raise ValueError(f"{path}: line {line}: the header row has no column names")
+                        continue
+                    if len(row) != len(header):
+                        raise ValueError(f"{path}: line {line} has {len(row)} cells, the header has {len(header)}")
+                    rows += 1
+                    for j, cell in enumerate(row):
+                        text = cell.strip()
+                        v = _cell_value(text)
+                        if v is None:
+                            if not text:
+                                what = "an empty cell"
+                            elif text.lower().lstrip("+-") in ("nan", "inf", "infinity") or _NUMBER.match(text):
+                                what = f"{text[:40]!r} is not a finite number"
+                            else:
+                                what = (f"{text[:40]!r} is not a number (write plain decimals such as 3, -0.5 "
+                                        "or 1e-3)")
+                            raise ValueError(f"{path}: line {line} (data row {rows}), column {header[j]!r}: {what}")
+                        buf.append(v)
+            except csv.Error as e:
+                line = reader.line_num
+                msg = str(e)
+                if "field larger than field limit" in msg:
+                    msg = f"a cell longer than {MAX_FIELD} characters"
+                raise ValueError(f"{path}: line {line}: not a valid CSV file ({msg})") from None
+            except UnicodeDecodeError as e:
+                raise ValueError(f"{path}: not UTF-8 text (byte {e.start} of a line after line {line})") from None
+    finally:
+        csv.field_size_limit(old_limit)
+    if header is None:
+        raise ValueError(f"{path}: the file is empty (a header row and data rows are needed)")
+    if rows == 0:
+        raise ValueError(f"{path}: only a header row, no data")
+    data = np.frombuffer(buf, dtype=float).reshape(rows, len(header))
+    return header, data
+
+
 def load_csv(path: str | os.PathLike, target: str | int | None = None,
              binary: bool = True) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Read a numeric CSV file with a header row: returns ``(X, y, feature_names)``.
@@ -172,18 +259,11 @@ def load_csv(path: str | os.PathLike, target: str | int | None = None,
     ``target`` is the label column (a name or an index; default: the last column);
     every other column is a feature.  Errors say what is wrong: a missing file
     (FileNotFoundError), an unknown target column (the columns are listed), a
-    ragged row, an empty or non-numeric cell (its line and column), and, when
-    ``binary``, labels other than 0 and 1.  With ``binary`` y is an int array."""
+    ragged row, an empty or non-numeric cell (its line and column; see
+    `read_csv_table` for what counts as a number), and, when ``binary``, labels
+    other than 0 and 1.  With ``binary`` y is an int array."""
     path = os.fspath(path)
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"no such CSV file: {path!r}")
-    with open(path, newline="", encoding="utf-8-sig") as fh:
-        rows = [row for row in csv.reader(fh) if row and any(c.strip() for c in row)]
-    if not rows:
-        raise ValueError(f"{path}: the file is empty (a header row and data rows are needed)")
-    header = [h.strip() for h in rows[0]]
-    if len(rows) < 2:
-        raise ValueError(f"{path}: only a header row, no data")
+    header, data = read_csv_table(path)
     if target is None:
         t = len(header) - 1
     elif isinstance(target, (int, np.integer)) and not isinstance(target, bool):
@@ -198,24 +278,11 @@ def load_csv(path: str | os.PathLike, target: str | int | None = None,
         raise TypeError(f"target must be a column name or index, not {type(target).__name__}")
     if len(header) < 2:
         raise ValueError(f"{path}: need at least one feature column besides the target {header[t]!r}")
-    data = np.empty((len(rows) - 1, len(header)))
-    for i, row in enumerate(rows[1:]):
-        line = i + 2  # the header is line 1
-        if len(row) != len(header):
-            raise ValueError(f"{path}: line {line} has {len(row)} cells, the header has {len(header)}")
-        for j, cell in enumerate(row):
-            text = cell.strip()
-            try:
-                v = float(text)
-            except ValueError:
-                what = "an empty cell" if not text else f"{text!r} is not a number"
-                raise ValueError(f"{path}: line {line} (data row {i + 1}), column {header[j]!r}: {what}") from None
-            if not math.isfinite(v):
-                raise ValueError(f"{path}: line {line} (data row {i + 1}), column {header[j]!r}: "
-                                 f"{text!r} is not a finite number")
-            data[i, j] = v
-    y = data[:, t]
-    X = np.delete(data, t, axis=1)
+    y = data[:, t].copy()
+    if t == data.shape[1] - 1:
+        X = data[:, :t]  # a view: no copy of the features
+    else:
+        X = np.delete(data, t, axis=1)
     names = [h for j, h in enumerate(header) if j != t]
     if binary:
         bad = sorted(set(y.tolist()) - {0.0, 1.0})

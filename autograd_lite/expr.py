@@ -48,14 +48,16 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from autograd_lite.engine import OPS, Value, _ieee
+from autograd_lite.engine import cos as _cos
 from autograd_lite.engine import exp as _exp
 from autograd_lite.engine import log as _log
 from autograd_lite.engine import relu as _relu
 from autograd_lite.engine import sigmoid as _sigmoid
+from autograd_lite.engine import sin as _sin
 from autograd_lite.engine import sqrt as _sqrt
 from autograd_lite.engine import tanh as _tanh
 
-__all__ = ["ExprError", "Expression", "parse", "evaluate", "parse_assignments", "FUNCTIONS",
+__all__ = ["ExprError", "Expression", "parse", "evaluate", "parse_assignments", "FUNCTIONS", "CONSTANTS",
            "MAX_LENGTH", "MAX_DEPTH"]
 
 MAX_LENGTH = 2000
@@ -97,9 +99,12 @@ def _mse(a: Number, y: Number) -> Number:
 
 FUNCTIONS: dict[str, tuple[int, Callable[..., Number]]] = {
     "exp": (1, _exp), "log": (1, _log), "sigmoid": (1, _sigmoid), "tanh": (1, _tanh),
-    "relu": (1, _relu), "sqrt": (1, _sqrt), "abs": (1, _abs), "bce": (2, _bce), "mse": (2, _mse),
+    "relu": (1, _relu), "sqrt": (1, _sqrt), "abs": (1, _abs), "sin": (1, _sin), "cos": (1, _cos),
+    "bce": (2, _bce), "mse": (2, _mse),
 }
 _FUNCTION_LIST = ", ".join(FUNCTIONS)
+CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e}
+"""Named constants of the language (not variables: ``--at e=1`` is an error)."""
 
 
 _PY_OPS = {"add": operator.add, "sub": operator.sub, "mul": operator.mul, "div": operator.truediv,
@@ -138,6 +143,12 @@ _CONSTRUCTS = {
     ast.Slice: "slices", ast.Await: "'await'", ast.Yield: "'yield'", ast.YieldFrom: "'yield'",
 }
 _NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9]*\Z")
+# a decimal number directly followed by a letter, '_' or '(' ("2x", "3(x+1)", "1_000", "0x1F")
+_NUMBER_TOKEN = re.compile(r"(?<![A-Za-z0-9_.])((?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)")
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\Z")
+_IEEE_WORDS = re.compile(r"[+-]?(?:inf|infinity|nan)\Z", re.IGNORECASE)
+_ASCII_HINTS = {"\u2212": "'-' for minus", "\u00d7": "'*' for times", "\u00b7": "'*' for times",
+                "\u00f7": "'/' for division", "\u03c0": "pi"}
 
 
 def _column(text: str, node: ast.AST) -> int:
@@ -166,6 +177,23 @@ def _check_text(text: object) -> str:
     for i, ch in enumerate(text):
         if ch in "\r\n" or (not ch.isprintable() and ch != "\t"):
             raise ExprError("expression must be one line of printable text", i + 1)
+        if ord(ch) > 127:
+            hint = _ASCII_HINTS.get(ch, "ASCII letters a-z, digits 0-9, + - * / ** and parentheses")
+            raise ExprError(f"non-ASCII character {ch!r} (write plain ASCII: {hint})", i + 1)
+    for m in _NUMBER_TOKEN.finditer(text):
+        after = text[m.end():m.end() + 1]
+        if not after or not (after.isalpha() or after in "_("):
+            continue
+        if after in "jJ" and not text[m.end() + 1:m.end() + 2].isalnum():
+            continue  # 1j: a complex literal, rejected by parse with its own message
+        number = m.group(1)
+        if after == "_" or (number == "0" and after in "xXoObB"):
+            literal = re.match(r"[0-9A-Za-z_.]*", text[m.start(1):])
+            raise ExprError(f"number {literal.group() if literal else number!r} is not a plain decimal "
+                            "(write digits, '.' and e-notation such as 1000 or 1e3)", m.start(1) + 1)
+        word = re.match(r"[A-Za-z0-9]*", text[m.end():])
+        rest = word.group() if word and word.group() else after
+        raise ExprError(f"{number + rest!r}: write {number}*{rest} for a product", m.start(1) + 1)
     depth = 0
     for i, ch in enumerate(text):  # ast.parse itself can blow the stack on deep nesting: count first
         if ch in "([{":
@@ -231,6 +259,10 @@ def parse(text: str) -> Expression:
                                 col)
         elif isinstance(node, ast.Constant):
             _number_literal(node.value, text, node)
+            source = ast.get_source_segment(text, node) or ""
+            if not _DECIMAL.match(source):
+                raise ExprError(f"number {source!r} is not a plain decimal (write digits, '.' and e-notation "
+                                "such as 1000 or 1e3)", col)
         elif isinstance(node, ast.Call):
             if node.keywords:
                 kw = node.keywords[0]
@@ -259,6 +291,8 @@ def parse(text: str) -> Expression:
                 raise ExprError(f"name {name!r}: variables are ASCII letters and digits", col)
             if name in FUNCTIONS:
                 raise ExprError(f"{name!r} is a function: call it as {name}(...)", col)
+            if name in CONSTANTS:
+                continue
             seen.setdefault(name, (node.lineno, node.col_offset))
         elif isinstance(node, ast.Attribute):
             dot = _column(text, node.value) + len(ast.get_source_segment(text, node.value) or "")
@@ -277,14 +311,25 @@ def evaluate(expr: str | Expression, values: Mapping[str, float | Value]) -> tup
     A variable that ``values`` lacks raises `ExprError` naming it."""
     e = parse(expr)
     leaves: dict[str, Value] = {}
+    missing = [name for name in e.variables if name not in values]
+    if missing:
+        raise missing_error(e, missing)
     for name in e.variables:
-        if name not in values:
-            raise ExprError(f"variable {name!r} has no value (give it with --at {name}=NUMBER)",
-                            _first_column(e, name))
         v = values[name]
         leaves[name] = v if isinstance(v, Value) else Value(_to_float(v, name), label=name)
     out = _run(e, leaves)
     return (out if isinstance(out, Value) else Value(out)), leaves
+
+
+def missing_error(e: Expression, missing: list[str]) -> ExprError:
+    """One error naming every variable without a value (at the first one's column)."""
+    if len(missing) == 1:
+        name = missing[0]
+        return ExprError(f"variable {name!r} has no value (give it with --at {name}=NUMBER)",
+                         _first_column(e, name))
+    names = ", ".join(map(repr, missing))
+    give = " ".join(f"{n}=NUMBER" for n in missing)
+    return ExprError(f"variables {names} have no value (give them with --at {give})", _first_column(e, missing[0]))
 
 
 def _to_float(v: object, name: str) -> float:
@@ -313,7 +358,7 @@ def _run(e: Expression, leaves: Mapping[str, Value]) -> Number:
             results[id(node)] = _number_literal(node.value, e.text, node)
             continue
         if isinstance(node, ast.Name):
-            results[id(node)] = leaves[node.id]
+            results[id(node)] = CONSTANTS[node.id] if node.id in CONSTANTS else leaves[node.id]
             continue
         children = _children(node)
         if not ready:
@@ -353,13 +398,16 @@ def parse_assignments(items: Iterable[str]) -> dict[str, float]:
         name, number = name.strip(), number.strip()
         if not sep or not name or not number:
             raise ExprError(f"--at item {item!r} is not NAME=NUMBER (e.g. x1=1.5)")
+        if name in CONSTANTS:
+            raise ExprError(f"--at item {item!r}: {name!r} is a constant of the language ({CONSTANTS[name]!r}), "
+                            "not a variable")
         if "_" in name or not _NAME_RE.match(name) or name in FUNCTIONS:
-            raise ExprError(f"--at item {item!r}: {name!r} is not a variable name (letters and digits, "
+            raise ExprError(f"--at item {item!r}: {name!r} is not a variable name (ASCII letters and digits, "
                             "no underscores, not a function name)")
-        try:
-            value = float(number)
-        except ValueError:
-            raise ExprError(f"--at item {item!r}: {number!r} is not a number") from None
+        if not (_DECIMAL.match(number) or _IEEE_WORDS.match(number)):
+            raise ExprError(f"--at item {item!r}: {number!r} is not a number (write a plain ASCII decimal "
+                            "such as 1.5, -2 or 1e-3; inf and nan are also accepted)")
+        value = float(number)
         if name in out:
             raise ExprError(f"--at gives {name!r} twice")
         out[name] = value

@@ -157,6 +157,47 @@ class Module:
     def __call__(self, x: Any) -> Value | list[Value]:
         raise NotImplementedError
 
+    # preprocessing -------------------------------------------------------------
+    def set_standardization(self, mean: Any, std: Any) -> None:
+        """Make the model standardize its raw inputs first: x'ⱼ = (xⱼ − meanⱼ) / stdⱼ
+        (a std of 0 counts as 1, as in `autograd_lite.data.standardize`).
+
+        Use it after training on standardized features so that the model (and the
+        file `save` writes) predicts from the *raw* rows: ``mean, std`` are the
+        training statistics that `autograd_lite.data.standardize` returned.
+        ``set_standardization(None, None)`` removes it."""
+        if mean is None and std is None:
+            self._standardization = None
+            return
+        nin = getattr(self, "nin", None)
+        mu, sd = _float_list(mean, "mean"), _float_list(std, "std")
+        if len(mu) != len(sd) or (nin is not None and len(mu) != nin):
+            raise ValueError(f"mean and std need one number per input ({nin}), got {len(mu)} and {len(sd)}")
+        if any(v < 0 for v in sd):
+            raise ValueError("std must be ≥ 0")
+        self._standardization = (mu, [v if v > 0 else 1.0 for v in sd])
+
+    @property
+    def standardization(self) -> tuple[list[float], list[float]] | None:
+        """``(mean, std)`` applied to raw inputs by `set_standardization` (None: inputs used as they are)."""
+        return getattr(self, "_standardization", None)
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """Free-form JSON-able facts saved with the model, e.g. ``{"features": [...],
+        "target": "label", "classes": [0, 1]}`` (the CLI fills it in)."""
+        if getattr(self, "_metadata", None) is None:
+            self._metadata: dict[str, Any] = {}
+        return self._metadata
+
+    def _inputs(self, x: Any) -> list:
+        """One raw example → the list the first layer reads (standardized if set)."""
+        xs = _as_input(x, self.nin)  # type: ignore[attr-defined]
+        scaling = getattr(self, "_standardization", None)
+        if scaling is not None:
+            xs = [(v - m) / s for v, m, s in zip(xs, *scaling)]
+        return xs
+
     @property
     def output_activation(self) -> str | None:
         """The activation of the output unit(s) ("sigmoid" means outputs are probabilities)."""
@@ -195,51 +236,100 @@ class Module:
             v = state[name]
             if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
                 raise ValueError(f"parameter {name!r} must be a number, got {type(v).__name__}: {v!r:.40}")
-            values.append(float(v))
+            try:
+                values.append(float(v))
+            except OverflowError:
+                raise ValueError(f"parameter {name!r} is too large for a float: {v!r:.40}") from None
         for (_, p), v in zip(params, values):
             p.data = v
 
     def save(self, path: str | os.PathLike) -> None:
-        """Write the architecture and the weights as JSON (floats exact: ``repr``)."""
-        doc = {
+        """Write the architecture, the weights and the input standardization (if any)
+        as JSON (floats exact: ``repr``).
+
+        The write is atomic: the text goes to a temporary file in the same folder,
+        which then replaces ``path``, so a failed write (a full disk, a killed
+        process) leaves an existing file as it was.  Non-finite weights (nan, inf:
+        a diverged training) raise ``ValueError`` and write nothing."""
+        state = self.state_dict()
+        bad = [n for n, v in state.items() if not math.isfinite(v)]
+        if bad:
+            raise ValueError(f"cannot save: parameter {bad[0]!r} is {state[bad[0]]} ({len(bad)} non-finite "
+                             "weight(s)); the training probably diverged (try a smaller learning rate)")
+        doc: dict[str, Any] = {
             "format": FORMAT, "version": _FORMAT_VERSION, "class": type(self).__name__,
-            "config": self.config(), "parameters": self.state_dict(),
+            "config": self.config(), "parameters": state,
         }
-        text = json.dumps(doc, indent=1)
-        with open(path, "w", encoding="utf-8") as fh:
-            fh.write(text + "\n")
+        if self.standardization is not None:
+            mean, std = self.standardization
+            doc["preprocessing"] = {"standardize": {"mean": mean, "std": std}}
+        if self.metadata:
+            doc["metadata"] = self.metadata
+        try:
+            text = json.dumps(doc, indent=1, allow_nan=False) + "\n"
+        except (TypeError, ValueError) as e:
+            raise ValueError(f"cannot save: metadata must be finite JSON data ({e})") from None
+        _atomic_write(os.fspath(path), text)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Module:
-        """Rebuild a model saved with `save`.  ``MLP.load`` insists on an MLP file;
-        ``Module.load`` accepts any model class.  A corrupted file, another class
-        or weights that do not fit the architecture raise ``ValueError``."""
-        with open(path, encoding="utf-8") as fh:
-            text = fh.read()
+        """Rebuild a model saved with `save` (with its input standardization and
+        metadata).  ``MLP.load`` insists on an MLP file; ``Module.load`` accepts any
+        model class.  Sizes are checked against the parameters in the file before
+        anything is built; a corrupted or truncated file, another class, wrong
+        types or weights that do not fit raise ``ValueError`` naming the file."""
+        path = os.fspath(path)
+        with open(path, "rb") as fh:
+            raw = fh.read()
         try:
-            doc = json.loads(text)
-        except json.JSONDecodeError as e:
-            raise ValueError(f"{path}: not a valid model file (bad JSON: {e})") from None
+            doc = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+        except UnicodeDecodeError as e:
+            raise ValueError(f"{path}: not a valid model file (not UTF-8 text: byte {e.start})") from None
+        except RecursionError:
+            raise ValueError(f"{path}: not a valid model file (JSON nested too deeply)") from None
+        except ValueError as e:  # bad JSON, NaN/Infinity tokens, integers with thousands of digits
+            raise ValueError(f"{path}: not a valid model file (bad JSON: {' '.join(str(e).split())})") from None
         if not isinstance(doc, dict) or doc.get("format") != FORMAT:
             raise ValueError(f"{path}: not an autograd_lite model file (no \"format\": \"{FORMAT}\")")
-        if doc.get("version") != _FORMAT_VERSION:
-            raise ValueError(f"{path}: unsupported model file version {doc.get('version')!r}")
+        version = doc.get("version")
+        if isinstance(version, bool) or version != _FORMAT_VERSION:
+            raise ValueError(f"{path}: unsupported model file version {version!r:.40}")
         name, config, state = doc.get("class"), doc.get("config"), doc.get("parameters")
         klass = Module._registry.get(name) if isinstance(name, str) else None
         if klass is None:
-            raise ValueError(f"{path}: unknown model class {name!r}")
+            raise ValueError(f"{path}: unknown model class {name!r:.60}")
         if not issubclass(klass, cls):
             raise ValueError(f"{path} holds a {name}, not a {cls.__name__}; load it with {name}.load or Module.load")
         if not isinstance(config, dict) or not isinstance(state, dict):
             raise ValueError(f"{path}: \"config\" and \"parameters\" must be JSON objects")
         try:
-            model = klass(**config, init="zeros")
-        except (TypeError, ValueError) as e:
-            raise ValueError(f"{path}: cannot rebuild {name} from config {config}: {e}") from None
-        try:
-            model.load_state_dict(state)
+            expected = _expected_parameters(klass, config)
+            if expected is not None and expected != len(state):
+                raise ValueError(f"the config declares {expected} parameters but the file holds {len(state)}")
+            for key, v in state.items():
+                if isinstance(v, bool) or not isinstance(v, (int, float)):
+                    raise ValueError(f"parameter {key!r:.60} must be a number, got {type(v).__name__}")
+                if isinstance(v, int) and abs(v) > 2 ** 1023:
+                    raise ValueError(f"parameter {key!r:.60} is too large for a float")
+                if not math.isfinite(v):
+                    raise ValueError(f"parameter {key!r:.60} is not finite")
+            scaling = _read_preprocessing(doc.get("preprocessing"), config.get("nin"))
+            metadata = doc.get("metadata", {})
+            if not isinstance(metadata, dict):
+                raise ValueError("\"metadata\" must be a JSON object")
         except ValueError as e:
             raise ValueError(f"{path}: {e}") from None
+        try:
+            model = klass(**config, init="zeros")
+        except (TypeError, ValueError) as e:
+            raise ValueError(f"{path}: cannot rebuild {name} from config {config!r:.200}: {e}") from None
+        try:
+            model.load_state_dict(state)
+            if scaling is not None:
+                model.set_standardization(*scaling)
+        except ValueError as e:
+            raise ValueError(f"{path}: {e}") from None
+        model.metadata.update(metadata)
         return model
 
     def load_weights(self, path: str | os.PathLike) -> None:
@@ -309,7 +399,7 @@ class Neuron(Module):
 
     def __call__(self, x: Any) -> Value:
         """a = g(w·x + b) for one example ``x`` (numbers or Values)."""
-        return self._forward(_as_input(x, self.nin))
+        return self._forward(self._inputs(x))
 
     @property
     def output_activation(self) -> str:
@@ -336,7 +426,7 @@ class Layer(Module):
         return [n._forward(xs) for n in self.neurons]
 
     def __call__(self, x: Any) -> Value | list[Value]:
-        out = self._forward(_as_input(x, self.nin))
+        out = self._forward(self._inputs(x))
         return out[0] if len(out) == 1 else out
 
     @property
@@ -371,7 +461,7 @@ class MLP(Module):
                              init, rng, fused) for i in range(len(self.nouts))]
 
     def __call__(self, x: Any) -> Value | list[Value]:
-        xs = _as_input(x, self.nin)
+        xs = self._inputs(x)
         for layer in self.layers:
             xs = layer._forward(xs)
         return xs[0] if len(xs) == 1 else xs
@@ -397,3 +487,100 @@ class LogisticRegression(Neuron):
 
     def config(self) -> dict[str, Any]:
         return {"nin": self.nin, "fused": self.fused}
+
+
+def _float_list(values: Any, what: str) -> list[float]:
+    """A flat sequence of finite numbers as a list of floats (else ValueError)."""
+    try:
+        out = [float(v) for v in np.asarray(values, dtype=float).reshape(-1)]
+    except (TypeError, ValueError, OverflowError):
+        raise ValueError(f"{what} must be a sequence of numbers") from None
+    if np.ndim(values) != 1 or not all(map(math.isfinite, out)):
+        raise ValueError(f"{what} must be a flat sequence of finite numbers")
+    return out
+
+
+def _reject_constant(token: str) -> float:
+    raise ValueError(f"{token} is not a number in JSON")
+
+
+def _atomic_write(path: str, text: str) -> None:
+    """Write ``text`` to a temporary file next to ``path``, then rename it over ``path``."""
+    import tempfile
+
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            mode = os.stat(path).st_mode & 0o777
+        except FileNotFoundError:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def _size(config: dict[str, Any], key: str) -> int:
+    n = config.get(key)
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"config {key!r} must be a positive integer, got {n!r:.40}")
+    return n
+
+
+def _expected_parameters(klass: type, config: dict[str, Any]) -> int | None:
+    """The number of parameters ``klass(**config)`` would have, from the config alone
+    (types checked strictly); None for a class this module does not define."""
+    allowed = {LogisticRegression: {"nin", "fused"}, Neuron: {"nin", "activation", "fused"},
+               Layer: {"nin", "nout", "activation", "fused"},
+               MLP: {"nin", "nouts", "activation", "output_activation", "fused"}}.get(klass)
+    if allowed is None:
+        return None
+    unknown = sorted(set(config) - allowed)
+    if unknown:
+        raise ValueError(f"unexpected config key(s) {', '.join(map(repr, unknown))} for {klass.__name__}")
+    if "fused" in config and not isinstance(config["fused"], bool):
+        raise ValueError(f"config 'fused' must be true or false, got {config['fused']!r:.40}")
+    for key in ("activation", "output_activation"):
+        if key in config and config[key] not in ACTIVATIONS:
+            raise ValueError(f"config {key!r} must be one of {', '.join(ACTIVATIONS)}, got {config[key]!r:.40}")
+    nin = _size(config, "nin")
+    if klass is MLP:
+        nouts = config.get("nouts")
+        if not isinstance(nouts, list) or not nouts:
+            raise ValueError("config 'nouts' must be a non-empty list of layer sizes")
+        sizes = [nin] + [_size({"nouts": n}, "nouts") for n in nouts]
+        return sum(b * (a + 1) for a, b in zip(sizes, sizes[1:]))
+    if klass is Layer:
+        return _size(config, "nout") * (nin + 1)
+    return nin + 1
+
+
+def _read_preprocessing(pre: Any, nin: Any) -> tuple[list[float], list[float]] | None:
+    if pre is None:
+        return None
+    if not isinstance(pre, dict) or set(pre) - {"standardize"}:
+        raise ValueError("\"preprocessing\" must be {\"standardize\": {\"mean\": [...], \"std\": [...]}}")
+    st = pre.get("standardize")
+    if st is None:
+        return None
+    if not isinstance(st, dict) or set(st) != {"mean", "std"}:
+        raise ValueError("\"standardize\" must be {\"mean\": [...], \"std\": [...]}")
+    out = []
+    for key in ("mean", "std"):
+        v = st[key]
+        if not isinstance(v, list) or len(v) != nin or any(isinstance(x, bool) or not isinstance(x, (int, float))
+                                                           for x in v):
+            raise ValueError(f"standardize {key!r} must be a list of {nin} numbers")
+        out.append(_float_list(v, key))
+    return out[0], out[1]

@@ -260,10 +260,10 @@ def _scalar_step(model: Any, params: list[Value], loss_fn: Callable) -> Callable
 
 def _vectorized_step(model: Any, loss_fn: Callable) -> Callable:
     """The same ``step`` on the vectorised engine (`autograd_lite.vectorize`)."""
-    from autograd_lite import vectorize
+    from autograd_lite.vectorize import compile_loss, compile_predict
 
-    compiled = vectorize.compile_loss(model, loss_fn)
-    forward = vectorize.compile_predict(model)
+    compiled = compile_loss(model, loss_fn)
+    forward = compile_predict(model)
 
     def step(rows: np.ndarray, targets: np.ndarray) -> tuple[float, list[float], np.ndarray]:
         out = forward(rows)

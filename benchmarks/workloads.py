@@ -356,7 +356,9 @@ class _TorchScalarMLP:
 
 def _vectorize_module():
     try:
-        import autograd_lite.vectorize as vec
+        import importlib
+
+        vec = importlib.import_module("autograd_lite.vectorize")  # the module (autograd_lite.vectorize is the function)
     except ImportError as e:
         raise Unavailable("n/a (module not available)") from e
     return vec

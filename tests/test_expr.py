@@ -37,7 +37,7 @@ def test_seed_expression_matches_the_analytic_chain_rule():
     ("1 + 2 * 3", 7.0), ("2 ** 3 ** 2", 512.0), ("-2 ** 2", -4.0), ("(-2) ** 2", 4.0), ("+3", 3.0),
     ("7 / 2", 3.5), ("sqrt(16)", 4.0), ("abs(-3)", 3.0), ("relu(-1) + relu(2)", 2.0), ("exp(0)", 1.0),
     ("log(1)", 0.0), ("sigmoid(0)", 0.5), ("tanh(0)", 0.0), ("mse(3, 1)", 4.0), ("1e-3 * 1000", 1.0),
-    ("bce(0.5, 1)", math.log(2)), ("1_000 + 1", 1001.0),
+    ("bce(0.5, 1)", math.log(2)), ("1000 + 1", 1001.0),
 ])
 def test_constant_expressions(text, expected):
     out, leaves = evaluate(text, {})
