@@ -1,8 +1,13 @@
 """The ``autograd-lite`` command line (also ``python -m autograd_lite``).
 
 Subcommands: ``grad`` (differentiate an expression), ``train`` (logistic
-regression or an MLP on a dataset), ``demo`` (the course walkthrough with its
+regression or an MLP on a dataset), ``predict`` (apply a model saved by
+``train --save`` to raw rows), ``demo`` (the course walkthrough with its
 figures) and ``repl`` (a Python console with the library imported).
+
+Files: the CLI never overwrites an existing file (``--save``, ``--plot``,
+``--graph``, ``--out``) unless given ``--force`` (``demo`` may rewrite a folder
+it made itself), and checks every destination before doing any work.
 
 Every anticipated error -- a bad argument, a rejected expression, a missing
 file, Graphviz or matplotlib not installed, a bad CSV -- is printed as ONE line
@@ -15,6 +20,9 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
+import re
+import shutil
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -53,20 +61,24 @@ examples:
 _GRAD_EPILOG = f"""\
 the expression language:
   numbers, variables (letters and digits, no underscores), + - * / **,
-  unary minus, parentheses, the functions exp log sigmoid tanh relu sqrt abs,
-  and the losses bce(a, y) = -[y log a + (1-y) log(1-a)] and mse(a, y) = (a-y)^2.
-  Numbers are floats (9**9**9 is inf). At most {_expr.MAX_LENGTH} characters,
+  unary minus, parentheses, the functions exp log sigmoid tanh relu sqrt abs sin cos,
+  the constants pi and e, and the losses bce(a, y) = -[y log a + (1-y) log(1-a)]
+  and mse(a, y) = (a-y)^2. Write products with * (2*x, not 2x). Only plain ASCII:
+  numbers are decimals (1000, 0.5, 1e-3; no 1_000 or 0x10), floats (9**9**9 is inf);
+  --at values are such decimals (or inf, nan). At most {_expr.MAX_LENGTH} characters,
   brackets nested at most {_expr.MAX_DEPTH} deep. Nothing else is accepted.
 
 output:
   the value of the expression and d/d(variable) for every variable, in the
-  order given by --at. --check adds central finite differences and the errors
-  (exit status 1 if a check fails). --json prints
+  order given by --at. --check adds central finite differences and the absolute
+  and relative errors (exit status 1 if a check fails; 2n + 1 evaluations for n
+  variables). --json prints
   {{"expression", "value", "grad": {{name: number}}, "check": null or {{...}}}};
   non-finite numbers are written as the strings "inf", "-inf" and "nan".
 
 examples:
   autograd-lite grad "x**2 + 3*x" --at x=2
+  autograd-lite grad "-x**2" --at x=3
   autograd-lite grad "bce(sigmoid(w*x + b), y)" --at w=0.3 x=1.5 b=0.1 y=1 --check
   autograd-lite grad "-(y*log(sigmoid(w1*x1+w2*x2+b)) + (1-y)*log(1-sigmoid(w1*x1+w2*x2+b)))" \\
       --at x1=1.5 x2=-0.5 w1=0.3 w2=-0.8 b=0.1 y=1 --json
@@ -80,7 +92,23 @@ examples:
   autograd-lite train mlp --dataset circles --init zeros --epochs 50   # watch symmetry (C11)
   autograd-lite train logreg --data my.csv --target label --save model.json --plot curve.png
 
-A CSV needs a header row, numeric columns and a 0/1 target column.
+A CSV needs a header row and numeric columns (plain decimals); the target column
+(--target, default the last) holds class labels: two classes for logreg, two or
+more for mlp (k > 2 classes: k linear outputs trained with cross_entropy).
+--save writes the model with the training mean/std of the features, so
+`autograd-lite predict model.json --data raw.csv` (or nn.Module.load in Python)
+predicts from raw rows.
+"""
+
+_PREDICT_EPILOG = """\
+examples:
+  autograd-lite train logreg --data cancer.csv --target malignant --save model.json
+  autograd-lite predict model.json --data new_rows.csv
+  autograd-lite predict model.json --data new_rows.csv --out predictions.csv
+
+The CSV needs the model's feature columns (by name, any order; other columns are
+ignored); if it also has the target column, the accuracy is reported on stderr.
+Output: one line per row, "prediction,probability" (the probability of that class).
 """
 
 _DEMO_EPILOG = """\
@@ -100,7 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="autograd-lite", description="Backpropagation you can hold in your hands.",
                      epilog=_MAIN_EPILOG, formatter_class=_FMT)
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{grad,train,demo,repl}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{grad,train,predict,demo,repl}")
 
     g = sub.add_parser("grad", help="value and derivatives of an expression", epilog=_GRAD_EPILOG,
                        formatter_class=_FMT, description="Differentiate an expression by backpropagation.")
@@ -111,6 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--eps", type=float, default=1e-6, help="finite-difference step for --check (default 1e-6)")
     g.add_argument("--json", action="store_true", help="print the result as JSON")
     g.add_argument("--graph", metavar="FILE", help="draw the computational graph (.svg, .png, .pdf or .dot)")
+    g.add_argument("--force", action="store_true", help="overwrite an existing --graph file")
 
     t = sub.add_parser("train", help="train logistic regression or an MLP", epilog=_TRAIN_EPILOG,
                        formatter_class=_FMT, description="Train a model with gradient descent and report "
@@ -120,29 +149,44 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument("--dataset", choices=["breast_cancer", "moons", "circles"], default=None,
                      help="a built-in dataset (default: breast_cancer for logreg, moons for mlp)")
     src.add_argument("--data", metavar="FILE.csv", help="a CSV file with a header row")
-    t.add_argument("--target", metavar="COL", help="the 0/1 target column of --data (default: the last one)")
-    t.add_argument("--epochs", type=_positive_int, default=100)
+    t.add_argument("--target", metavar="COL", help="the label column of --data (default: the last one)")
+    t.add_argument("--epochs", type=_positive_int, default=100, help="passes over the training set (default 100)")
     t.add_argument("--lr", type=_positive_float, default=None, help="learning rate (default 0.1 sgd, 0.01 adam)")
-    t.add_argument("--optimizer", choices=["sgd", "adam"], default="sgd")
+    t.add_argument("--optimizer", choices=["sgd", "adam"], default="sgd", help="the update rule (default sgd)")
     t.add_argument("--batch-size", type=_positive_int, default=None, help="minibatch size (default: full batch)")
-    t.add_argument("--hidden", type=_sizes, default=(16, 16), metavar="N,N,...",
-                   help="hidden layer sizes of the MLP (default 16,16)")
-    t.add_argument("--activation", choices=["relu", "tanh", "sigmoid"], default="relu")
-    t.add_argument("--init", choices=["random", "zeros"], default="random")
-    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--hidden", type=_sizes, default=None, metavar="N,N,...",
+                   help="hidden layer sizes (mlp only; default 16,16)")
+    t.add_argument("--activation", choices=["relu", "tanh", "sigmoid"], default=None,
+                   help="hidden-layer activation (mlp only; default relu)")
+    t.add_argument("--init", choices=["random", "zeros"], default=None,
+                   help="initial weights (default: zeros for logreg, random for mlp)")
+    t.add_argument("--seed", type=int, default=0, help="seed of the split, the data and the weights (default 0)")
     t.add_argument("--test-size", type=_fraction, default=0.25, help="held-out fraction (default 0.25)")
-    t.add_argument("--n-samples", type=_positive_int, default=200, help="size of moons/circles (default 200)")
+    t.add_argument("--n-samples", type=_positive_int, default=None,
+                   help="size of moons/circles (only for those datasets; default 200)")
     t.add_argument("--engine", choices=["scalar", "vectorized"], default="vectorized",
                    help="scalar Value graphs or the vectorized engine (same gradients; default vectorized)")
-    t.add_argument("--save", metavar="model.json", help="save the trained model as JSON")
-    t.add_argument("--plot", metavar="curve.png", help="plot the training cost curve (needs matplotlib)")
-    t.add_argument("--quiet", action="store_true", help="no progress bar")
+    t.add_argument("--save", metavar="model.json",
+                   help="save the trained model (with its feature standardization) as JSON (default: not saved)")
+    t.add_argument("--plot", metavar="curve.png", help="plot the training cost curve (needs matplotlib; default: none)")
+    t.add_argument("--force", action="store_true", help="overwrite existing --save/--plot files (default: refuse)")
+    t.add_argument("--quiet", action="store_true", help="no progress bar (default: a bar on a terminal)")
+
+    pr = sub.add_parser("predict", help="apply a model saved by 'train --save' to the rows of a CSV file",
+                        epilog=_PREDICT_EPILOG, formatter_class=_FMT,
+                        description="Predict from raw rows with a saved model (its standardization is applied).")
+    pr.add_argument("model", metavar="MODEL.json", help="a file written by 'autograd-lite train ... --save'")
+    pr.add_argument("--data", metavar="FILE.csv", required=True, help="rows to predict (a CSV with a header row)")
+    pr.add_argument("--out", metavar="FILE.csv", help="write the predictions there instead of stdout")
+    pr.add_argument("--force", action="store_true", help="overwrite an existing --out file")
 
     d = sub.add_parser("demo", help="the course walkthrough: graph, derivatives, training, figures",
                        epilog=_DEMO_EPILOG, formatter_class=_FMT,
                        description="Run the whole course walkthrough and write its files into --out.")
     d.add_argument("--out", default="demo-output", metavar="DIR", help="output directory (default ./demo-output)")
     d.add_argument("--fast", action="store_true", help="fewer epochs (for tests)")
+    d.add_argument("--force", action="store_true",
+                   help="write into an existing folder that a previous demo did not make")
 
     sub.add_parser("repl", help="a Python console with autograd_lite imported", epilog=_REPL_EPILOG,
                    formatter_class=_FMT, description="An interactive Python console with the library imported.")
@@ -203,12 +247,13 @@ def _fmt(x: float) -> str:
 
 
 def cmd_grad(args: argparse.Namespace) -> int:
-    e = _expr.parse(args.expression)
+    e = _expr.parse(args.expression.lstrip(" "))  # main() shields an expression that starts with '-' by a space
     at = _expr.parse_assignments(args.at)
     missing = [v for v in e.variables if v not in at]
     if missing:
-        raise _expr.ExprError(f"variable {missing[0]!r} has no value (give it with --at {missing[0]}=NUMBER)",
-                              _first_col(e, missing[0]))
+        raise _expr.missing_error(e, missing)
+    if args.graph:
+        _graph_destination(args.graph, args.force)
     names = list(at)  # in the order given; variables not in the expression get ∂ = 0
     unused = [n for n in names if n not in e.variables]
     if unused and not args.json:
@@ -250,9 +295,10 @@ def cmd_grad(args: argparse.Namespace) -> int:
                 print(format_table(("variable", "value", "∂f/∂variable"),
                                    [(n, _fmt(at[n]), _fmt(grads[n])) for n in names]))
             else:
-                print(format_table(("variable", "value", "∂f/∂ (autodiff)", "numeric", "abs error", "ok"),
+                print(format_table(("variable", "value", "∂f/∂ (autodiff)", "numeric", "abs error", "rel error", "ok"),
                                    [(r.input, _fmt(at[r.input]), _fmt(r.autodiff), _fmt(r.numeric),
-                                     f"{r.abs_error:.2e}", "yes" if r.ok else "NO") for r in check.rows]))
+                                     f"{r.abs_error:.2e}", f"{r.rel_error:.2e}", "yes" if r.ok else "NO")
+                                    for r in check.rows]))
                 print("gradient check:", "passed" if check else "FAILED", f"(eps = {args.eps:g})")
         if args.graph:
             print(f"wrote {path}")
@@ -286,28 +332,117 @@ def _render(root, path: str) -> str:
     return str(viz.render_graph(root, path))
 
 
+def _destination(path: str, flag: str, force: bool) -> Path:
+    """Check, before any work, that ``path`` can be written and would not overwrite a
+    file without ``--force``; returns it as a Path."""
+    p = Path(path)
+    if p.is_dir():
+        raise CLIError(f"{flag} {path} is a directory; give a file name")
+    parent = p.parent
+    if not parent.is_dir():
+        raise CLIError(f"{flag} {path}: the directory {str(parent)!r} does not exist")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise CLIError(f"{flag} {path}: cannot write in {str(parent)!r} (permission denied)")
+    if p.exists() or p.is_symlink():
+        if not force:
+            raise CLIError(f"{flag} {path} already exists; pass --force to overwrite it")
+        if not os.access(p, os.W_OK):
+            raise CLIError(f"{flag} {path}: the existing file is not writable")
+    return p
+
+
+def _graph_destination(path: str, force: bool) -> None:
+    from autograd_lite.viz import FORMATS
+
+    suffix = Path(path).suffix.lower().lstrip(".")
+    if suffix not in FORMATS:
+        raise CLIError(f"--graph {path}: cannot tell the output format; give the file a suffix among {', '.join('.' + f for f in FORMATS)}")
+    _destination(path, "--graph", force)
+    if suffix != "dot" and shutil.which("dot") is None:  # render_graph then writes the .dot source next to it
+        _destination(str(Path(path).with_suffix(".dot")), "--graph (DOT fallback)", force)
+
+
+def _distinct(*flags_paths: tuple[str, str | None]) -> None:
+    seen: dict[str, str] = {}
+    for flag, path in flags_paths:
+        if path is None:
+            continue
+        key = os.path.realpath(path)
+        if key in seen:
+            raise CLIError(f"{seen[key]} and {flag} name the same file {path!r}")
+        seen[key] = flag
+
+
 # ---------------------------------------------------------------------------
 # train
 # ---------------------------------------------------------------------------
 
 
 def _load_dataset(args: argparse.Namespace):
+    """``(name, X, y, feature_names, target_name)`` for the chosen dataset (y: raw labels)."""
+    import numpy as np
+
     from autograd_lite import data
 
     if args.data:
-        X, y, _ = data.load_csv(args.data, target=args.target)
-        name = Path(args.data).name
-    else:
-        if args.target:
-            raise CLIError("--target goes with --data FILE.csv")
-        name = args.dataset or ("breast_cancer" if args.model == "logreg" else "moons")
-        if name == "breast_cancer":
-            X, y, _ = data.load_breast_cancer()
-        elif name == "moons":
-            X, y = data.make_moons(args.n_samples, noise=0.2, seed=args.seed)
+        header, table = data.read_csv_table(args.data)
+        if args.target is not None:
+            if args.target not in header:
+                raise CLIError(f"--target {args.target!r}: {args.data} has no such column; the columns are: "
+                               f"{', '.join(header)}")
+            t = header.index(args.target)
         else:
-            X, y = data.make_circles(args.n_samples, noise=0.1, factor=0.5, seed=args.seed)
-    return name, X, y
+            t = len(header) - 1
+        if len(header) < 2:
+            raise CLIError(f"{args.data}: need at least one feature column besides the target {header[t]!r}")
+        y = table[:, t].copy()
+        X = np.delete(table, t, axis=1)
+        names = [h for j, h in enumerate(header) if j != t]
+        _check_target(args, header, table, t, y)
+        return Path(args.data).name, X, y, names, header[t]
+    if args.target:
+        raise CLIError("--target goes with --data FILE.csv")
+    name = args.dataset or ("breast_cancer" if args.model == "logreg" else "moons")
+    if args.n_samples is not None and name not in ("moons", "circles"):
+        raise CLIError(f"--n-samples applies to the moons and circles datasets, not to {name}")
+    n = args.n_samples or 200
+    if name == "breast_cancer":
+        X, y, names = data.load_breast_cancer()
+        return name, X, y, names, "malignant"
+    if name == "moons":
+        X, y = data.make_moons(n, noise=0.2, seed=args.seed)
+    else:
+        X, y = data.make_circles(n, noise=0.1, factor=0.5, seed=args.seed)
+    return name, X, y, ["x1", "x2"], "label"
+
+
+def _check_target(args: argparse.Namespace, header: list[str], table: Any, t: int, y: Any) -> None:
+    """The target must hold class labels (integers): two classes for logreg."""
+    import numpy as np
+
+    def hint() -> str:
+        if args.target is not None:
+            return ""
+        binary = [h for j, h in enumerate(header) if j != t and set(np.unique(table[:, j]).tolist()) <= {0.0, 1.0}]
+        cols = f" (0/1 columns: {', '.join(binary)})" if binary else ""
+        return f"; if the labels are in another column, name it with --target COL{cols}"
+
+    where = f"the target column {header[t]!r}" + (" (the last one)" if args.target is None else "")
+    bad = y[y != np.round(y)]
+    if len(bad):
+        raise CLIError(f"{where} holds {bad[0]:g}, not a class label (labels are integers){hint()}")
+    k = len(np.unique(y))
+    if args.model == "logreg" and k > 2:
+        raise CLIError(f"{where} has {k} classes but logreg is binary: use 'train mlp' for k classes{hint()}")
+
+
+def _train_options(args: argparse.Namespace) -> None:
+    """Options that do not apply to the chosen model are an error, not ignored."""
+    if args.model == "logreg":
+        given = [flag for flag, v in (("--hidden", args.hidden), ("--activation", args.activation)) if v is not None]
+        if given:
+            raise CLIError(f"{' and '.join(given)} appl{'ies' if len(given) == 1 else 'y'} to 'train mlp' only "
+                           "(logistic regression has no hidden layer)")
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -315,43 +450,67 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     from autograd_lite import data, losses, nn, optim, train
 
-    name, X, y = _load_dataset(args)
+    _train_options(args)
+    _distinct(("--save", args.save), ("--plot", args.plot))
+    if args.save:
+        _destination(args.save, "--save", args.force)
+    if args.plot:
+        _destination(args.plot, "--plot", args.force)
+        import autograd_lite.figures  # noqa: F401  (matplotlib missing: fail now, not after training)
+    name, X, y, feature_names, target_name = _load_dataset(args)
     X = np.asarray(X, dtype=float)
     y = np.asarray(y, dtype=float)
+    classes = np.unique(y)
+    k = len(classes)
+    if k == 1:
+        print(f"warning: the target {target_name!r} has one class only ({classes[0]:g}): the model can only "
+              "learn to predict it, and accuracy says nothing", file=sys.stderr)
+    y = np.searchsorted(classes, y).astype(float)  # class indices 0 … k-1 (the labels are kept in the model file)
     X_train, X_test, y_train, y_test = data.train_test_split(X, y, test_size=args.test_size, seed=args.seed)
-    X_train, X_test, _, _ = data.standardize(X_train, X_test)
+    X_train, X_test, mean, std = data.standardize(X_train, X_test)
     nin = X.shape[1]
+    multiclass = k > 2
+    init = args.init or ("zeros" if args.model == "logreg" else "random")
     if args.model == "logreg":
-        model = nn.LogisticRegression(nin)
-        if args.init == "zeros":
-            for p in model.parameters():
-                p.data = 0.0
+        model: Any = nn.LogisticRegression(nin, init=init, seed=args.seed)
         desc = f"logistic regression on {name} ({nin} features)"
     else:
-        model = nn.MLP(nin, [*args.hidden, 1], activation=args.activation, output_activation="sigmoid",
-                       init=args.init, seed=args.seed)
-        desc = f"MLP {nin}→{'→'.join(map(str, args.hidden))}→1 ({args.activation}, {args.init} init) on {name}"
+        hidden, activation = args.hidden or (16, 16), args.activation or "relu"
+        nout = k if multiclass else 1
+        model = nn.MLP(nin, [*hidden, nout], activation=activation,
+                       output_activation="linear" if multiclass else "sigmoid", init=init, seed=args.seed)
+        desc = (f"MLP {nin}→{'→'.join(map(str, hidden))}→{nout} ({activation}, {init} init"
+                f"{', softmax over ' + str(k) + ' classes' if multiclass else ''}) on {name}")
     lr = args.lr if args.lr is not None else (0.1 if args.optimizer == "sgd" else 0.01)
     opt = optim.SGD(model.parameters(), lr=lr) if args.optimizer == "sgd" else optim.Adam(model.parameters(), lr=lr)
     if not args.quiet:
         print(f"training {desc}: {len(X_train)} train / {len(X_test)} test examples, "
               f"{args.optimizer} lr={lr:g}, {args.epochs} epochs", file=sys.stderr)
     start = time.perf_counter()
-    history = train.fit(model, X_train, y_train, loss=losses.get("bce"), optimizer=opt, epochs=args.epochs,
-                        batch_size=args.batch_size, seed=args.seed, progress=False if args.quiet else None,
-                        engine=args.engine)
+    history = train.fit(model, X_train, y_train, loss=losses.get("cross_entropy" if multiclass else "bce"),
+                        optimizer=opt, epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
+                        progress=False if args.quiet else None, engine=args.engine)
     seconds = time.perf_counter() - start
     rows = []
+    eps = 1e-12
     for split, Xs, ys in (("train", X_train, y_train), ("test", X_test, y_test)):
         p = np.asarray(train.predict_proba(model, Xs), dtype=float)
-        eps = 1e-12
-        cost = float(-np.mean(ys * np.log(np.clip(p, eps, 1)) + (1 - ys) * np.log(np.clip(1 - p, eps, 1))))
-        acc = float(np.mean((p >= 0.5) == (ys == 1)))
+        if multiclass:
+            idx = ys.astype(int)
+            cost = float(-np.mean(np.log(np.clip(p[np.arange(len(idx)), idx], eps, 1))))
+            acc = float(np.mean(p.argmax(axis=1) == idx))
+        else:
+            cost = float(-np.mean(ys * np.log(np.clip(p, eps, 1)) + (1 - ys) * np.log(np.clip(1 - p, eps, 1))))
+            acc = float(np.mean((p >= 0.5) == (ys == 1)))
         rows.append((split, f"{cost:.4f}", f"{acc:.3f}"))
     print(desc)
     print(format_table(("split", "cost (log loss)", "accuracy"), rows))
     print(f"{args.epochs} epochs in {seconds:.1f} s")
     if args.save:
+        model.set_standardization(mean, std)  # the saved model reads raw rows, like the ones it was trained on
+        labels = [int(c) for c in classes]
+        model.metadata.update({"features": list(feature_names), "target": target_name, "classes": labels,
+                               "dataset": name})
         model.save(args.save)
         print(f"wrote {args.save}")
     if args.plot:
@@ -363,13 +522,79 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------------
+# predict
+# ---------------------------------------------------------------------------
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from autograd_lite import data, nn, train
+
+    out_path = _destination(args.out, "--out", args.force) if args.out else None
+    _distinct(("MODEL.json", args.model), ("--data", args.data), ("--out", args.out))
+    model = nn.Module.load(args.model)
+    meta = model.metadata
+    header, table = data.read_csv_table(args.data)
+    features = meta.get("features")
+    nin = getattr(model, "nin", None)
+    if isinstance(features, list) and all(isinstance(f, str) for f in features):
+        missing = [f for f in features if f not in header]
+        if missing:
+            raise CLIError(f"{args.data} lacks the model's feature column(s) {', '.join(map(repr, missing[:5]))}"
+                           f"{' …' if len(missing) > 5 else ''} (the model was trained on: {', '.join(features)})")
+        X = table[:, [header.index(f) for f in features]]
+    elif table.shape[1] == nin:
+        X = table
+    else:
+        raise CLIError(f"{args.data} has {table.shape[1]} columns but the model takes {nin} features")
+    p = np.asarray(train.predict_proba(model, X), dtype=float)
+    classes = meta.get("classes") if isinstance(meta.get("classes"), list) else None
+    if p.ndim == 2:
+        idx = p.argmax(axis=1)
+        prob = p[np.arange(len(idx)), idx]
+    else:
+        idx = (p >= 0.5).astype(int)
+        prob = np.where(idx == 1, p, 1 - p)
+    labels = [classes[i] if classes and i < len(classes) else int(i) for i in idx]
+    lines = ["prediction,probability"] + [f"{c},{q:.6g}" for c, q in zip(labels, prob)]
+    if out_path is not None:
+        tmp_text = "\n".join(lines) + "\n"
+        out_path.write_text(tmp_text, encoding="utf-8")
+        print(f"wrote {len(labels)} predictions to {out_path}", file=sys.stderr)
+    else:
+        print("\n".join(lines))
+    target = meta.get("target")
+    if isinstance(target, str) and target in header:
+        truth = table[:, header.index(target)].tolist()
+        acc = float(np.mean([float(a) == float(b) for a, b in zip(labels, truth)]))
+        print(f"accuracy on the {len(labels)} rows of {Path(args.data).name} (column {target!r}): {acc:.3f}",
+              file=sys.stderr)
+    return 0
+
+
+# ---------------------------------------------------------------------------
 # demo
 # ---------------------------------------------------------------------------
 
 
+_DEMO_MARKER = ".autograd-lite-demo"
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise CLIError(f"--out {args.out} is a file, not a folder")
+    if out.is_dir() and any(out.iterdir()) and not (out / _DEMO_MARKER).exists() and not args.force:
+        raise CLIError(f"--out {args.out} is a folder that a previous demo did not make and it is not empty; "
+                       "pass --force to write into it (files with the demo's names are replaced)")
+    parent = out.resolve().parent
+    if not out.exists() and not os.access(parent, os.W_OK | os.X_OK) and parent.exists():
+        raise CLIError(f"--out {args.out}: cannot write in {str(parent)!r} (permission denied)")
     out.mkdir(parents=True, exist_ok=True)
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise CLIError(f"--out {args.out}: the folder is not writable")
+    (out / _DEMO_MARKER).write_text("written by autograd-lite demo: it may rewrite this folder\n", encoding="utf-8")
     wrote: list[Path] = []
     fast = args.fast
 
@@ -481,7 +706,7 @@ def repl_namespace() -> dict[str, Any]:
     import autograd_lite as al
 
     ns: dict[str, Any] = {"al": al, "autograd_lite": al}
-    ns.update({name: getattr(al, name) for name in al.__all__})
+    ns.update({name: getattr(al, name) for name in al.__all__})  # exactly `from autograd_lite import *`
     for mod in ("nn", "optim", "losses", "data", "train", "transforms", "check", "viz", "figures"):
         try:
             ns[mod] = importlib.import_module(f"autograd_lite.{mod}")
@@ -490,17 +715,54 @@ def repl_namespace() -> dict[str, Any]:
     return ns
 
 
+def setup_completion(namespace: dict[str, Any]) -> bool:
+    """Tab completion of the console's names (and their attributes) with rlcompleter,
+    where readline is available; returns whether it was set up."""
+    try:
+        import readline
+        import rlcompleter
+    except ImportError:  # e.g. Windows without pyreadline
+        return False
+    readline.set_completer(rlcompleter.Completer(namespace).complete)
+    if "libedit" in (getattr(readline, "__doc__", "") or ""):
+        readline.parse_and_bind("bind ^I rl_complete")
+    else:
+        readline.parse_and_bind("tab: complete")
+    return True
+
+
 def cmd_repl(args: argparse.Namespace) -> int:
     import code
 
-    code.interact(banner=REPL_BANNER.format(version=_version()), local=repl_namespace(), exitmsg="")
-    return 0
+    namespace = repl_namespace()
+    failed = False
+
+    class Console(code.InteractiveConsole):
+        def showtraceback(self) -> None:
+            nonlocal failed
+            failed = True
+            super().showtraceback()
+
+        def showsyntaxerror(self, filename: str | None = None, **kw: Any) -> None:
+            nonlocal failed
+            failed = True
+            super().showsyntaxerror(filename, **kw)
+
+        def raw_input(self, prompt: str = "") -> str:
+            return input(prompt if interactive else "")  # no '>>> ' litter in piped output
+
+    interactive = sys.stdin.isatty()
+    if interactive:
+        setup_completion(namespace)
+    Console(namespace).interact(banner=REPL_BANNER.format(version=_version()), exitmsg="")
+    # a script piped in that raised fails the run, like `python script.py`; an interactive session does not
+    return 1 if failed and not interactive else 0
 
 
 # ---------------------------------------------------------------------------
 
 
-_COMMANDS = {"grad": cmd_grad, "train": cmd_train, "demo": cmd_demo, "repl": cmd_repl}
+_COMMANDS = {"grad": cmd_grad, "train": cmd_train, "predict": cmd_predict, "demo": cmd_demo, "repl": cmd_repl}
 
 
 def _anticipated() -> tuple[type[BaseException], ...]:
@@ -515,8 +777,44 @@ def _anticipated() -> tuple[type[BaseException], ...]:
     return tuple(errors)
 
 
+_NUMBER_ARG = re.compile(r"-(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\Z")
+
+
+def _shield_expression(argv: list[str]) -> list[str]:
+    """``grad "-x**2"``: argparse would take an argument that starts with '-' for an
+    option; the first such argument of ``grad`` that is not an option or a number
+    is the expression, passed on with a leading space (which the parser ignores)."""
+    if "grad" not in argv[:1] or "--" in argv:
+        return argv
+    out = list(argv)
+    for i in range(1, len(out)):
+        t = out[i]
+        if t.startswith("-") and not t.startswith("--") and t not in ("-h",) and not _NUMBER_ARG.match(t):
+            out[i] = " " + t
+            break
+    return out
+
+
+# Python argument names that library errors may mention → the command line's words
+_CLI_WORDS = {"test_size": "--test-size", "batch_size": "--batch-size", "epochs": "--epochs", "lr": "--lr",
+              "eps": "--eps", "seed": "--seed", "target": "--target", "hidden": "--hidden", "n": "--n-samples"}
+
+
+def cli_language(message: str) -> str:
+    """Rewrite a library error for the command line: ``test_size=0.9`` → ``--test-size 0.9``,
+    ``pass format=...`` → the file suffix, ``pass binary=False`` → ``--target``."""
+    message = re.sub(r"\s*\(?(?:or )?pass format=\)?", "", message)
+    message = re.sub(r"\(?pass binary=False for other targets\)?", "(name the label column with --target COL)",
+                     message)
+    for name, flag in _CLI_WORDS.items():
+        message = re.sub(rf"\bpass {name}=", f"use {flag} ", message)
+        message = re.sub(rf"(?<![\w-]){name}=(?=\S)", f"{flag} ", message)
+    return message
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (0 ok, 1 failed --check, 2 error)."""
+    argv = _shield_expression(list(sys.argv[1:] if argv is None else argv))
     try:
         args = build_parser().parse_args(argv)
     except CLIError as e:
@@ -532,7 +830,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return 0
     except _anticipated() as e:
-        print(f"error: {_one_line(e)}", file=sys.stderr)
+        print(f"error: {cli_language(_one_line(e))}", file=sys.stderr)
         return 2
 
 
