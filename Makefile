@@ -6,7 +6,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip install --quiet --disable-pip-version-check
 
-.PHONY: demo test lint bench graphviz clean
+.PHONY: demo test lint typecheck bench graphviz clean
 
 $(VENV)/.base: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -34,7 +34,10 @@ demo: $(VENV)/.base graphviz
 lint: $(VENV)/.dev
 	$(PY) -m ruff check .
 
-test: $(VENV)/.dev graphviz lint
+typecheck: $(VENV)/.dev
+	$(PY) -m mypy
+
+test: $(VENV)/.dev graphviz lint typecheck
 	$(PY) -m pytest -q
 
 bench: $(VENV)/.bench

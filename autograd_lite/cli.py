@@ -258,8 +258,8 @@ def cmd_grad(args: argparse.Namespace) -> int:
     unused = [n for n in names if n not in e.variables]
     if unused and not args.json:
         print(f"note: {', '.join(unused)} not in the expression (derivative 0)", file=sys.stderr)
-    out, leaves = _expr.evaluate(e, at)
-    leaves = {n: leaves.get(n) for n in names}
+    out, found = _expr.evaluate(e, at)
+    leaves: dict[str, Any] = {n: found.get(n) for n in names}
     grads = {}
     out.label = "f"
     # one backward pass fills .grad on every node: the table and the drawing (--graph) read the same numbers
@@ -356,7 +356,8 @@ def _graph_destination(path: str, force: bool) -> None:
 
     suffix = Path(path).suffix.lower().lstrip(".")
     if suffix not in FORMATS:
-        raise CLIError(f"--graph {path}: cannot tell the output format; give the file a suffix among {', '.join('.' + f for f in FORMATS)}")
+        raise CLIError(f"--graph {path}: cannot tell the output format; give the file a suffix among "
+                       f"{', '.join('.' + f for f in FORMATS)}")
     _destination(path, "--graph", force)
     if suffix != "dot" and shutil.which("dot") is None:  # render_graph then writes the .dot source next to it
         _destination(str(Path(path).with_suffix(".dot")), "--graph (DOT fallback)", force)

@@ -299,6 +299,6 @@ def load_breast_cancer() -> tuple[np.ndarray, np.ndarray, list[str]]:
     shipped with the package: ``(X, y, feature_names)`` with y = 1 for malignant
     (212) and 0 for benign (357).  Source and licence (CC BY 4.0):
     ``autograd_lite/datasets/README.md``."""
-    ref = resources.files("autograd_lite").joinpath("datasets", "breast_cancer.csv")
+    ref = resources.files("autograd_lite").joinpath("datasets").joinpath("breast_cancer.csv")  # 3.10: one part
     with resources.as_file(ref) as path:
         return load_csv(path, target="malignant")

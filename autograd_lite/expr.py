@@ -46,6 +46,7 @@ import operator
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from autograd_lite.engine import OPS, Value, _ieee
 from autograd_lite.engine import cos as _cos
@@ -83,7 +84,7 @@ def _at_column(message: str, column: int) -> str:
 
 
 def _abs(x: Number) -> Number:
-    return abs(x)
+    return abs(x)  # type: ignore[arg-type]  # Value.__abs__ is installed from the engine's table
 
 
 def _bce(a: Number, y: Number) -> Number:
@@ -127,7 +128,7 @@ _add, _sub, _mul, _div, _pow = (_binary(n) for n in ("add", "sub", "mul", "div",
 
 
 def _neg(x: Number) -> Number:
-    return -x
+    return -x  # type: ignore[operator]  # Value.__neg__ is installed from the engine's table
 
 
 _BINOPS: dict[type, Callable[[Number, Number], Number]] = {
@@ -151,7 +152,7 @@ _ASCII_HINTS = {"\u2212": "'-' for minus", "\u00d7": "'*' for times", "\u00b7": 
                 "\u00f7": "'/' for division", "\u03c0": "pi"}
 
 
-def _column(text: str, node: ast.AST) -> int:
+def _column(text: str, node: Any) -> int:
     """1-based character column of ``node`` (``col_offset`` counts UTF-8 bytes)."""
     line = text.splitlines()[node.lineno - 1] if node.lineno > 1 else text
     return len(line.encode("utf-8")[:node.col_offset].decode("utf-8", errors="ignore")) + 1
@@ -309,7 +310,7 @@ def evaluate(expr: str | Expression, values: Mapping[str, float | Value]) -> tup
     Each variable becomes one leaf `Value` labelled with its name (a Value in
     ``values`` is used as it is), so ``output.backward()`` fills ``leaves[name].grad``.
     A variable that ``values`` lacks raises `ExprError` naming it."""
-    e = parse(expr)
+    e = parse(expr)  # type: ignore[arg-type]  # parse passes an Expression through
     leaves: dict[str, Value] = {}
     missing = [name for name in e.variables if name not in values]
     if missing:
@@ -335,7 +336,7 @@ def missing_error(e: Expression, missing: list[str]) -> ExprError:
 def _to_float(v: object, name: str) -> float:
     if isinstance(v, bool) or not isinstance(v, (int, float)):
         try:
-            return float(v)  # numpy scalars
+            return float(v)  # type: ignore[arg-type]  # numpy scalars
         except (TypeError, ValueError):
             raise ExprError(f"the value of {name!r} must be a number, not {type(v).__name__}") from None
     return float(v)
@@ -371,7 +372,7 @@ def _run(e: Expression, leaves: Mapping[str, Value]) -> Number:
         elif isinstance(node, ast.UnaryOp):
             results[id(node)] = _neg(args[0]) if isinstance(node.op, ast.USub) else args[0]
         else:  # ast.Call, checked by parse
-            results[id(node)] = FUNCTIONS[node.func.id][1](*args)
+            results[id(node)] = FUNCTIONS[node.func.id][1](*args)  # type: ignore[attr-defined]
     return results[id(e.tree.body)]
 
 

@@ -320,7 +320,7 @@ class Module:
         except ValueError as e:
             raise ValueError(f"{path}: {e}") from None
         try:
-            model = klass(**config, init="zeros")
+            model = klass(**config, init="zeros")  # type: ignore[call-arg]  # every model class takes init=
         except (TypeError, ValueError) as e:
             raise ValueError(f"{path}: cannot rebuild {name} from config {config!r:.200}: {e}") from None
         try:
@@ -393,7 +393,7 @@ class Neuron(Module):
         z.label = "z"
         if act == "linear":
             return z
-        a = z.relu() if act == "relu" else z.tanh() if act == "tanh" else z.sigmoid()
+        a = z.relu() if act == "relu" else z.tanh() if act == "tanh" else z.sigmoid()  # type: ignore[attr-defined]
         a.label = "a"
         return a
 

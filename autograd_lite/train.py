@@ -366,7 +366,7 @@ def fit(model: Any, X: Any, y: Any, loss: str | Callable = "bce", optimizer: Opt
     else:
         step = _vectorized_step(model, loss_fn)
         rows_all = A
-        targets_all = np.eye(k)[t.astype(int)] if loss_name == "cross_entropy" else t
+        targets_all = np.eye(k or 1)[t.astype(int)] if loss_name == "cross_entropy" else t
 
     rng = np.random.default_rng(seed)
     history = History()
@@ -376,9 +376,9 @@ def fit(model: Any, X: Any, y: Any, loss: str | Callable = "bce", optimizer: Opt
             order = rng.permutation(m) if bs < m else None
             total_cost, outs = 0.0, []
             for s, start in enumerate(range(0, m, bs), start=1):
-                idx = order[start:start + bs] if order is not None else slice(start, start + bs)
+                idx: Any = order[start:start + bs] if order is not None else slice(start, start + bs)
                 if engine == "scalar":
-                    sel = range(m)[idx] if order is None else idx
+                    sel: Any = range(m)[idx] if order is None else idx
                     rows = [rows_all[i] for i in sel]
                     targets = [targets_all[i] for i in sel]
                 else:

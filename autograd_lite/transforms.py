@@ -33,7 +33,7 @@ def _normalize_argnums(argnums: Argnums, nargs: int, name: str) -> tuple[int, ..
     many = not isinstance(argnums, (int, np.integer))
     if many and not isinstance(argnums, (tuple, list)):
         raise TypeError(f"{name}: argnums must be ints (an int or a tuple of ints), got {type(argnums).__name__}")
-    nums = tuple(argnums) if many else (argnums,)
+    nums: tuple[Any, ...] = tuple(argnums) if many else (argnums,)  # type: ignore[arg-type]
     if not nums:
         raise ValueError(f"{name}: argnums is empty")
     for i in nums:
@@ -64,14 +64,15 @@ def value_and_grad(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[...,
     """``f ↦ (x ↦ (f(x), ∂f/∂x))`` for the arguments named by ``argnums``.
 
     ``argnums`` is an int (the gradient is a float, or a list for a sequence
-    argument) or a tuple of ints (a tuple of those)."""
+    argument) or a tuple of ints (a tuple of those).  Keyword arguments are
+    passed to ``f`` as they are (not differentiated, as in JAX)."""
 
     @functools.wraps(f)
-    def wrapped(*args: Any) -> tuple[Any, Any]:
+    def wrapped(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
         name = f"grad({_fname(f)})"
         nested, leaves, flat = _prepare(args, argnums, name)
         nums = _normalize_argnums(argnums, len(args), name)
-        out = _scalar_output(f(*leaves), name)
+        out = _scalar_output(_call(f, leaves, kwargs, name), name, leaves)
         gs = iter(gradients(out, flat, create_graph=nested))
         results = [[next(gs) for _ in leaves[i]] if isinstance(leaves[i], list) else next(gs) for i in nums]
         grads = results[0] if isinstance(argnums, (int, np.integer)) else tuple(results)
@@ -82,7 +83,9 @@ def value_and_grad(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[...,
 
 def grad(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
     """``f ↦ ∂f/∂x``: a function returning the derivative(s) of ``f`` with respect
-    to the arguments in ``argnums``, as floats (JAX's ``jax.grad``).
+    to the arguments in ``argnums``, as floats (JAX's ``jax.grad``).  ``f`` takes
+    numbers (or flat sequences of numbers, which it receives as lists of Values)
+    and returns one scalar `Value`; keyword arguments are passed through to ``f``.
 
     >>> from autograd_lite import grad, sigmoid
     >>> round(grad(sigmoid)(0.0), 6)        # σ'(0) = σ(0)(1 − σ(0)) = 1/4
@@ -95,8 +98,8 @@ def grad(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
     vg = value_and_grad(f, argnums)
 
     @functools.wraps(f)
-    def wrapped(*args: Any) -> Any:
-        return vg(*args)[1]
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        return vg(*args, **kwargs)[1]
 
     return wrapped
 
@@ -110,22 +113,45 @@ def _fname(f: Callable[..., Any]) -> str:
     return getattr(f, "__name__", type(f).__name__)
 
 
-def _scalar_output(out: Any, name: str) -> Value:
+def _array_hint(leaves: Sequence[Any] | None) -> str:
+    arrays = [i for i, a in enumerate(leaves or ()) if isinstance(a, list)]
+    if not arrays:
+        return ""
+    i = arrays[0]
+    return (f"; argument {i} is an array, which f receives as a list of {len(leaves[i])} Values "  # type: ignore[index]
+            "(Python list arithmetic repeats or fails): index it (x[0]) or reduce it to one Value "
+            "(a sum of terms), or use jacobian(f) for a vector output")
+
+
+def _call(f: Callable[..., Any], leaves: list[Any], kwargs: dict[str, Any], name: str) -> Any:
+    """``f(*leaves, **kwargs)``, with a hint when an array argument (a list of Values) broke ``f``."""
+    try:
+        return f(*leaves, **kwargs)
+    except (TypeError, AttributeError) as e:
+        hint = _array_hint(leaves)
+        if hint and "list" in str(e):
+            raise TypeError(f"{name}: f must take numbers and return one scalar Value, but it failed with "
+                            f"{type(e).__name__}: {e}{hint}") from e
+        raise
+
+
+def _scalar_output(out: Any, name: str, leaves: Sequence[Any] | None = None) -> Value:
     """``f``'s result as a Value; a plain number is a constant function (all derivatives 0)."""
     if isinstance(out, Value):
         return out
     if isinstance(out, (int, float, np.number)) and not isinstance(out, bool):
         return Value(out)
     shape = f" of length {len(out)}" if isinstance(out, (list, tuple, np.ndarray)) else ""
-    raise TypeError(f"{name}: f must return one Value (a scalar), got {type(out).__name__}{shape}")
+    raise TypeError(f"{name}: f must return one Value, a scalar (gradients are defined for scalar-output "
+                    f"functions), got {type(out).__name__}{shape}{_array_hint(leaves)}")
 
 
-def _variables(args: Sequence[Any], nums: Sequence[int], name: str) -> tuple[list[Any], list[Value]]:
+def _variables(args: Sequence[Any], nums: Sequence[int], name: str) -> tuple[list[Any], list[Any]]:
     """Lift the arguments in ``nums`` to leaves; return all arguments and the flat list
     of variables (argument by argument in ``nums`` order, sequences element by element)."""
     if len(set(nums)) != len(nums):
         raise ValueError(f"{name}: argnums {tuple(nums)} names an argument more than once")
-    leaves = [_lift(a, name) if i in nums else a for i, a in enumerate(args)]
+    leaves: list[Any] = [_lift(a, name) if i in nums else a for i, a in enumerate(args)]
     flat = [x for i in nums for x in (leaves[i] if isinstance(leaves[i], list) else [leaves[i]])]
     if not flat:
         raise ValueError(f"{name}: there is nothing to differentiate (the arguments in argnums are empty)")
@@ -165,10 +191,10 @@ def hessian(f: Callable[..., Any], argnums: Argnums | None = None) -> Callable[.
     """
 
     @functools.wraps(f)
-    def wrapped(*args: Any) -> list[list[Any]]:
+    def wrapped(*args: Any, **kwargs: Any) -> list[list[Any]]:
         name = f"hessian({_fname(f)})"
         nested, leaves, flat = _prepare(args, argnums, name)
-        out = _scalar_output(f(*leaves), name)
+        out = _scalar_output(_call(f, leaves, kwargs, name), name, leaves)
         first = gradients(out, flat, create_graph=True)
         return [list(gradients(g, flat, create_graph=nested)) for g in first]
 
@@ -253,10 +279,10 @@ def jacobian(f: Callable[..., Any], argnums: Argnums | None = None) -> Callable[
     """
 
     @functools.wraps(f)
-    def wrapped(*args: Any) -> list[list[Any]]:
+    def wrapped(*args: Any, **kwargs: Any) -> list[list[Any]]:
         name = f"jacobian({_fname(f)})"
         nested, leaves, flat = _prepare(args, argnums, name)
-        out = f(*leaves)
+        out = _call(f, leaves, kwargs, name)
         outs = out if isinstance(out, (list, tuple)) else [out]
         if isinstance(out, np.ndarray):
             if out.ndim != 1:
