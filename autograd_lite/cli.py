@@ -148,7 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     src = t.add_mutually_exclusive_group()
     src.add_argument("--dataset", choices=["breast_cancer", "moons", "circles"], default=None,
                      help="a built-in dataset (default: breast_cancer for logreg, moons for mlp)")
-    src.add_argument("--data", metavar="FILE.csv", help="a CSV file with a header row")
+    src.add_argument("--data", metavar="FILE.csv", help="a CSV file with a header row (default: a built-in dataset)")
     t.add_argument("--target", metavar="COL", help="the label column of --data (default: the last one)")
     t.add_argument("--epochs", type=_positive_int, default=100, help="passes over the training set (default 100)")
     t.add_argument("--lr", type=_positive_float, default=None, help="learning rate (default 0.1 sgd, 0.01 adam)")
