@@ -142,8 +142,8 @@ def _scalar_output(out: Any, name: str, leaves: Sequence[Any] | None = None) -> 
     if isinstance(out, (int, float, np.number)) and not isinstance(out, bool):
         return Value(out)
     shape = f" of length {len(out)}" if isinstance(out, (list, tuple, np.ndarray)) else ""
-    raise TypeError(f"{name}: f must return one Value, a scalar (gradients are defined for scalar-output "
-                    f"functions), got {type(out).__name__}{shape}{_array_hint(leaves)}")
+    raise TypeError(f"{name}: f must return one Value (a scalar), got {type(out).__name__}{shape}: gradients "
+                    f"are defined for scalar-output functions{_array_hint(leaves)}")
 
 
 def _variables(args: Sequence[Any], nums: Sequence[int], name: str) -> tuple[list[Any], list[Any]]:
