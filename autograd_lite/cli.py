@@ -54,6 +54,7 @@ examples:
   autograd-lite grad "sigmoid(w*x + b)" --at w=2 x=0.5 b=-1 --check
   autograd-lite train logreg --dataset breast_cancer --epochs 50
   autograd-lite train mlp --dataset moons --hidden 16,16 --optimizer adam --plot curve.png
+  autograd-lite predict model.json --data rows.csv
   autograd-lite demo --out demo-output
   autograd-lite repl
 """
