@@ -394,15 +394,18 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+_SLIDE = {"layout": "slide", "names": "expression"}  # the demo's graph goes on a slide
+
+
 def _draw_demo_graph(root, out: Path) -> list[Path]:
     from autograd_lite import viz
 
     wrote = []
     for fmt in ("svg", "png"):
         try:
-            wrote.append(Path(viz.render_graph(root, out / f"z_a_L.{fmt}")))
+            wrote.append(Path(viz.render_graph(root, out / f"z_a_L.{fmt}", **_SLIDE)))
         except viz.GraphvizNotFoundError:
-            wrote.append(Path(viz.render_graph(root, out / "z_a_L.dot")))
+            wrote.append(Path(viz.render_graph(root, out / "z_a_L.dot", **_SLIDE)))
             print("note: Graphviz 'dot' is not installed; wrote the graph as DOT source instead "
                   "(install Graphviz to get SVG/PNG)")
             break
