@@ -354,7 +354,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.plot:
         from autograd_lite import figures
 
-        figures.plot_training_curve(history, path=args.plot, title=desc)
+        figures.plot_training_curve(history, path=args.plot, title=desc.replace("_", " "))  # words, not code names
         print(f"wrote {args.plot}")
     return 0
 

@@ -338,13 +338,25 @@ def _ranks(ids: list[str], edges: list[tuple[str, str, dict[str, str]]]) -> dict
     return rank
 
 
-def _plain_size(g: graphviz.Digraph) -> tuple[float, float] | None:
-    """(width, height) of the drawing in inches, as laid out by dot; None without dot."""
+def _plain_layout(g: graphviz.Digraph) -> tuple[float, float, dict[str, tuple[float, float, float, float]]] | None:
+    """dot's layout of ``g``: (width, height, {node: (x, y, w, h)}) in inches; None without dot."""
     try:
-        first = g.pipe(format="plain").decode("utf-8").split("\n", 1)[0].split()
+        lines = g.pipe(format="plain").decode("utf-8").splitlines()
     except (graphviz.ExecutableNotFound, graphviz.CalledProcessError):
         return None
-    return float(first[2]), float(first[3])
+    boxes = {}
+    for line in lines[1:]:
+        if line.startswith("node "):
+            parts = line.split()
+            boxes[parts[1].strip('"')] = (float(parts[2]), float(parts[3]), float(parts[4]), float(parts[5]))
+    first = lines[0].split()
+    return float(first[2]), float(first[3]), boxes
+
+
+def _plain_size(g: graphviz.Digraph) -> tuple[float, float] | None:
+    """(width, height) of the drawing in inches, as laid out by dot; None without dot."""
+    layout = _plain_layout(g)
+    return None if layout is None else layout[:2]
 
 
 def _cuts(first: dict[str, int], links: list[tuple[str, str]], ncols: int, nrows: int) -> list[int]:
@@ -365,9 +377,11 @@ def _cuts(first: dict[str, int], links: list[tuple[str, str]], ncols: int, nrows
 def _wrap_rows(build: Any, ids: list[str], edges: list[tuple[str, str, dict[str, str]]],
                group: dict[str, str]) -> graphviz.Digraph:
     """Cut the left-to-right graph into rows of consecutive columns, as few rows as give
-    width / height ≤ `SLIDE_ASPECT` (measured with dot; estimated without it).  Nodes of
-    one ``group`` (a module cluster, an op and its output) stay in one row.  ``build(rows)``
-    draws it, given the row of each group."""
+    width / height ≤ `SLIDE_ASPECT`.  Nodes of one ``group`` (a module cluster, an op and
+    its output) stay in one row.  ``build(rows)`` draws it, given the row of each group.
+
+    The number of rows is predicted from one dot layout of the unwrapped graph (each row
+    as wide and as tall as its nodes' span there), then checked on the wrapped drawing."""
     rank = _ranks(ids, edges)
     ncols = max(rank.values(), default=0) + 1
     first: dict[str, int] = {}
@@ -376,21 +390,53 @@ def _wrap_rows(build: Any, ids: list[str], edges: list[tuple[str, str, dict[str,
         first[key] = min(first.get(key, rank[n]), rank[n])
     links = [(group.get(t, t), group.get(h, h)) for t, h, _ in edges]
     g = build(None)
-    one_row = _plain_size(g)
-    if one_row is None:  # no dot: about 0.75 in per column, 0.6 in per node of the busiest column
+    layout = _plain_layout(g)
+    if layout is None:  # no dot: about 0.75 in per column, 0.6 in per node of the busiest column
         per_col: dict[int, int] = {}
         for r in rank.values():
             per_col[r] = per_col.get(r, 0) + 1
-        one_row = (0.75 * ncols, 0.6 * max(per_col.values(), default=1))
-    width, height = one_row
-    nrows = 1
-    while width / height > SLIDE_ASPECT and nrows < ncols:
-        nrows += 1
+        width, height, boxes = 0.75 * ncols, 0.6 * max(per_col.values(), default=1), {}
+    else:
+        width, height, boxes = layout
+    if width / height <= SLIDE_ASPECT or ncols < 2:
+        return g
+
+    def rows_for(nrows: int) -> dict[str, int]:
         cuts = _cuts(first, links, ncols, nrows)
-        rows = {key: sum(col >= c for c in cuts) for key, col in first.items()}
-        g = build(rows)
-        width, height = _plain_size(g) or (one_row[0] / nrows, one_row[1] * nrows)
-    return g
+        return {key: sum(col >= c for c in cuts) for key, col in first.items()}
+
+    def heads_of(rows: dict[str, int]) -> list[str]:
+        """The leftmost node of each row, top row first."""
+        best: dict[int, str] = {}
+        for n in ids:
+            r = rows[group.get(n, n)]
+            if r not in best or rank[n] < rank[best[r]]:
+                best[r] = n
+        return [best[r] for r in sorted(best)]
+
+    def predicted(nrows: int) -> float:
+        rows = rows_for(nrows)
+        if not boxes:
+            return (width / nrows) / (height * nrows)
+        spans: dict[int, list[float]] = {}
+        for n in ids:
+            x, y, w, h = boxes[n]
+            s = spans.setdefault(rows[group.get(n, n)], [math.inf, -math.inf, math.inf, -math.inf])
+            s[0], s[1] = min(s[0], x - w / 2), max(s[1], x + w / 2)
+            s[2], s[3] = min(s[2], y - h / 2), max(s[3], y + h / 2)
+        w_rows = max(s[1] - s[0] for s in spans.values()) + 0.2
+        h_rows = sum(s[3] - s[2] for s in spans.values()) + 0.5 * len(spans) + 0.6  # gaps and legend line
+        return w_rows / h_rows
+
+    nrows = next((n for n in range(2, ncols + 1) if predicted(n) <= SLIDE_ASPECT), ncols)
+    while True:
+        rows = rows_for(nrows)
+        g = build(rows, heads_of(rows))
+        size = _plain_size(g)
+        if size is None or size[0] / size[1] <= SLIDE_ASPECT or nrows >= ncols:
+            return g
+        # width/height falls about as 1/rows²: jump to the row count that should fit
+        nrows = min(ncols, max(nrows + 1, math.ceil(nrows * math.sqrt(size[0] / size[1] / SLIDE_ASPECT))))
 
 
 # --------------------------------------------------------------------------
@@ -439,8 +485,11 @@ def draw_graph(root: Value, *, rankdir: str = "LR", show_data: bool = True, show
     - One box per `Value` (label, ``data``, ``grad``; a gradient that is itself a
       Value after ``backward(create_graph=True)`` shows its ``.data``), one small
       node per operation with its symbol, one small dashed box per constant.
-      Inputs of ``−``, ``÷`` and ``**`` are marked ``x``/``y`` as in the derivative
-      table (``∂(x−y)/∂y = −1``); the fused neuron ``linear`` marks ``w0, x0, w1, x1, …, b``.
+      Edges are labelled by role, in words, only where the order of the inputs
+      matters: ``1st``/``2nd`` into ``−``, ``numerator``/``denominator``,
+      ``base``/``exponent``; ``weight k``, ``input k``, ``bias`` into a fused ``w·x+b``
+      (k counted from 0 or 1, whichever the inputs' labels use).  Numbers show
+      ``precision`` significant digits, and zero is ``0``, never ``-0``.
     - ``color_by="kind"`` colours leaves, constants, intermediates and the root;
       ``color_by="grad"`` shades value boxes by log₁₀|grad| between the smallest and
       largest non-zero |grad| in the graph (or ``grad_range=(lo, hi)``).
@@ -451,6 +500,11 @@ def draw_graph(root: Value, *, rankdir: str = "LR", show_data: bool = True, show
     - ``model=`` (an `autograd_lite.nn` module: ``named_parameters()``, optionally
       ``named_modules()``) groups each module's parameters and the nodes computed
       from them in a labelled cluster, e.g. ``layers.0.neurons.3``.
+    - ``layout="slide"`` cuts a long left-to-right drawing into rows (between a value
+      and its consumer, where fewest edges cross) until width/height ≤ `SLIDE_ASPECT`
+      (16:9), with larger sans-serif text and the legend as one line under the graph.
+    - ``names="expression"`` names each unlabelled node after what it computes from
+      labelled Values and numbers (``log a``, ``1 − a``, ``y·log a``); short ones only.
     - More than ``max_nodes`` Values raises ValueError (pass a larger ``max_nodes``
       or ``None``) rather than drawing an unreadable hairball.
 
@@ -605,7 +659,7 @@ def draw_graph(root: Value, *, rankdir: str = "LR", show_data: bool = True, show
                        fontsize="14" if slide else "10", id=f"module_{child or 'model'}", **{"class": "module"})
                 emit(c, child)
 
-    def build(rows: dict[str, int] | None) -> graphviz.Digraph:
+    def build(rows: dict[str, int] | None, heads: Sequence[str] = ()) -> graphviz.Digraph:
         g = graphviz.Digraph("computational_graph")
         g.attr(rankdir=rankdir, fontsize="11", nodesep="0.25", ranksep="0.35")
         g.attr("node", fontsize="11", margin="0.08,0.04", height="0.3")
@@ -626,6 +680,10 @@ def draw_graph(root: Value, *, rankdir: str = "LR", show_data: bool = True, show
                 with g.subgraph(name=f"cluster_row{r}") as c:
                     c.attr(label="", peripheries="0", id=f"row{r}", **{"class": "row"})
                     emit(c, None, only=lambda key, r=r: rows[row_key.get(key, key)] == r)
+        if heads:  # an invisible node whose ordered out-edges stack the rows in reading order
+            g.node("rows", label="", shape="point", style="invis", width="0", height="0", ordering="out")
+            for h in heads:
+                g.edge("rows", h, style="invis")
         for tail, head, attrs in edges:
             if rows is not None and rows[row_key.get(tail, tail)] != rows[row_key.get(head, head)]:
                 attrs = {**attrs, "constraint": "false"}  # a line break: the next row starts on the left

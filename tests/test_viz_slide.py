@@ -77,6 +77,22 @@ def test_long_chains_are_wrapped_into_rows(n, tmp_path):
     assert w / h <= SLIDE_ASPECT + 1e-9
     if n >= 12:
         assert svg.count('class="cluster row"') >= 2
+        # rows read top to bottom in the order of the computation (like lines of text)
+        g = draw_graph(chain(n), layout="slide")
+        plain = g.pipe(format="plain").decode()
+        y = {p[1]: float(p[3]) for p in (line.split() for line in plain.splitlines()) if p[0] == "node"}
+        rows: dict[int, list[str]] = {}
+        current = None
+        for line in g.source.splitlines():
+            m = re.match(r"\s*subgraph cluster_row(\d+)", line)
+            if m:
+                current = int(m.group(1))
+            m = re.match(r"\s*(v\w+) \[", line)
+            if m and current is not None:
+                rows.setdefault(current, []).append(m.group(1))
+        heights = [sum(y[v] for v in rows[r]) / len(rows[r]) for r in sorted(rows)]
+        assert heights == sorted(heights, reverse=True), heights  # plain's y grows upwards
+        assert "v0" in rows[max(rows)]  # the root ends the last row
 
 
 @needs_dot
