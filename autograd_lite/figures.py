@@ -3,10 +3,15 @@
 Each claim has a *data* function (plain numbers from the engine: σ' by
 backprop, curvature by ``grad(grad(J))``, gradient-descent steps by
 ``value_and_grad`` ...) and a *plot* function that draws them, returns the
-matplotlib ``Figure`` and, given ``path``, saves it.  Only the plot functions
-need matplotlib (the optional extra: ``pip install 'autograd-lite[plot]'``);
-without it they raise `PlotDependencyError`.  Drawing uses the Agg canvas
-directly (no pyplot, no global state, no display needed).
+matplotlib ``Figure`` and, given ``path``, saves it (at `DPI`, with the
+slide-sized text of `STYLE`).  Given ``ax=`` (``axes=`` for a multi-panel figure)
+it draws into those axes instead and returns them, so figures compose in a
+notebook; nothing calls ``plt.show()``.  Only the plot functions need matplotlib
+(the optional extra: ``pip install 'autograd-lite[plot]'``); without it they raise
+`PlotDependencyError`.  Drawing uses the Agg canvas directly (no pyplot, no global
+state, no display needed), and the returned Figure shows itself inline in Jupyter
+(``_repr_png_``) without ``%matplotlib inline``.  Classes and series use the
+Okabe–Ito palette (`SAFE`) plus distinct markers or line styles.
 
 =====================================  ==============================  ========
 figure                                 function                        claims
