@@ -91,7 +91,9 @@ def test_progress_bar_in_a_notebook(monkeypatch, capsys):
 # --------------------------------------------------------------------------
 
 
-def test_course_notebook_runs_clean():
+def test_course_notebook_runs_clean(monkeypatch, tmp_path):
+    # an empty user data dir: a python3 kernelspec of some other interpreter there would shadow ours
+    monkeypatch.setenv("JUPYTER_DATA_DIR", str(tmp_path / "jupyter"))
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
     pytest.importorskip("ipykernel")
