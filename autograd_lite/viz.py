@@ -734,6 +734,10 @@ def _legend_label(kinds: list[str], shading: _GradShading | None) -> str:
             mag = 10 ** (shading.lo + t * (shading.hi - shading.lo))
             color = "white" if t > 0.6 else "black"
             cells.append(f'<TD BGCOLOR="{_ramp(t)}" BORDER="1"><FONT COLOR="{color}">|grad| {mag:.2g}</FONT></TD>')
+    if shading is not None and shading.has_zero:
+        cells.append(f'<TD BGCOLOR="{_ZERO_FILL}" BORDER="1">grad 0</TD>')
+    if shading is not None and shading.has_nonfinite:
+        cells.append(f'<TD BGCOLOR="{_NONFINITE_FILL}" BORDER="1">grad nan / inf</TD>')
     return ('<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="8" CELLPADDING="4"><TR><TD>legend:</TD>'
             + "".join(cells) + "</TR></TABLE>>")
 

@@ -64,6 +64,8 @@ def test_zal_graph_fits_a_slide(tmp_path):
     png = render_graph(g.L, tmp_path / "g.png", layout="slide")
     w, h = png_size(png)
     assert w / h <= SLIDE_ASPECT
+    shaded = draw_graph(g.L, layout="slide", color_by="grad").source  # the |grad| scale joins the legend line
+    assert "|grad| " in shaded and ">grad 0<" in shaded  # 1 − a has grad 0 when y = 1
     # the same graph drawn wide is the 5:1 strip this layout exists to avoid
     w, h, _ = svg_geometry(render_graph(g.L, tmp_path / "wide.svg").read_text())
     assert w / h > 3
