@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from autograd_lite.engine import Value, _number
-from autograd_lite.text import format_table
+from autograd_lite.text import format_table, html_table
 from autograd_lite.transforms import hessian, value_and_grad
 
 __all__ = ["numerical_grad", "gradcheck", "GradcheckReport", "GradcheckRow"]
@@ -82,6 +82,17 @@ class GradcheckReport:
               "yes" if r.ok else "NO") for r in self.rows])
 
     __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        """Jupyter shows the report as an HTML table, failing rows marked."""
+        verdict = "passed" if self else "FAILED"
+        what = "Hessian entries" if self.order == 2 else "gradients"
+        table = html_table(
+            ("input", "autodiff", "numeric", "abs error", "rel error", "ok"),
+            [(r.input, f"{r.autodiff:.8g}", f"{r.numeric:.8g}", f"{r.abs_error:.2e}", f"{r.rel_error:.2e}",
+              "yes" if r.ok else "NO") for r in self.rows],
+            caption=f"gradient check ({what}, autodiff vs finite differences): {verdict}")
+        return table.replace("<td>NO</td>", '<td style="color:#b00020;font-weight:bold">NO</td>')
 
 
 def _row(name: str, auto: float, num: float, atol: float, rtol: float) -> GradcheckRow:

@@ -518,7 +518,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.plot:
         from autograd_lite import figures
 
-        figures.plot_training_curve(history, path=args.plot, title=desc)
+        figures.plot_training_curve(history, path=args.plot, title=desc.replace("_", " "))  # words, not code names
         print(f"wrote {args.plot}")
     return 0
 
@@ -608,13 +608,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
     walkthrough.main()
     print()
     print("== 3. Training (C4, C7, C12, C13, C14) ==")
-    trained = _demo_training(fast)
+    moons: dict[str, Any] = {}
+    trained = _demo_training(fast, moons)
     print()
     print("== 4. Figures (C3, C4, C9, C10, C11, C12) ==")
     try:
         from autograd_lite import figures
 
-        wrote += figures.save_all(out, fast=fast, trained=trained, progress=print)
+        # the moons figure draws the models trained above: its numbers are the ones printed
+        wrote += figures.save_all(out, fast=fast, trained=trained, progress=print, moons=moons)
     except ImportError as e:
         print(f"note: {_one_line(e)} -- skipping the figures")
     print()
@@ -624,15 +626,18 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+_SLIDE = {"layout": "slide", "names": "expression"}  # the demo's graph goes on a slide
+
+
 def _draw_demo_graph(root, out: Path) -> list[Path]:
     from autograd_lite import viz
 
     wrote = []
     for fmt in ("svg", "png"):
         try:
-            wrote.append(Path(viz.render_graph(root, out / f"z_a_L.{fmt}")))
+            wrote.append(Path(viz.render_graph(root, out / f"z_a_L.{fmt}", **_SLIDE)))
         except viz.GraphvizNotFoundError:
-            wrote.append(Path(viz.render_graph(root, out / "z_a_L.dot")))
+            wrote.append(Path(viz.render_graph(root, out / "z_a_L.dot", **_SLIDE)))
             print("note: Graphviz 'dot' is not installed; wrote the graph as DOT source instead "
                   "(install Graphviz to get SVG/PNG)")
             break
@@ -641,7 +646,9 @@ def _draw_demo_graph(root, out: Path) -> list[Path]:
     return wrote
 
 
-def _demo_training(fast: bool) -> dict[str, Any]:
+def _demo_training(fast: bool, moons: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Train the demo's models and print their numbers; ``moons`` (if given) receives the
+    two-moons run for `figures.decision_boundary_data` (``trained=``)."""
     import numpy as np
 
     from autograd_lite import data, losses, nn, optim, train
@@ -670,6 +677,9 @@ def _demo_training(fast: bool) -> dict[str, Any]:
         print(f"  {what}, two moons: cost {hist.cost[0]:.3f} → {hist.cost[-1]:.3f}, "
               f"test accuracy {float(train.accuracy(model, X_te, y_te)):.3f}")
         trained[name] = (model, hist)
+        if moons is not None:
+            moons.update(X=X_tr, y=y_tr, X_test=X_te, y_test=y_te)
+            moons.setdefault("models", {})[what] = (model, hist)
 
     # the same model trained by both engines: the same numbers, very different times (issue 8)
     times, costs = {}, {}

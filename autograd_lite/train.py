@@ -29,7 +29,7 @@ import numpy as np
 from autograd_lite import losses as _losses
 from autograd_lite.engine import Value
 from autograd_lite.optim import SGD, Optimizer
-from autograd_lite.text import format_table
+from autograd_lite.text import format_table, html_table
 
 __all__ = ["fit", "predict", "predict_proba", "accuracy", "History", "TrainingDivergedError", "ENGINES"]
 
@@ -62,6 +62,31 @@ class History:
     def __len__(self) -> int:
         return len(self.cost)
 
+    def __repr__(self) -> str:
+        if not self.cost:
+            return "History(epochs=0)"
+        acc = f", accuracy {self.accuracy[-1]:.3f}" if self.accuracy and self.accuracy[-1] == self.accuracy[-1] else ""
+        return f"History(epochs={len(self.cost)}, cost {self.cost[0]:.4g} → {self.cost[-1]:.4g}{acc})"
+
+    def _repr_html_(self) -> str:
+        """Jupyter shows the cost curve (a small inline SVG) and the first and last epochs as a table."""
+        if not self.cost:
+            return "<p>History: no epochs yet</p>"
+        n = len(self.cost)
+        shown = list(range(n)) if n <= 10 else [*range(5), *range(n - 5, n)]
+        header = ["epoch", "cost", "accuracy"] + (["val cost", "val accuracy"] if self.val_cost else [])
+        rows = []
+        for k, e in enumerate(shown):
+            if k and e != shown[k - 1] + 1:
+                rows.append(["…"] * len(header))
+            row = [e + 1, f"{self.cost[e]:.6f}", f"{self.accuracy[e]:.4f}" if e < len(self.accuracy) else ""]
+            if self.val_cost:
+                row += [f"{self.val_cost[e]:.6f}", f"{self.val_accuracy[e]:.4f}"]
+            rows.append(row)
+        return (f"<div>{_sparkline(self.cost)}"
+                + html_table(header, rows, caption=f"training history: {n} epochs, cost per epoch")
+                + "</div>")
+
     def table(self, every: int = 1) -> str:
         """The history as a text table, one row every ``every`` epochs (and the last)."""
         if every < 1:
@@ -76,6 +101,25 @@ class History:
                 row += [f"{self.val_cost[e]:.6f}", f"{self.val_accuracy[e]:.4f}"]
             rows.append(row)
         return format_table(header, rows)
+
+
+def _sparkline(values: list[float], width: int = 320, height: int = 80) -> str:
+    """A small SVG line chart of ``values`` (cost per epoch), axis-free but labelled."""
+    finite = [v for v in values if math.isfinite(v)]
+    if len(finite) < 2:
+        return ""
+    lo, hi = min(finite), max(finite)
+    span = (hi - lo) or 1.0
+    pad = 14
+    step = (width - 2 * pad) / (len(values) - 1)
+    pts = " ".join(f"{pad + i * step:.1f},{pad + (hi - v) / span * (height - 2 * pad):.1f}"
+                   for i, v in enumerate(values) if math.isfinite(v))
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img">'
+            f"<title>cost per epoch, {values[0]:.4g} to {values[-1]:.4g}</title>"
+            f'<polyline fill="none" stroke="#d62728" stroke-width="2" points="{pts}"/>'
+            f'<text x="{pad}" y="11" font-size="11" font-family="sans-serif">cost {hi:.4g}</text>'
+            f'<text x="{pad}" y="{height - 2}" font-size="11" font-family="sans-serif">{lo:.4g}  '
+            f"(epoch 1 … {len(values)})</text></svg>")
 
 
 # ---------------------------------------------------------------------------
@@ -273,18 +317,39 @@ def _vectorized_step(model: Any, loss_fn: Callable) -> Callable:
     return step
 
 
+def _in_notebook() -> bool:
+    """True inside a Jupyter kernel (IPython running under ipykernel), without importing IPython."""
+    ipython = sys.modules.get("IPython")
+    try:
+        shell = ipython.get_ipython() if ipython is not None else None
+        return shell is not None and "IPKernelApp" in shell.config
+    except Exception:  # an unusual shell: not a notebook
+        return False
+
+
 def _progress_bar(progress: Any, epochs: int):
+    """A tqdm bar: in a terminal on stderr; in a notebook the widget (with ipywidgets)
+    or else a plain text bar on stdout; never tqdm's "experimental"/IProgress warnings."""
     if progress is False:
         return None
-    if progress is None and not (hasattr(sys.stderr, "isatty") and sys.stderr.isatty()):
+    notebook = _in_notebook()
+    if progress is None and not notebook and not (hasattr(sys.stderr, "isatty") and sys.stderr.isatty()):
         return None
     try:
-        from tqdm.auto import tqdm
+        from tqdm.std import tqdm
     except ImportError:
         if progress:
             raise ImportError("progress=True needs tqdm: pip install tqdm (or autograd-lite[progress])") from None
         return None
-    return tqdm(total=epochs, desc="fit", unit="epoch", file=sys.stderr, leave=True)
+    kw = {"total": epochs, "desc": "fit", "unit": "epoch", "leave": True}
+    if notebook:
+        try:
+            import ipywidgets  # noqa: F401  (tqdm's widget needs it)
+            from tqdm.notebook import tqdm as widget
+        except ImportError:
+            return tqdm(file=sys.stdout, **kw)  # stdout: a clean text bar, not a red stderr stream
+        return widget(**kw)
+    return tqdm(file=sys.stderr, **kw)
 
 
 def fit(model: Any, X: Any, y: Any, loss: str | Callable = "bce", optimizer: Optimizer | None = None,
@@ -303,7 +368,8 @@ def fit(model: Any, X: Any, y: Any, loss: str | Callable = "bce", optimizer: Opt
     - ``optimizer``: default ``SGD(model.parameters(), lr=0.1)``.
     - ``batch_size``: None (full batch, the order never changes) or a size; the rows
       are then shuffled every epoch with ``numpy.random.default_rng(seed)``.
-    - ``progress``: None shows a tqdm bar when stderr is a terminal, False never,
+    - ``progress``: None shows a tqdm bar when stderr is a terminal or in a Jupyter
+      notebook (its widget if ipywidgets is installed, else a text bar), False never,
       True always.  ``callback(epoch, history)`` runs after every epoch; returning
       True stops training.
     - ``engine``: "scalar" (backprop through Values) or "vectorized"

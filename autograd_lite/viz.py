@@ -41,11 +41,16 @@ import graphviz
 
 from autograd_lite.engine import Value, topological_order
 
-__all__ = ["draw_graph", "render_graph", "GraphvizNotFoundError", "FORMATS", "RANKDIRS", "COLOR_BY"]
+__all__ = ["draw_graph", "render_graph", "GraphvizNotFoundError", "FORMATS", "RANKDIRS", "COLOR_BY", "LAYOUTS",
+           "NAMES", "SLIDE_ASPECT"]
 
 FORMATS = ("svg", "png", "pdf", "dot")
 RANKDIRS = ("LR", "RL", "TB", "BT")
 COLOR_BY = ("kind", "grad")
+LAYOUTS = ("wide", "slide")
+NAMES = ("labels", "expression")
+#: ``layout="slide"`` wraps the graph until width / height is at most this (a 16:9 slide).
+SLIDE_ASPECT = 16 / 9
 
 # Colours by kind (colour-blind-friendly pastel set) and shapes that tell the kinds
 # apart on their own, so a picture shaded by |grad| still shows what is what.
@@ -58,7 +63,9 @@ _KIND_TEXT = {"leaf": "input / parameter (leaf)", "const": "constant", "intermed
 _RAMP = ("#fee0d2", "#fcbba1", "#fc9272", "#fb6a4a", "#ef3b2c", "#cb181d", "#a50f15", "#67000d")
 _ZERO_FILL = "#ffffff"
 _NONFINITE_FILL = "#c9a0dc"
-_NONCOMMUTATIVE = {"sub", "div", "pow"}
+# Edge labels name an input's *role*, and only where the order of the inputs matters:
+# words, so that no edge label reads like a variable (x, y, w0 ...) of the expression.
+_ROLES = {"sub": ("1st", "2nd"), "div": ("numerator", "denominator"), "pow": ("base", "exponent")}
 _EXPANDED_TIP = "computed for display: part of a fused linear node (expand_linear=True)"
 
 
@@ -77,7 +84,15 @@ def _grad_float(g: Any) -> float:
 
 
 def _fmt(x: float, precision: int) -> str:
-    return format(x, f".{precision}g")
+    """``precision`` significant digits (trailing zeros dropped, as ``format(x, ".4g")``);
+    zero is ``0`` whatever its sign (never ``-0``), and exponents read ``1e-5``, not ``1e-05``."""
+    if x == 0:
+        return "0"
+    s = format(x, f".{precision}g")
+    if "e" in s:
+        mantissa, exponent = s.split("e")
+        s = f"{mantissa}e{int(exponent)}"
+    return s
 
 
 def _html_rows(rows: Sequence[str]) -> str:
@@ -127,6 +142,37 @@ class _GradShading:
 
     def font(self, g: float) -> str:
         return "white" if math.isfinite(g) and g != 0 and self.t(g) > 0.6 else "black"
+
+
+_TRAILING_INT = re.compile(r"(\d+)$")
+
+
+def _label_number(v: Any) -> int | None:
+    """The number a labelled Value's label ends with (``x1`` → 1), else None."""
+    if v.__class__ is not Value or not v.label:
+        return None
+    m = _TRAILING_INT.search(str(v.label))
+    return int(m.group(1)) if m else None
+
+
+def _linear_base(ws: Sequence[Any], xs: Sequence[Any]) -> int:
+    """Number the ``weight k``/``input k`` edges of a fused ``w·x+b`` from 0 or from 1,
+    whichever agrees with more of the inputs' own labels (nn's ``w0, w1`` count from 0,
+    the course's ``x1, x2`` from 1); 1 when the labels do not say."""
+    votes = [0, 0]
+    for group in (ws, xs):
+        for k, v in enumerate(group):
+            num = _label_number(v)
+            if num is not None and num in (k, k + 1):
+                votes[num - k] += 1
+    return 0 if votes[0] > votes[1] else 1
+
+
+def _linear_role(role: str, k: int, base: int, v: Any) -> str:
+    """``weight k``/``input k``: the pair this input belongs to.  The number is left out
+    when it would contradict the input's own label (``x0`` entering by ``input 1``)."""
+    num = _label_number(v)
+    return role if num is not None and num != k + base else f"{role} {k + base}"
 
 
 def _natural_key(name: str) -> list:
@@ -191,6 +237,209 @@ def _model_clusters(order: list[Value], model: Any) -> tuple[dict[Value, str], d
 
 
 # --------------------------------------------------------------------------
+# names="expression": name unlabelled nodes after the expression they compute
+# --------------------------------------------------------------------------
+
+_ATOM = 9  # precedence of a name or a number: never needs parentheses
+_WORD_FUNCS = {"log", "exp", "sin", "cos", "tanh"}  # written "log a", "log(1 − a)"
+_NAME_LIMIT = 30  # longer expressions stay unnamed: a box is not a paragraph
+
+
+def _compose(op: Any, args: list[tuple[str, int]]) -> tuple[str, int]:
+    """The text of ``op`` applied to named arguments ``(text, precedence)``, with the
+    parentheses the usual precedence rules need (+ − : 1, × ÷ : 2, unary − : 3, power : 4)."""
+
+    def par(arg: tuple[str, int], need: int) -> str:
+        return arg[0] if arg[1] >= need else f"({arg[0]})"
+
+    name = op.name
+    if name == "add":
+        return f"{par(args[0], 1)} + {par(args[1], 1)}", 1
+    if name == "sub":
+        return f"{par(args[0], 1)} − {par(args[1], 2)}", 1
+    if name == "mul":
+        return f"{par(args[0], 2)}·{par(args[1], 3)}", 2
+    if name == "div":
+        return f"{par(args[0], 2)} / {par(args[1], 3)}", 2
+    if name == "pow":
+        return f"{par(args[0], _ATOM)}^{par(args[1], _ATOM)}", 4
+    if name == "neg":
+        return f"−{par(args[0], 3)}", 3
+    if name == "abs":
+        return f"|{args[0][0]}|", _ATOM
+    if name == "sqrt":
+        return f"√{par(args[0], _ATOM)}", 5
+    if name == "linear":
+        n = (len(args) - 1) // 2
+        terms = [f"{par(w, 3)}·{par(x, 3)}" for w, x in zip(args[:n], args[n:2 * n])]
+        return " + ".join([*terms, par(args[-1], 1)]), 1
+    symbol = op.symbol
+    if name in _WORD_FUNCS and args[0][1] == _ATOM:
+        return f"{symbol} {args[0][0]}", 5
+    return f"{symbol}({args[0][0]})", _ATOM
+
+
+def _expression_names(order: list[Value], precision: int) -> dict[int, str]:
+    """Names for unlabelled non-leaf nodes, keyed by ``id(node)``: the expression each
+    computes from labelled Values and numbers (``log a``, ``1 − a``, ``y·log a``);
+    nodes built from an unnamed leaf, or whose expression is long, stay unnamed."""
+    named: dict[int, tuple[str, int]] = {}
+    out: dict[int, str] = {}
+    for node in reversed(order):  # producers first
+        if node.label:
+            named[id(node)] = (str(node.label), _ATOM)
+            continue
+        if node.is_leaf():
+            continue
+        args = []
+        for p in node.parents:
+            if p.__class__ is Value:
+                if id(p) not in named:
+                    break
+                args.append(named[id(p)])
+            else:
+                args.append((_fmt(p, precision), _ATOM if p >= 0 else 3))
+        else:
+            text, prec = _compose(node.op, args)
+            if len(text) <= _NAME_LIMIT:
+                named[id(node)] = (text, prec)
+                out[id(node)] = text
+    return out
+
+
+# --------------------------------------------------------------------------
+# layout="slide": wrap a long chain into rows that fit a 16:9 slide
+# --------------------------------------------------------------------------
+
+_SANS = "Helvetica,Arial,sans-serif"
+
+
+def _ranks(ids: list[str], edges: list[tuple[str, str, dict[str, str]]]) -> dict[str, int]:
+    """The column of each node in a left-to-right drawing, as dot ranks it: the longest
+    path from a source, and a source (leaf, constant) just before its first consumer."""
+    preds: dict[str, list[str]] = {n: [] for n in ids}
+    succs: dict[str, list[str]] = {n: [] for n in ids}
+    for tail, head, _ in edges:
+        preds[head].append(tail)
+        succs[tail].append(head)
+    indegree = {n: len(preds[n]) for n in ids}
+    ready = [n for n in ids if indegree[n] == 0]
+    rank: dict[str, int] = {}
+    while ready:
+        n = ready.pop()
+        rank[n] = max((rank[p] + 1 for p in preds[n]), default=0)
+        for h in succs[n]:
+            indegree[h] -= 1
+            if indegree[h] == 0:
+                ready.append(h)
+    for n in ids:
+        if not preds[n] and succs[n]:
+            rank[n] = min(rank[h] for h in succs[n]) - 1
+    return rank
+
+
+def _plain_layout(g: graphviz.Digraph) -> tuple[float, float, dict[str, tuple[float, float, float, float]]] | None:
+    """dot's layout of ``g``: (width, height, {node: (x, y, w, h)}) in inches; None without dot."""
+    try:
+        lines = g.pipe(format="plain").decode("utf-8").splitlines()
+    except (graphviz.ExecutableNotFound, graphviz.CalledProcessError):
+        return None
+    boxes = {}
+    for line in lines[1:]:
+        if line.startswith("node "):
+            parts = line.split()
+            boxes[parts[1].strip('"')] = (float(parts[2]), float(parts[3]), float(parts[4]), float(parts[5]))
+    first = lines[0].split()
+    return float(first[2]), float(first[3]), boxes
+
+
+def _plain_size(g: graphviz.Digraph) -> tuple[float, float] | None:
+    """(width, height) of the drawing in inches, as laid out by dot; None without dot."""
+    layout = _plain_layout(g)
+    return None if layout is None else layout[:2]
+
+
+def _cuts(first: dict[str, int], links: list[tuple[str, str]], ncols: int, nrows: int) -> list[int]:
+    """Where to start rows 2 … nrows: near equal widths, at the column boundary that the
+    fewest edges cross (a line break where the graph is narrow, e.g. right after ``z``)."""
+    cuts = []
+    for k in range(1, nrows):
+        ideal = k * ncols / nrows
+        slack = max(1, round(ncols / nrows / 4))
+        lo = max(int(ideal) - slack, (cuts[-1] + 1) if cuts else 1)
+        hi = min(int(ideal) + slack, ncols - 1)
+        candidates = range(lo, max(lo, hi) + 1)
+        crossing = {c: sum(first[a] < c <= first[b] for a, b in links) for c in candidates}
+        cuts.append(min(candidates, key=lambda c: (crossing[c], abs(c - ideal))))
+    return cuts
+
+
+def _wrap_rows(build: Any, ids: list[str], edges: list[tuple[str, str, dict[str, str]]],
+               group: dict[str, str]) -> graphviz.Digraph:
+    """Cut the left-to-right graph into rows of consecutive columns, as few rows as give
+    width / height ≤ `SLIDE_ASPECT`.  Nodes of one ``group`` (a module cluster, an op and
+    its output) stay in one row.  ``build(rows)`` draws it, given the row of each group.
+
+    The number of rows is predicted from one dot layout of the unwrapped graph (each row
+    as wide and as tall as its nodes' span there), then checked on the wrapped drawing."""
+    rank = _ranks(ids, edges)
+    ncols = max(rank.values(), default=0) + 1
+    first: dict[str, int] = {}
+    for n in ids:
+        key = group.get(n, n)
+        first[key] = min(first.get(key, rank[n]), rank[n])
+    links = [(group.get(t, t), group.get(h, h)) for t, h, _ in edges]
+    g = build(None)
+    layout = _plain_layout(g)
+    if layout is None:  # no dot: about 0.75 in per column, 0.6 in per node of the busiest column
+        per_col: dict[int, int] = {}
+        for r in rank.values():
+            per_col[r] = per_col.get(r, 0) + 1
+        width, height, boxes = 0.75 * ncols, 0.6 * max(per_col.values(), default=1), {}
+    else:
+        width, height, boxes = layout
+    if width / height <= SLIDE_ASPECT or ncols < 2:
+        return g
+
+    def rows_for(nrows: int) -> dict[str, int]:
+        cuts = _cuts(first, links, ncols, nrows)
+        return {key: sum(col >= c for c in cuts) for key, col in first.items()}
+
+    def heads_of(rows: dict[str, int]) -> list[str]:
+        """The leftmost node of each row, top row first."""
+        best: dict[int, str] = {}
+        for n in ids:
+            r = rows[group.get(n, n)]
+            if r not in best or rank[n] < rank[best[r]]:
+                best[r] = n
+        return [best[r] for r in sorted(best)]
+
+    def predicted(nrows: int) -> float:
+        rows = rows_for(nrows)
+        if not boxes:
+            return (width / nrows) / (height * nrows)
+        spans: dict[int, list[float]] = {}
+        for n in ids:
+            x, y, w, h = boxes[n]
+            s = spans.setdefault(rows[group.get(n, n)], [math.inf, -math.inf, math.inf, -math.inf])
+            s[0], s[1] = min(s[0], x - w / 2), max(s[1], x + w / 2)
+            s[2], s[3] = min(s[2], y - h / 2), max(s[3], y + h / 2)
+        w_rows = max(s[1] - s[0] for s in spans.values()) + 0.2
+        h_rows = sum(s[3] - s[2] for s in spans.values()) + 0.5 * len(spans) + 0.6  # gaps and legend line
+        return w_rows / h_rows
+
+    nrows = next((n for n in range(2, ncols + 1) if predicted(n) <= SLIDE_ASPECT), ncols)
+    while True:
+        rows = rows_for(nrows)
+        g = build(rows, heads_of(rows))
+        size = _plain_size(g)
+        if size is None or size[0] / size[1] <= SLIDE_ASPECT or nrows >= ncols:
+            return g
+        # width/height falls about as 1/rows²: jump to the row count that should fit
+        nrows = min(ncols, max(nrows + 1, math.ceil(nrows * math.sqrt(size[0] / size[1] / SLIDE_ASPECT))))
+
+
+# --------------------------------------------------------------------------
 # draw_graph
 # --------------------------------------------------------------------------
 
@@ -216,17 +465,31 @@ def _check_options(root: Any, rankdir: str, precision: Any, max_nodes: Any, colo
             raise ValueError(f"grad_range must satisfy 0 < lo < hi < inf (a log scale); got {grad_range!r}")
 
 
+def _check_layout_names(layout: Any, names: Any, rankdir: str) -> None:
+    if layout not in LAYOUTS:
+        raise ValueError(f"layout must be one of {', '.join(map(repr, LAYOUTS))}; got {layout!r}")
+    if names not in NAMES:
+        raise ValueError(f"names must be one of {', '.join(map(repr, NAMES))}; got {names!r}")
+    if layout == "slide" and rankdir != "LR":
+        raise ValueError(f"layout='slide' wraps a left-to-right drawing into rows; it needs rankdir='LR', "
+                         f"got rankdir={rankdir!r}")
+
+
 def draw_graph(root: Value, *, rankdir: str = "LR", show_data: bool = True, show_grad: bool = True,
                precision: int = 4, max_nodes: int | None = 500, color_by: str = "kind",
                expand_linear: bool = False, model: Any = None, legend: bool = True,
-               grad_range: tuple[float, float] | None = None) -> graphviz.Digraph:
+               grad_range: tuple[float, float] | None = None, layout: str = "wide",
+               names: str = "labels") -> graphviz.Digraph:
     """The computational graph that ends at ``root`` as a `graphviz.Digraph`.
 
     - One box per `Value` (label, ``data``, ``grad``; a gradient that is itself a
       Value after ``backward(create_graph=True)`` shows its ``.data``), one small
       node per operation with its symbol, one small dashed box per constant.
-      Inputs of ``−``, ``÷`` and ``**`` are marked ``x``/``y`` as in the derivative
-      table (``∂(x−y)/∂y = −1``); the fused neuron ``linear`` marks ``w0, x0, w1, x1, …, b``.
+      Edges are labelled by role, in words, only where the order of the inputs
+      matters: ``1st``/``2nd`` into ``−``, ``numerator``/``denominator``,
+      ``base``/``exponent``; ``weight k``, ``input k``, ``bias`` into a fused ``w·x+b``
+      (k counted from 0 or 1, whichever the inputs' labels use).  Numbers show
+      ``precision`` significant digits, and zero is ``0``, never ``-0``.
     - ``color_by="kind"`` colours leaves, constants, intermediates and the root;
       ``color_by="grad"`` shades value boxes by log₁₀|grad| between the smallest and
       largest non-zero |grad| in the graph (or ``grad_range=(lo, hi)``).
@@ -237,6 +500,11 @@ def draw_graph(root: Value, *, rankdir: str = "LR", show_data: bool = True, show
     - ``model=`` (an `autograd_lite.nn` module: ``named_parameters()``, optionally
       ``named_modules()``) groups each module's parameters and the nodes computed
       from them in a labelled cluster, e.g. ``layers.0.neurons.3``.
+    - ``layout="slide"`` cuts a long left-to-right drawing into rows (between a value
+      and its consumer, where fewest edges cross) until width/height ≤ `SLIDE_ASPECT`
+      (16:9), with larger sans-serif text and the legend as one line under the graph.
+    - ``names="expression"`` names each unlabelled node after what it computes from
+      labelled Values and numbers (``log a``, ``1 − a``, ``y·log a``); short ones only.
     - More than ``max_nodes`` Values raises ValueError (pass a larger ``max_nodes``
       or ``None``) rather than drawing an unreadable hairball.
 
@@ -245,6 +513,7 @@ def draw_graph(root: Value, *, rankdir: str = "LR", show_data: bool = True, show
     classes ``value leaf|intermediate|root``, ``op``, ``const`` and ``legend``.
     """
     _check_options(root, rankdir, precision, max_nodes, color_by, grad_range)
+    _check_layout_names(layout, names, rankdir)
     order = topological_order(root)
     if max_nodes is not None and len(order) > max_nodes:
         raise ValueError(
@@ -252,6 +521,7 @@ def draw_graph(root: Value, *, rankdir: str = "LR", show_data: bool = True, show
             f"unreadable hairball. Draw a smaller sub-expression, or raise the limit with "
             f"draw_graph(..., max_nodes={len(order)}) (max_nodes=None disables it)")
     index = {node: i for i, node in enumerate(order)}
+    expr_names = _expression_names(order, precision) if names == "expression" else {}
     cluster_of, cluster_labels, module_names = (
         _model_clusters(order, model) if model is not None else ({}, {}, []))
 
@@ -326,16 +596,17 @@ def draw_graph(root: Value, *, rankdir: str = "LR", show_data: bool = True, show
                     acc_id = sid
             else:
                 op_node(f"{vid}_op", op.symbol, op.formula, mod)
+                base = _linear_base(ws, xs)
                 for k, (w, x) in enumerate(zip(ws, xs)):
-                    edge(source(w, i, k, mod), f"{vid}_op", f"w{k}")
-                    edge(source(x, i, n + k, mod), f"{vid}_op", f"x{k}")
-                edge(source(b, i, 2 * n, mod), f"{vid}_op", "b")
+                    edge(source(w, i, k, mod), f"{vid}_op", _linear_role("weight", k, base, w))
+                    edge(source(x, i, n + k, mod), f"{vid}_op", _linear_role("input", k, base, x))
+                edge(source(b, i, 2 * n, mod), f"{vid}_op", "bias")
         else:
             op_node(f"{vid}_op", op.symbol, op.formula, mod)
-            roles = ("x", "y") if op.name in _NONCOMMUTATIVE else (None, None)
+            roles = _ROLES.get(op.name, ())
             for j, p in enumerate(parents):
-                edge(source(p, i, j, mod), f"{vid}_op", roles[j])
-        value_box(vid, kind, node.label, node.data, grad, mod)
+                edge(source(p, i, j, mod), f"{vid}_op", roles[j] if j < len(roles) else None)
+        value_box(vid, kind, node.label or expr_names.get(id(node)), node.data, grad, mod)
         edge(f"{vid}_op", vid)
 
     shading = _GradShading([v[4] for v in values], grad_range) if color_by == "grad" else None
@@ -359,11 +630,6 @@ def draw_graph(root: Value, *, rankdir: str = "LR", show_data: bool = True, show
             attrs["fontcolor"] = shading.font(grad)
         attrs_of[vid].update(attrs)
 
-    g = graphviz.Digraph("computational_graph")
-    g.attr(rankdir=rankdir, fontsize="11", nodesep="0.25", ranksep="0.35")
-    g.attr("node", fontsize="11", margin="0.08,0.04", height="0.3")
-    g.attr("edge", arrowsize="0.6")
-
     # Nodes: top level first, then nested module clusters (a module inside another one,
     # e.g. a neuron inside a layer, is a cluster inside the other's cluster).
     used = set(cluster_labels)
@@ -376,27 +642,104 @@ def draw_graph(root: Value, *, rankdir: str = "LR", show_data: bool = True, show
     for nid, attrs, mod in nodes:
         members.setdefault(mod, []).append((nid, attrs))
     numbering = {m: k for k, m in enumerate(sorted(all_mods, key=_natural_key))}
+    slide = layout == "slide"
+    # layout="slide" cuts the drawing into rows made of whole top-level module clusters and single nodes.
+    top = {m: next((a for a in [*_ancestors(m, module_names), m] if a in tree.get(None, [])), m) for m in all_mods}
+    row_key = {nid: f"module {top[mod]}" if mod is not None else _box_of(nid) for nid, _, mod in nodes}
 
-    def emit(container: graphviz.Digraph, mod: str | None) -> None:
+    def emit(container: graphviz.Digraph, mod: str | None, only: Any = None) -> None:
         for nid, attrs in members.get(mod, []):
-            container.node(nid, **attrs)
+            if only is None or only(nid):
+                container.node(nid, **(_slide_fonts(attrs) if slide else attrs))
         for child in tree.get(mod, []):
+            if only is not None and not only(f"module {child}"):
+                continue
             with container.subgraph(name=f"cluster_{numbering[child]}") as c:
                 c.attr(label=child or type(model).__name__, style="rounded,dashed", color="#888888",
-                       fontsize="10", id=f"module_{child or 'model'}", **{"class": "module"})
+                       fontsize="14" if slide else "10", id=f"module_{child or 'model'}", **{"class": "module"})
                 emit(c, child)
 
-    emit(g, None)
-    for tail, head, attrs in edges:
-        g.edge(tail, head, **attrs)
-    if legend:
-        _legend(g, [k for k in _KIND_TEXT if k in kinds_seen], shading)
-    return g
+    def build(rows: dict[str, int] | None, heads: Sequence[str] = ()) -> graphviz.Digraph:
+        g = graphviz.Digraph("computational_graph")
+        g.attr(rankdir=rankdir, fontsize="11", nodesep="0.25", ranksep="0.35")
+        g.attr("node", fontsize="11", margin="0.08,0.04", height="0.3")
+        g.attr("edge", arrowsize="0.6")
+        if model is not None:  # keep the model's order (neuron 0, 1, 2 …) instead of minimising crossings
+            g.attr(remincross="false", mclimit="0.01")
+        if slide:
+            g.attr(fontname=_SANS, fontsize="14", nodesep="0.2", ranksep="0.2")
+            g.attr("node", fontname=_SANS, fontsize="16")
+            g.attr("edge", fontname=_SANS)
+        if legend and slide:  # one line under the graph, outside the layout: it takes no column's width
+            g.attr(label=_legend_label([k for k in _KIND_TEXT if k in kinds_seen], shading), labelloc="b",
+                   labeljust="l")
+        if rows is None:
+            emit(g, None)
+        else:
+            for r in sorted(set(rows.values())):
+                with g.subgraph(name=f"cluster_row{r}") as c:
+                    c.attr(label="", peripheries="0", id=f"row{r}", **{"class": "row"})
+                    emit(c, None, only=lambda key, r=r: rows[row_key.get(key, key)] == r)
+        if heads:  # an invisible node whose ordered out-edges stack the rows in reading order
+            g.node("rows", label="", shape="point", style="invis", width="0", height="0", ordering="out")
+            for h in heads:
+                g.edge("rows", h, style="invis")
+        for tail, head, attrs in edges:
+            if rows is not None and rows[row_key.get(tail, tail)] != rows[row_key.get(head, head)]:
+                attrs = {**attrs, "constraint": "false"}  # a line break: the next row starts on the left
+            g.edge(tail, head, **(_slide_fonts(attrs) if slide else attrs))
+        if legend and not slide:
+            _legend(g, [k for k in _KIND_TEXT if k in kinds_seen], shading)
+        return g
+
+    if not slide:
+        return build(None)
+    return _wrap_rows(build, [nid for nid, _, _ in nodes], edges, row_key)
+
+
+def _box_of(nid: str) -> str:
+    """The value box an op node (``v3_op``) or constant (``v3_c1``) is drawn for (``v3``):
+    the slide layout keeps them in one row, so a row break falls between a value and its consumer."""
+    return re.sub(r"_(op|c\d+)$", "", nid)
+
+
+def _slide_fonts(attrs: dict[str, str]) -> dict[str, str]:
+    """Node or edge attributes with the slide layout's larger sans-serif text."""
+    if not attrs:
+        return attrs
+    out = dict(attrs)
+    if "fontsize" in out:
+        out["fontsize"] = str(max(float(out["fontsize"]) + 4, 13))
+    return out
 
 
 def _ancestors(name: str, module_names: Sequence[str]) -> list[str]:
     """The modules strictly containing ``name`` (outermost first), among ``module_names``."""
     return [m for m in sorted(module_names, key=len) if m and m != name and name.startswith(m + ".")]
+
+
+def _legend_label(kinds: list[str], shading: _GradShading | None) -> str:
+    """The slide layout's legend: one line of samples, as an HTML-like graph label."""
+    cells = []
+    for kind in kinds:
+        text = html.escape(_KIND_TEXT[kind], quote=False)
+        fill = _FILL[kind] if shading is None or kind in ("op", "const") else _ZERO_FILL
+        border = "3" if kind == "root" else "1"
+        if kind == "root":
+            text = f"<B>{text}</B>"
+        cells.append(f'<TD BGCOLOR="{fill}" BORDER="{border}">{text}</TD>')
+    if shading is not None and not shading.empty:
+        steps = sorted({0.0, 0.5, 1.0} if shading.hi > shading.lo else {1.0})
+        for t in steps:
+            mag = 10 ** (shading.lo + t * (shading.hi - shading.lo))
+            color = "white" if t > 0.6 else "black"
+            cells.append(f'<TD BGCOLOR="{_ramp(t)}" BORDER="1"><FONT COLOR="{color}">|grad| {mag:.2g}</FONT></TD>')
+    if shading is not None and shading.has_zero:
+        cells.append(f'<TD BGCOLOR="{_ZERO_FILL}" BORDER="1">grad 0</TD>')
+    if shading is not None and shading.has_nonfinite:
+        cells.append(f'<TD BGCOLOR="{_NONFINITE_FILL}" BORDER="1">grad nan / inf</TD>')
+    return ('<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="8" CELLPADDING="4"><TR><TD>legend:</TD>'
+            + "".join(cells) + "</TR></TABLE>>")
 
 
 def _legend(g: graphviz.Digraph, kinds: list[str], shading: _GradShading | None) -> None:

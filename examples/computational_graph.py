@@ -11,6 +11,7 @@ dL/dz = a − y, dL/dw1 = x1(a − y), dL/dw2 = x2(a − y), dL/db = a − y.
 
     python examples/computational_graph.py --out demo-output
     python examples/computational_graph.py --color-by grad      # shade boxes by |grad|
+    python examples/computational_graph.py --layout wide        # one long strip instead of slide rows
 
 Needs the Graphviz ``dot`` program; without it the DOT source is written instead
 and the script exits with status 1 and says how to install Graphviz.
@@ -22,7 +23,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from autograd_lite.viz import COLOR_BY, GraphvizNotFoundError, render_graph
+from autograd_lite.viz import COLOR_BY, LAYOUTS, GraphvizNotFoundError, render_graph
 from autograd_lite.walkthrough import DEFAULT_POINT, build_zal_graph
 
 
@@ -32,6 +33,9 @@ def main(argv: list[str] | None = None) -> int:
                         "into (created if missing; default: current directory)")
     parser.add_argument("--color-by", choices=COLOR_BY, default="kind",
                         help="colour boxes by node kind (default) or shade them by |grad|")
+    parser.add_argument("--layout", choices=LAYOUTS, default="slide",
+                        help="slide (default): wrapped into rows that fit a 16:9 slide, large sans-serif text; "
+                             "wide: one long left-to-right strip")
     for name, value in DEFAULT_POINT.items():
         parser.add_argument(f"--{name}", type=float, default=value, help=f"(default {value:g})")
     args = parser.parse_args(argv)
@@ -48,7 +52,8 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     try:
         for suffix in ("svg", "png"):
-            path = render_graph(g.L, out / f"z_a_L.{suffix}", color_by=args.color_by)
+            path = render_graph(g.L, out / f"z_a_L.{suffix}", color_by=args.color_by, layout=args.layout,
+                                names="expression")
             print(f"wrote {path}")
     except GraphvizNotFoundError as e:
         print(f"error: {e}", file=sys.stderr)

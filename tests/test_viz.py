@@ -246,9 +246,9 @@ def test_non_commutative_inputs_are_marked_and_constants_drawn():
     a = Value(3.0, label="a")
     y = (2.0 - a) / 4.0
     src = draw_graph(y).source
-    assert re.search(r"v1_c0 -> v1_op \[label=x", src)  # 2 − a: the constant is x
-    assert re.search(r"v2 -> v1_op \[label=y", src)
-    assert re.search(r"v0_c1 -> v0_op \[label=y", src)  # (…) ÷ 4: the constant is y
+    assert re.search(r'v1_c0 -> v1_op \[label="1st"', src)  # 2 − a: the constant comes first
+    assert re.search(r'v2 -> v1_op \[label="2nd"', src)
+    assert re.search(r"v0_c1 -> v0_op \[label=denominator", src)  # (…) ÷ 4: the constant divides
     texts = _dot_label_texts(draw_graph(y))
     assert texts["v1_c0"] == "2" and texts["v0_c1"] == "4"
 
@@ -391,8 +391,9 @@ def test_fused_linear_marks_weights_inputs_and_bias():
     x0 = Value(2.0, label="x0")
     z = linear(ws, [x0, 3.0], Value(0.25, label="b"))
     src = draw_graph(z).source
-    for role in ("w0", "x0", "w1", "x1", "b"):
-        assert re.search(rf"-> v0_op \[label={role} ", src), role
+    # numbered like the labels (w0, x0 count from 0), in words that never read as a variable
+    for role in ("weight 0", "input 0", "weight 1", "input 1", "bias"):
+        assert re.search(rf'-> v0_op \[label="?{role}"? ', src), role
     assert _dot_label_texts(draw_graph(z))["v0_c3"] == "3"
 
 
