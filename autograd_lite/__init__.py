@@ -25,6 +25,12 @@ from autograd_lite.engine import (
     sqrt,
     tanh,
 )
+
+# explain and jvp are imported now, not lazily: the function `explain` shares its name with its
+# module, and a first `import autograd_lite.explain` would otherwise replace the function by the
+# module.  Both modules import only the engine (the pictures load Graphviz when drawn).
+from autograd_lite.explain import explain, render_backprop
+from autograd_lite.forward import jvp
 from autograd_lite.transforms import grad, value_and_grad
 
 __version__ = "0.1.0"
@@ -54,4 +60,5 @@ __all__ = [
     "Value", "grad", "value_and_grad", "gradients", "gradcheck", "numerical_grad", "GradcheckReport",
     "detect_anomaly", "AnomalyError", "derivative_table",
     "exp", "log", "sigmoid", "tanh", "relu", "sqrt", "sin", "cos", "linear",
+    "explain", "render_backprop", "jvp",
 ]
