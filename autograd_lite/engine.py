@@ -773,8 +773,9 @@ def backprop(root: Value, seed: Any = 1.0, *, create_graph: bool = False,
         g = grads[node]
         parents = node.parents
         if op is _LINEAR:
-            n = (len(parents) - 1) // 2
-            for i, p in enumerate(parents):
+            n = (len(parents) - 1) // 2  # w0, x0, w1, x1, …, b: the order _backward adds them in
+            for i in [j for k in range(n) for j in (k, n + k)] + [2 * n]:
+                p = parents[i]
                 if p.__class__ is not Value:
                     continue
                 if i == 2 * n:

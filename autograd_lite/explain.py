@@ -175,7 +175,7 @@ def _t_tanh(c: _Ctx) -> str:
 
 def _t_relu(c: _Ctx) -> str:
     x, xv = c.names[0], c.values[0]
-    why = f"{x} = {_f(xv, c.p)} {'>' if xv > 0 else '≤'} 0"
+    why = f"{x} is {_f(xv, c.p)} {'>' if xv > 0 else '≤'} 0"
     return _chain(f"1 if {x} > 0 else 0", f"{_f(c.local, c.p)} ({why})")
 
 
