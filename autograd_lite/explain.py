@@ -802,8 +802,8 @@ def _write_html(ex: Explanation, path: Path, draw_kw: dict) -> None:
     n = len(ex.steps)
     frames = []
     for k in range(n + 2):
-        g = draw_graph_for_html(ex, k, draw_kw)
-        frames.append(f'<div class="frame" id="frame-{k}" data-step="{k}">{_svg(g)}</div>')
+        svg = _svg(draw_graph_for_html(ex, k, draw_kw)).replace(' id="', f' id="f{k}_')  # ids unique per page
+        frames.append(f'<div class="frame" id="frame-{k}" data-step="{k}">{svg}</div>')
     lines = json.dumps([ex.line(k) for k in range(n + 2)], ensure_ascii=False).replace("</", "<\\/")
     page = _PAGE.format(title=html.escape(ex.root_name), root=html.escape(ex.root_name),
                         frames="\n".join(frames), lines=lines)
