@@ -100,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="autograd-lite", description="Backpropagation you can hold in your hands.",
                      epilog=_MAIN_EPILOG, formatter_class=_FMT)
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{grad,train,demo,repl}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{grad,explain,train,demo,repl}")
 
     g = sub.add_parser("grad", help="value and derivatives of an expression", epilog=_GRAD_EPILOG,
                        formatter_class=_FMT, description="Differentiate an expression by backpropagation.")
@@ -144,6 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--out", default="demo-output", metavar="DIR", help="output directory (default ./demo-output)")
     d.add_argument("--fast", action="store_true", help="fewer epochs (for tests)")
 
+    _add_explain_parser(sub)
     sub.add_parser("repl", help="a Python console with autograd_lite imported", epilog=_REPL_EPILOG,
                    formatter_class=_FMT, description="An interactive Python console with the library imported.")
     return parser
@@ -360,6 +361,73 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------------
+# explain
+# ---------------------------------------------------------------------------
+
+_EXPLAIN_EPILOG = """\
+output:
+  the forward list (every node in evaluation order with its value) and the
+  backward ledger: for each node, the upstream gradient dL/dnode and, per input,
+  the local derivative (the table's formula with the numbers), the product and
+  the running sum. The expression language is the one of 'autograd-lite grad'.
+
+examples:
+  autograd-lite explain "bce(sigmoid(w1*x1 + w2*x2 + b), y)" --at x1=1.5 x2=-0.5 w1=0.3 w2=-0.8 b=0.1 y=1
+  autograd-lite explain "x*x + x" --at x=3 --paths x
+  autograd-lite explain "sigmoid(w*x + b)" --at w=2 x=0.5 b=-1 --forward w
+  autograd-lite explain "tanh(w*x)" --at w=0.5 x=2 --html backprop.html --gif backprop.gif
+"""
+
+
+def _add_explain_parser(sub) -> None:
+    x = sub.add_parser("explain", help="the chain-rule ledger of backprop, step by step", epilog=_EXPLAIN_EPILOG,
+                       formatter_class=_FMT, description="Show every multiplication and sum backprop performs.")
+    x.add_argument("expression", help='e.g. "bce(sigmoid(w1*x1 + w2*x2 + b), y)" (quote it for the shell)')
+    x.add_argument("--at", nargs="+", action="extend", default=[], metavar="NAME=NUMBER",
+                   help="the value of every variable, e.g. --at x1=1.5 w1=-0.3")
+    x.add_argument("--paths", metavar="NAME", help="write d(root)/d(NAME) as a sum over paths of products")
+    x.add_argument("--forward", metavar="NAME", help="add each node's tangent d(node)/d(NAME) (forward mode)")
+    x.add_argument("--markdown", action="store_true", help="print the ledger as Markdown tables")
+    x.add_argument("--precision", type=_positive_int, default=4, help="significant digits shown (default 4)")
+    x.add_argument("--html", metavar="FILE.html", help="write the step-through page (self-contained HTML)")
+    x.add_argument("--gif", metavar="FILE.gif", help="write the backward pass as an animated GIF (needs Pillow)")
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    from autograd_lite.explain import PathLimitError, explain, render_backprop
+
+    e = _expr.parse(args.expression)
+    at = _expr.parse_assignments(args.at)
+    for flag, name in (("--paths", args.paths), ("--forward", args.forward)):
+        if name is not None and name not in e.variables:
+            raise CLIError(f"{flag} {name}: not a variable of the expression (its variables: "
+                           f"{', '.join(e.variables) or 'none'})")
+    for flag, path, suffix in (("--html", args.html, ".html"), ("--gif", args.gif, ".gif")):
+        if path is not None and not path.lower().endswith(suffix):
+            raise CLIError(f"{flag} writes a {suffix} file; got {path!r}")
+    if args.precision > 17:
+        raise CLIError(f"--precision is at most 17 significant digits; got {args.precision}")
+    out, leaves = _expr.evaluate(e, at)
+    out.label = "f" if "L" in e.variables else "L"
+    ex = explain(out, forward=leaves[args.forward] if args.forward else None, precision=args.precision)
+    print(f"{out.label} = {e.text}")
+    print()
+    print(ex.to_markdown() if args.markdown else ex)
+    if args.paths:
+        try:
+            ps = ex.paths(leaves[args.paths])
+        except PathLimitError as err:
+            raise CLIError(f"--paths {args.paths}: {str(err).split(';')[0]}; the backward ledger above sums the "
+                           f"same products node by node") from None
+        print()
+        print(ps)
+    for path in (args.html, args.gif):
+        if path:
+            print(f"wrote {render_backprop(out, path, explanation=ex)}")
+    return 0
+
+
+# ---------------------------------------------------------------------------
 # demo
 # ---------------------------------------------------------------------------
 
@@ -497,7 +565,7 @@ def cmd_repl(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------------------
 
 
-_COMMANDS = {"grad": cmd_grad, "train": cmd_train, "demo": cmd_demo, "repl": cmd_repl}
+_COMMANDS = {"grad": cmd_grad, "train": cmd_train, "demo": cmd_demo, "repl": cmd_repl, "explain": cmd_explain}
 
 
 def _anticipated() -> tuple[type[BaseException], ...]:

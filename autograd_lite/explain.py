@@ -398,11 +398,15 @@ class Explanation:
     def _forward_lines(self) -> list[str]:
         p = self.precision
         width = max(len(r.name) for r in self.forward)
+        rhs = [f"{r.expression} = {_f(r.value, p)}" if r.op else f"{_f(r.value, p)}   (leaf)" for r in self.forward]
+        rwidth = max(map(len, rhs))
         out = []
-        for r in self.forward:
-            rhs = f"{r.expression} = {_f(r.value, p)}" if r.op else f"{_f(r.value, p)}   (leaf)"
-            t = "" if r.tangent is None else f"   ∂{r.name}/∂{self.names[id(self.forward_of)]} = {_f(r.tangent, p)}"
-            out.append(f"  {r.name.ljust(width)} = {rhs}{t}")
+        for r, right in zip(self.forward, rhs):
+            if r.tangent is None:
+                out.append(f"  {r.name.ljust(width)} = {right}")
+            else:
+                w = _w(self.names[id(self.forward_of)])
+                out.append(f"  {r.name.ljust(width)} = {right.ljust(rwidth)}   ∂{_w(r.name)}/∂{w} = {_f(r.tangent, p)}")
         return out
 
     def _cost_lines(self) -> list[str]:
