@@ -1,6 +1,7 @@
 """The ``autograd-lite`` command line (also ``python -m autograd_lite``).
 
-Subcommands: ``grad`` (differentiate an expression), ``train`` (logistic
+Subcommands: ``grad`` (differentiate an expression), ``explain`` (the
+chain-rule ledger of its backprop, step by step), ``train`` (logistic
 regression or an MLP on a dataset), ``demo`` (the course walkthrough with its
 figures) and ``repl`` (a Python console with the library imported).
 
@@ -441,6 +442,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print("== 1. The z → a → L graph (C1, C2, C5, C6) ==")
     g = walkthrough.build_zal_graph(**walkthrough.DEFAULT_POINT)
     wrote += _draw_demo_graph(g.L, out)
+    wrote += _explain_demo_graph(out)
     print()
     print("== 2. Autodiff vs the analytic formulas vs finite differences (C6, C9) ==")
     walkthrough.main()
@@ -476,6 +478,30 @@ def _draw_demo_graph(root, out: Path) -> list[Path]:
             break
     for p in wrote:
         print(f"  drew {p}")
+    return wrote
+
+
+def _explain_demo_graph(out: Path) -> list[Path]:
+    """Backprop on the z → a → L graph, step by step: the ledger, ∂L/∂w1 over paths, HTML and GIF."""
+    from autograd_lite import viz
+    from autograd_lite.explain import render_backprop
+
+    ex = walkthrough.explain_zal()
+    print()
+    print("Backprop on this graph, step by step (autograd-lite explain shows it for any expression):")
+    print("\n".join("  " + line for line in str(ex).splitlines()))
+    print()
+    print("\n".join("  " + line for line in str(ex.paths("w1")).splitlines()))
+    wrote = []
+    for name in ("backprop.html", "backprop.gif"):
+        try:
+            wrote.append(render_backprop(ex.root, out / name, explanation=ex))
+        except viz.GraphvizNotFoundError:
+            break  # already said above: the graph was written as DOT source
+        except ImportError as e:
+            print(f"note: {_one_line(e)} -- skipping {name}")
+            continue
+        print(f"  drew {wrote[-1]} (step through the backward pass)")
     return wrote
 
 

@@ -69,3 +69,15 @@ def test_explain_errors_are_one_line_exit_2(args, message, tmp_path):
     r = run(*args, cwd=tmp_path)
     assert r.returncode == 2
     assert r.stderr.count("\n") == 1 and r.stderr.startswith("error:") and message in r.stderr, r.stderr
+
+
+@pytest.mark.needs_dot
+def test_demo_explains_the_zal_graph_and_writes_html_and_gif(tmp_path, capsys):
+    pytest.importorskip("PIL")
+    from autograd_lite.cli import _explain_demo_graph
+
+    wrote = _explain_demo_graph(tmp_path)
+    assert sorted(p.name for p in wrote) == ["backprop.gif", "backprop.html"]
+    out = capsys.readouterr().out
+    assert "∂a/∂z = a(1 − a) = 0.7211 × 0.2789 = 0.2011" in out
+    assert "∂L/∂w1 = ∂L/∂a · ∂a/∂z" in out
