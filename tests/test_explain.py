@@ -329,3 +329,19 @@ def test_doc_line_format_of_a_step():
     k = next(s.number for s in ex.steps if s.node is g.a)
     assert re.fullmatch(r"\[\d+\] a → z: ∂a/∂z = a\(1 − a\) = 0\.7211 × 0\.2789 = 0\.2011;  "
                         r"∂L/∂a · local = -1\.387 × 0\.2011 = -0\.2789;  ∂L/∂z = -0\.2789 \(final\)", ex.line(k))
+
+
+@settings(max_examples=40)
+@given(graphs(), st.data())
+def test_forward_tangents_agree_with_reverse_mode_on_random_graphs(g, data):
+    from autograd_lite.forward import tangents
+
+    root, leaves = g
+    direction = [data.draw(st.floats(-1, 1, allow_nan=False)) for _ in leaves]
+    t = tangents(root, dict(zip(leaves, direction)))[id(root)]
+    grads = engine.backprop(root)
+    expected = sum(grads.get(x, 0.0) * v for x, v in zip(leaves, direction))
+    terms = [abs(grads.get(x, 0.0) * v) for x, v in zip(leaves, direction)]
+    if not (math.isfinite(t) and math.isfinite(expected) and all(map(math.isfinite, terms))) or max(terms) > 1e8:
+        return
+    assert math.isclose(t, expected, rel_tol=1e-9, abs_tol=1e-9 * (1 + max(terms)))
