@@ -17,7 +17,7 @@ computes, bit for bit:
 >>> a = z.sigmoid(); a.label = "a"
 >>> L = -a.log(); L.label = "L"
 >>> e = explain(L)
->>> print(e.steps[1].local_text)
+>>> print(e.steps[2].local_text)   # steps: L → v1, v1 → a, a → z
 ∂a/∂z = a(1 − a) = 0.7211 × 0.2789 = 0.2011
 >>> e.steps[-1].total == (L.backward() or z.grad)
 True
