@@ -319,18 +319,24 @@ class Explanation:
         last: dict[int, int] = {}
         for k, r in enumerate(raw):
             last[id(r[2])] = k
-        seen: set[int] = set()
+        running: dict[int, float] = {}  # the input's sum so far, by id
+        per_node: dict[int, tuple] = {}  # names and values of a node's inputs, computed once
         steps = []
         for k, (node, index, inp, local, upstream, contribution, total) in enumerate(raw):
             parents = node.parents
-            ctx = _Ctx(names[id(node)], node.data,
-                       tuple(names[id(a)] if a.__class__ is Value else _f(a, p) for a in parents),
-                       tuple(a.data if a.__class__ is Value else a for a in parents), index, local, p)
+            if id(node) not in per_node:
+                ids = [id(a) for a in parents if a.__class__ is Value]
+                per_node[id(node)] = (
+                    tuple(names[id(a)] if a.__class__ is Value else _f(a, p) for a in parents),
+                    tuple(a.data if a.__class__ is Value else a for a in parents),
+                    {i for i in ids if ids.count(i) > 1} if len(ids) != len(set(ids)) else set())
+            arg_names, arg_values, repeated = per_node[id(node)]
+            ctx = _Ctx(names[id(node)], node.data, arg_names, arg_values, index, local, p)
             head = f"∂{_w(names[id(node)])}/∂{_w(names[id(inp)])}"
-            if sum(1 for a in parents if a is inp) > 1:
+            if id(inp) in repeated:  # x*x: say which edge
                 head += f" (input {index + 1})"
-            previous = None if id(inp) not in seen else raw_previous(raw, k)
-            seen.add(id(inp))
+            previous = running.get(id(inp))
+            running[id(inp)] = total
             steps.append(Step(k + 1, node, index, inp, local, upstream, contribution, total, previous,
                               last[id(inp)] == k, names[id(node)], names[id(inp)],
                               f"{head} = {TEMPLATES[node.op.name](ctx)}"))
@@ -592,15 +598,6 @@ class Explanation:
         box = widgets.VBox([slider, picture, caption])
         box.slider, box.picture, box.caption = slider, picture, caption
         return box
-
-
-def raw_previous(raw: list[tuple], k: int) -> float:
-    """The running sum of raw step ``k``'s input before step ``k`` (its previous total)."""
-    inp = raw[k][2]
-    for j in range(k - 1, -1, -1):
-        if raw[j][2] is inp:
-            return raw[j][6]
-    raise AssertionError("no previous contribution")
 
 
 class PathSum:
