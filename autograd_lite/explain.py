@@ -803,7 +803,7 @@ def _write_html(ex: Explanation, path: Path, draw_kw: dict) -> None:
     n = len(ex.steps)
     frames = []
     for k in range(n + 2):
-        svg = _svg(draw_graph_for_html(ex, k, draw_kw)).replace(' id="', f' id="f{k}_')  # ids unique per page
+        svg = _svg(_uncaptioned_frame(ex, k, draw_kw)).replace(' id="', f' id="f{k}_')  # ids unique per page
         frames.append(f'<div class="frame" id="frame-{k}" data-step="{k}">{svg}</div>')
     lines = json.dumps([ex.line(k) for k in range(n + 2)], ensure_ascii=False).replace("</", "<\\/")
     page = _PAGE.format(title=html.escape(ex.root_name), root=html.escape(ex.root_name),
@@ -811,7 +811,7 @@ def _write_html(ex: Explanation, path: Path, draw_kw: dict) -> None:
     path.write_text(page, encoding="utf-8")
 
 
-def draw_graph_for_html(ex: Explanation, k: int, draw_kw: dict):
+def _uncaptioned_frame(ex: Explanation, k: int, draw_kw: dict):
     """Frame ``k`` without a caption: the page shows the ledger line as text under it."""
     from autograd_lite.viz import draw_graph
 
