@@ -25,6 +25,12 @@ from autograd_lite.engine import (
     sqrt,
     tanh,
 )
+
+# explain and jvp are imported now, not lazily: the function `explain` shares its name with its
+# module, and a first `import autograd_lite.explain` would otherwise replace the function by the
+# module.  Both modules import only the engine (the pictures load Graphviz when drawn).
+from autograd_lite.explain import explain, render_backprop
+from autograd_lite.forward import jvp
 from autograd_lite.transforms import grad, hessian, hvp, jacobian, value_and_grad
 from autograd_lite.vectorize import vectorize  # the function (the module stays autograd_lite.vectorize in sys.modules)
 
@@ -57,4 +63,5 @@ __all__ = [
     "hessian", "hvp", "jacobian", "vectorize", "compile_loss", "compile_predict", "TracingError",
     "draw_graph", "render_graph", "fit", "predict", "predict_proba", "accuracy",
     "nn", "optim", "losses", "data", "train",
+    "explain", "render_backprop", "jvp",
 ]

@@ -1,6 +1,7 @@
 """The ``autograd-lite`` command line (also ``python -m autograd_lite``).
 
-Subcommands: ``grad`` (differentiate an expression), ``train`` (logistic
+Subcommands: ``grad`` (differentiate an expression), ``explain`` (the
+chain-rule ledger of its backprop, step by step), ``train`` (logistic
 regression or an MLP on a dataset), ``predict`` (apply a model saved by
 ``train --save`` to raw rows), ``demo`` (the course walkthrough with its
 figures) and ``repl`` (a Python console with the library imported).
@@ -129,7 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="autograd-lite", description="Backpropagation you can hold in your hands.",
                      epilog=_MAIN_EPILOG, formatter_class=_FMT)
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{grad,train,predict,demo,repl}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{grad,explain,train,predict,demo,repl}")
 
     g = sub.add_parser("grad", help="value and derivatives of an expression", epilog=_GRAD_EPILOG,
                        formatter_class=_FMT, description="Differentiate an expression by backpropagation.")
@@ -189,6 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--force", action="store_true",
                    help="write into an existing folder that a previous demo did not make")
 
+    _add_explain_parser(sub)
     sub.add_parser("repl", help="a Python console with autograd_lite imported", epilog=_REPL_EPILOG,
                    formatter_class=_FMT, description="An interactive Python console with the library imported.")
     return parser
@@ -576,6 +578,73 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------------
+# explain
+# ---------------------------------------------------------------------------
+
+_EXPLAIN_EPILOG = """\
+output:
+  the forward list (every node in evaluation order with its value) and the
+  backward ledger: for each node, the upstream gradient dL/dnode and, per input,
+  the local derivative (the table's formula with the numbers), the product and
+  the running sum. The expression language is the one of 'autograd-lite grad'.
+
+examples:
+  autograd-lite explain "bce(sigmoid(w1*x1 + w2*x2 + b), y)" --at x1=1.5 x2=-0.5 w1=0.3 w2=-0.8 b=0.1 y=1
+  autograd-lite explain "x*x + x" --at x=3 --paths x
+  autograd-lite explain "sigmoid(w*x + b)" --at w=2 x=0.5 b=-1 --forward w
+  autograd-lite explain "tanh(w*x)" --at w=0.5 x=2 --html backprop.html --gif backprop.gif
+"""
+
+
+def _add_explain_parser(sub) -> None:
+    x = sub.add_parser("explain", help="the chain-rule ledger of backprop, step by step", epilog=_EXPLAIN_EPILOG,
+                       formatter_class=_FMT, description="Show every multiplication and sum backprop performs.")
+    x.add_argument("expression", help='e.g. "bce(sigmoid(w1*x1 + w2*x2 + b), y)" (quote it for the shell)')
+    x.add_argument("--at", nargs="+", action="extend", default=[], metavar="NAME=NUMBER",
+                   help="the value of every variable, e.g. --at x1=1.5 w1=-0.3")
+    x.add_argument("--paths", metavar="NAME", help="write d(root)/d(NAME) as a sum over paths of products")
+    x.add_argument("--forward", metavar="NAME", help="add each node's tangent d(node)/d(NAME) (forward mode)")
+    x.add_argument("--markdown", action="store_true", help="print the ledger as Markdown tables")
+    x.add_argument("--precision", type=_positive_int, default=4, help="significant digits shown (default 4)")
+    x.add_argument("--html", metavar="FILE.html", help="write the step-through page (self-contained HTML)")
+    x.add_argument("--gif", metavar="FILE.gif", help="write the backward pass as an animated GIF (needs Pillow)")
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    from autograd_lite.explain import PathLimitError, explain, render_backprop
+
+    e = _expr.parse(args.expression)
+    at = _expr.parse_assignments(args.at)
+    for flag, name in (("--paths", args.paths), ("--forward", args.forward)):
+        if name is not None and name not in e.variables:
+            raise CLIError(f"{flag} {name}: not a variable of the expression (its variables: "
+                           f"{', '.join(e.variables) or 'none'})")
+    for flag, path, suffix in (("--html", args.html, ".html"), ("--gif", args.gif, ".gif")):
+        if path is not None and not path.lower().endswith(suffix):
+            raise CLIError(f"{flag} writes a {suffix} file; got {path!r}")
+    if args.precision > 17:
+        raise CLIError(f"--precision is at most 17 significant digits; got {args.precision}")
+    out, leaves = _expr.evaluate(e, at)
+    out.label = "f" if "L" in e.variables else "L"
+    ex = explain(out, forward=leaves[args.forward] if args.forward else None, precision=args.precision)
+    print(f"{out.label} = {e.text}")
+    print()
+    print(ex.to_markdown() if args.markdown else ex)
+    if args.paths:
+        try:
+            ps = ex.paths(leaves[args.paths])
+        except PathLimitError as err:
+            raise CLIError(f"--paths {args.paths}: {str(err).split(';')[0]}; the backward ledger above sums the "
+                           f"same products node by node") from None
+        print()
+        print(ps)
+    for path in (args.html, args.gif):
+        if path:
+            print(f"wrote {render_backprop(out, path, explanation=ex)}")
+    return 0
+
+
+# ---------------------------------------------------------------------------
 # demo
 # ---------------------------------------------------------------------------
 
@@ -603,6 +672,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print("== 1. The z → a → L graph (C1, C2, C5, C6) ==")
     g = walkthrough.build_zal_graph(**walkthrough.DEFAULT_POINT)
     wrote += _draw_demo_graph(g.L, out)
+    wrote += _explain_demo_graph(out)
     print()
     print("== 2. Autodiff vs the analytic formulas vs finite differences (C6, C9) ==")
     walkthrough.main()
@@ -643,6 +713,30 @@ def _draw_demo_graph(root, out: Path) -> list[Path]:
             break
     for p in wrote:
         print(f"  drew {p}")
+    return wrote
+
+
+def _explain_demo_graph(out: Path) -> list[Path]:
+    """Backprop on the z → a → L graph, step by step: the ledger, ∂L/∂w1 over paths, HTML and GIF."""
+    from autograd_lite import viz
+    from autograd_lite.explain import render_backprop
+
+    ex = walkthrough.explain_zal()
+    print()
+    print("Backprop on this graph, step by step (autograd-lite explain shows it for any expression):")
+    print("\n".join("  " + line for line in str(ex).splitlines()))
+    print()
+    print("\n".join("  " + line for line in str(ex.paths("w1")).splitlines()))
+    wrote = []
+    for name in ("backprop.html", "backprop.gif"):
+        try:
+            wrote.append(render_backprop(ex.root, out / name, explanation=ex))
+        except viz.GraphvizNotFoundError:
+            break  # already said above: the graph was written as DOT source
+        except ImportError as e:
+            print(f"note: {_one_line(e)} -- skipping {name}")
+            continue
+        print(f"  drew {wrote[-1]} (step through the backward pass)")
     return wrote
 
 
@@ -774,7 +868,8 @@ def cmd_repl(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------------------
 
 
-_COMMANDS = {"grad": cmd_grad, "train": cmd_train, "predict": cmd_predict, "demo": cmd_demo, "repl": cmd_repl}
+_COMMANDS = {"grad": cmd_grad, "explain": cmd_explain, "train": cmd_train, "predict": cmd_predict,
+             "demo": cmd_demo, "repl": cmd_repl}
 
 
 def _anticipated() -> tuple[type[BaseException], ...]:

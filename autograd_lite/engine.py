@@ -753,3 +753,58 @@ def gradients(output: Value, inputs: Sequence[Value], *, create_graph: bool = Fa
 
 def _type_error(x):
     raise TypeError(f"gradients() takes Values as inputs, got {type(x).__name__}")
+
+
+# SHIM for issue-13 branch: replaced by issue 11's backprop at merge
+def backprop(root: Value, seed: Any = 1.0, *, create_graph: bool = False,
+             observe: Callable | None = None) -> dict:
+    """∂root/∂node for every Value node reached from ``root`` (pure: no ``.grad``
+    is read or written).  ``observe(node, index, input, local, upstream,
+    contribution, total)`` is called once per contribution, in backprop order."""
+    if root.__class__ is not Value:
+        raise TypeError(f"backprop() needs a Value, got {type(root).__name__}")
+    if create_graph:
+        if observe is not None:
+            raise NotImplementedError("the issue-13 shim observes the float backward only")
+        return _graph_gradients(topological_order(root), seed)
+    seed = _number(seed, "backprop(seed=...)")
+    grads: dict = {root: seed}
+    for node in topological_order(root):  # newest first, as _backward's _ops_newest_first
+        op = node._op
+        if op is None:
+            continue
+        g = grads[node]
+        parents = node.parents
+        if op is _LINEAR:
+            n = (len(parents) - 1) // 2  # w0, x0, w1, x1, …, b: the order _backward adds them in
+            for i in [j for k in range(n) for j in (k, n + k)] + [2 * n]:
+                p = parents[i]
+                if p.__class__ is not Value:
+                    continue
+                if i == 2 * n:
+                    local = 1.0
+                else:
+                    other = parents[i + n] if i < n else parents[i - n]
+                    local = other.data if other.__class__ is Value else other
+                contribution = g * local
+                old = grads.get(p)
+                total = (0.0 if old is None else old) + contribution
+                grads[p] = total
+                if observe is not None:
+                    observe(node, i, p, local, g, contribution, total)
+            continue
+        args = (*(p.data if p.__class__ is Value else p for p in parents), node.data)
+        for i, (p, rule) in enumerate(zip(parents, op.partials)):
+            if p.__class__ is not Value:
+                continue
+            try:
+                local = partial(rule, *args)
+            except _ARITH_ERRORS:
+                local = _ieee(partial, rule, *args)
+            contribution = g * local
+            old = grads.get(p)
+            total = (0.0 if old is None else old) + contribution
+            grads[p] = total
+            if observe is not None:
+                observe(node, i, p, local, g, contribution, total)
+    return grads

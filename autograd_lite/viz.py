@@ -479,7 +479,8 @@ def draw_graph(root: Value, *, rankdir: str = "LR", show_data: bool = True, show
                precision: int = 4, max_nodes: int | None = 500, color_by: str = "kind",
                expand_linear: bool = False, model: Any = None, legend: bool = True,
                grad_range: tuple[float, float] | None = None, layout: str = "wide",
-               names: str = "labels") -> graphviz.Digraph:
+               names: str = "labels", edge_labels: str | None = None,
+               step: int | str | None = None) -> graphviz.Digraph:
     """The computational graph that ends at ``root`` as a `graphviz.Digraph`.
 
     - One box per `Value` (label, ``data``, ``grad``; a gradient that is itself a
@@ -507,6 +508,14 @@ def draw_graph(root: Value, *, rankdir: str = "LR", show_data: bool = True, show
       labelled Values and numbers (``log a``, ``1 − a``, ``y·log a``); short ones only.
     - More than ``max_nodes`` Values raises ValueError (pass a larger ``max_nodes``
       or ``None``) rather than drawing an unreadable hairball.
+    - ``edge_labels="local"`` writes on every edge input → op its local derivative
+      ∂out/∂input, the number backprop multiplies by (see `autograd_lite.explain`).
+    - ``step=k`` draws the state after backward step k (one step = one contribution
+      upstream × local, as in ``explain(root).steps``; 0 = only the seed is known,
+      ``len(steps) + 1`` or ``"end"`` = done): the node being processed in red
+      (SVG class ``current``), the input receiving the contribution in blue
+      (``receiving``), gradients known so far shown (``+ …`` while more contributions
+      are due), the rest as ``grad ?``.  It runs backprop itself: no ``backward()`` needed.
 
     Node ids are ``v<i>`` with i the position in `topological_order` (root = ``v0``),
     so the DOT source is deterministic.  SVG output keeps them as element ids, with
@@ -514,6 +523,7 @@ def draw_graph(root: Value, *, rankdir: str = "LR", show_data: bool = True, show
     """
     _check_options(root, rankdir, precision, max_nodes, color_by, grad_range)
     _check_layout_names(layout, names, rankdir)
+    view = _BackpropView(root, edge_labels, step) if edge_labels is not None or step is not None else None
     order = topological_order(root)
     if max_nodes is not None and len(order) > max_nodes:
         raise ValueError(
@@ -629,6 +639,8 @@ def draw_graph(root: Value, *, rankdir: str = "LR", show_data: bool = True, show
             attrs["fillcolor"] = shading.fill(grad)
             attrs["fontcolor"] = shading.font(grad)
         attrs_of[vid].update(attrs)
+    if view is not None:
+        view.apply(index, values, attrs_of, edges, precision, show_data, show_grad)
 
     # Nodes: top level first, then nested module clusters (a module inside another one,
     # e.g. a neuron inside a layer, is a cluster inside the other's cluster).
@@ -690,6 +702,8 @@ def draw_graph(root: Value, *, rankdir: str = "LR", show_data: bool = True, show
             g.edge(tail, head, **(_slide_fonts(attrs) if slide else attrs))
         if legend and not slide:
             _legend(g, [k for k in _KIND_TEXT if k in kinds_seen], shading)
+        if view is not None and view.caption:  # draw_graph(step=k): which step this picture shows
+            g.attr(label=view.caption, labelloc="b", fontsize="11")
         return g
 
     if not slide:
@@ -711,6 +725,140 @@ def _slide_fonts(attrs: dict[str, str]) -> dict[str, str]:
     if "fontsize" in out:
         out["fontsize"] = str(max(float(out["fontsize"]) + 4, 13))
     return out
+
+
+# --------------------------------------------------------------------------
+# draw_graph(edge_labels="local") and draw_graph(step=k): backprop on the picture
+# --------------------------------------------------------------------------
+
+_CURRENT = "#d62728"  # the node being processed
+_RECEIVING = "#1f77b4"  # the input receiving the contribution
+_UNKNOWN_FONT = "#999999"
+
+
+class _BackpropView:
+    """What `engine.backprop` does, as seen by the picture: the local derivative on
+    each edge, and for ``step=k`` the gradients known after k contributions."""
+
+    def __init__(self, root: Value, edge_labels: str | None, step: int | str | None) -> None:
+        from autograd_lite.engine import backprop
+
+        if edge_labels not in (None, "local"):
+            raise ValueError(f"edge_labels must be None or 'local'; got {edge_labels!r}")
+        self.steps: list[tuple] = []
+        backprop(root, observe=lambda *s: self.steps.append(s))
+        n = len(self.steps)
+        if step == "end":
+            step = n + 1
+        if step is not None and (isinstance(step, bool) or not isinstance(step, int) or not 0 <= step <= n + 1):
+            raise ValueError(f"step must be an int from 0 (only the seed known) to {n + 1} (done; or 'end'): this "
+                             f"graph's backward pass has {n} steps; got {step!r}")
+        self.root = root
+        self.edge_labels = edge_labels
+        self.step = step
+        self.local = {(id(s[0]), s[1]): s[3] for s in self.steps}
+        self.caption = ""
+        if step is not None:
+            self.caption = ("start: only the seed is known" if step == 0 else "done: every gradient is known"
+                            if step == n + 1 else f"after backward step {step} of {n}")
+
+    def _known(self) -> tuple[dict[int, float], set[int]]:
+        """Gradients known after ``self.step`` contributions, and the nodes whose sum is complete."""
+        known = {id(self.root): None}
+        k = self.step if self.step <= len(self.steps) else len(self.steps)
+        for s in self.steps[:k]:
+            known[id(s[2])] = s[6]
+        pending = {id(s[2]) for s in self.steps[k:]}
+        return known, {i for i in known if i not in pending}
+
+    def apply(self, index: dict, values: list, attrs_of: dict, edges: list, precision: int,
+              show_data: bool, show_grad: bool) -> None:
+        order = {i: node for node, i in index.items()}
+        edge_roles = self._edge_roles(order, edges)
+        if self.edge_labels == "local" or self.step is not None:
+            for (_tail, head, attrs), role in zip(edges, edge_roles):
+                if role is None:
+                    continue
+                node, j = role
+                loc = self._edge_local(order, head, node, j)
+                if loc is None or (self.edge_labels is None and not self._is_active(node, j)):
+                    continue
+                old = attrs.get("label")
+                attrs["label"] = (f"{old}: " if old else "") + _fmt(loc, precision)
+                attrs["fontsize"] = "9"
+                attrs["fontcolor"] = "#555555"
+        if self.step is None:
+            return
+        known, complete = self._known()
+        active = self.steps[self.step - 1] if 1 <= self.step <= len(self.steps) else None
+        for vid, _kind, label, data, _grad, expanded in values:
+            node = order[int(vid[1:].split("_")[0])]
+            g = known[id(node)] if id(node) in known else "?"
+            if node is self.root:
+                g = self._seed()
+            rows = [f"<B>{html.escape(str(label), quote=False)}</B>"] if label else []
+            if show_data:
+                rows.append(f"data {_fmt(data, precision)}")
+            if show_grad:
+                if g == "?":
+                    rows.append("grad ?")
+                else:
+                    rows.append(f"grad {_fmt(g, precision)}" + ("" if id(node) in complete else " + …"))
+            attrs = attrs_of[vid]
+            attrs["label"] = _html_rows(rows)
+            if g == "?":
+                attrs["fontcolor"] = _UNKNOWN_FONT
+            if active is not None and not expanded and node is active[0]:
+                attrs.update(color=_CURRENT, penwidth="3")
+                attrs["class"] += " current"
+                attrs_of[f"{vid}_op"].update(color=_CURRENT, penwidth="2.5")
+            if active is not None and not expanded and node is active[2]:
+                attrs.update(color=_RECEIVING, penwidth="3")
+                attrs["class"] += " receiving"
+        if active is not None:
+            for (_tail, _head, attrs), role in zip(edges, edge_roles):
+                if role is not None and role[0] is active[0] and role[1] == active[1]:
+                    attrs.update(color=_CURRENT, penwidth="2.5", fontcolor=_CURRENT)
+
+    def _seed(self) -> float:
+        return self.steps[0][4] if self.steps else 1.0
+
+    def _is_active(self, node: Value, j: int) -> bool:
+        if self.step is None or not 1 <= self.step <= len(self.steps):
+            return False
+        s = self.steps[self.step - 1]
+        return s[0] is node and s[1] == j
+
+    @staticmethod
+    def _edge_roles(order: dict, edges: list) -> list[tuple[Value, int] | None]:
+        """For each edge into an op node: (the node, the input's position in its parents), else None."""
+        seen: dict[str, int] = {}
+        heads = {head for _, head, _ in edges}
+        roles: list[tuple[Value, int] | None] = []
+        for _tail, head, _attrs in edges:
+            m = re.fullmatch(r"v(\d+)(?:_([ms])(\d+))?_op", head)
+            if m is None:
+                roles.append(None)
+                continue
+            j = seen.get(head, 0)
+            seen[head] = j + 1
+            i = m.group(1)
+            node = order[int(i)]
+            n = (len(node.parents) - 1) // 2
+            if node.op.name != "linear":
+                roles.append((node, j))
+            elif m.group(2) == "m":  # expand_linear: the product w_k · x_k
+                k = int(m.group(3))
+                roles.append((node, k if j == 0 else n + k))
+            elif f"v{i}_m0_op" in heads:  # expand_linear: the sums; the bias enters the first one
+                first = f"v{i}_s0_op" if n > 1 else f"v{i}_op"
+                roles.append((node, 2 * n) if head == first and j == 0 else None)
+            else:  # the fused node: edges w0, x0, w1, x1, …, b
+                roles.append((node, 2 * n if j == 2 * n else j // 2 if j % 2 == 0 else n + j // 2))
+        return roles
+
+    def _edge_local(self, order: dict, head: str, node: Value, j: int) -> float | None:
+        return self.local.get((id(node), j))
 
 
 def _ancestors(name: str, module_names: Sequence[str]) -> list[str]:

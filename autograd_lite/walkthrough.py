@@ -14,7 +14,7 @@ from autograd_lite.check import numerical_grad
 from autograd_lite.engine import Value
 from autograd_lite.text import format_table
 
-__all__ = ["LogRegGraph", "build_zal_graph", "derivative_rows", "format_rows", "DEFAULT_POINT"]
+__all__ = ["LogRegGraph", "build_zal_graph", "derivative_rows", "format_rows", "DEFAULT_POINT", "explain_zal"]
 
 DEFAULT_POINT = {"x1": 1.5, "x2": -0.5, "w1": 0.3, "w2": -0.8, "b": 0.1, "y": 1.0}
 
@@ -84,6 +84,13 @@ def derivative_rows(point: dict[str, float] | None = None) -> list[tuple[str, st
         ("dL/dw2", "x2(a − y)", g.w2.grad, p["x2"] * (a - y), numeric["w2"]),
         ("dL/db", "a − y", g.b.grad, a - y, numeric["b"]),
     ]
+
+
+def explain_zal(point: dict[str, float] | None = None):
+    """The chain-rule ledger of backprop on the z → a → L graph (`autograd_lite.explain`)."""
+    from autograd_lite.explain import explain
+
+    return explain(build_zal_graph(**{**DEFAULT_POINT, **(point or {})}).L)
 
 
 def format_rows(rows) -> str:

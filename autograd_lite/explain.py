@@ -1,0 +1,818 @@
+"""Backprop, explained: the chain-rule ledger of one backward pass.
+
+``explain(L)`` runs the engine's own backprop routine (`engine.backprop`) with an
+observer and keeps what it sees, so every number is the one ``L.backward()``
+computes, bit for bit:
+
+- the **forward list** (a Wengert list / evaluation trace): one row per node in
+  evaluation order, named by its label or ``v1, v2, …``;
+- the **backward steps** in the order backprop performs them: for each input of
+  each node, the upstream gradient ∂L/∂node, the local derivative ∂node/∂input
+  as the derivative table's formula instantiated with the numbers, their product
+  (the contribution) and the running sum ∂L/∂input (fan-in adds up);
+- ``paths(w)``: ∂L/∂w as the sum over graph paths of products of local derivatives.
+
+>>> from autograd_lite import Value, explain
+>>> z = Value(0.95, label="z")
+>>> a = z.sigmoid(); a.label = "a"
+>>> L = -a.log(); L.label = "L"
+>>> e = explain(L)
+>>> print(e.steps[2].local_text)   # steps: L → v1, v1 → a, a → z
+∂a/∂z = a(1 − a) = 0.7211 × 0.2789 = 0.2011
+>>> e.steps[-1].total == (L.backward() or z.grad)
+True
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from autograd_lite import engine
+from autograd_lite.engine import Value, topological_order
+
+__all__ = ["explain", "Explanation", "ForwardRow", "Step", "PathSum", "PathLimitError", "TEMPLATES",
+           "render_backprop"]
+
+
+# --------------------------------------------------------------------------
+# numbers and names
+# --------------------------------------------------------------------------
+
+
+def _f(x: float, p: int = 4) -> str:
+    """A number with ``p`` significant digits (``-0.2789``, ``1.5``, ``inf``)."""
+    if isinstance(x, float) and math.isnan(x):
+        return "nan"
+    return "0" if x == 0 else format(x, f".{p}g")
+
+
+def _fp(x: float, p: int = 4) -> str:
+    """A number as a factor: negative ones in parentheses."""
+    s = _f(x, p)
+    return f"({s})" if s.startswith("-") else s
+
+
+def _w(name: str) -> str:
+    """A name as an operand: wrapped in parentheses unless it is one identifier-like token."""
+    plain = name.replace("_", "a").replace("′", "")
+    return name if plain.isalnum() or _is_number(name) else f"({name})"
+
+
+def _is_number(s: str) -> bool:
+    try:
+        float(s)
+    except ValueError:
+        return False
+    return True
+
+
+def _names(order_eval: Sequence[Value]) -> dict[int, str]:
+    """Names by ``id``: the label (made unique), else v1, v2, … in evaluation order."""
+    labels = [n.label for n in order_eval if n.label]
+    taken = set(labels)
+    names: dict[int, str] = {}
+    used: set[str] = set()
+    k = 0
+    for node in order_eval:
+        if node.label:
+            name = node.label
+            j = 2
+            while name in used:
+                name = f"{node.label}#{j}"
+                j += 1
+        else:
+            k += 1
+            name = f"v{k}"
+            while name in taken or name in used:
+                k += 1
+                name = f"v{k}"
+        used.add(name)
+        names[id(node)] = name
+    return names
+
+
+# --------------------------------------------------------------------------
+# the local-derivative templates: one per op of the derivative table
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Ctx:
+    """What a template needs: the node's name/value, its inputs' names/values."""
+
+    out: str
+    out_value: float
+    names: tuple[str, ...]
+    values: tuple[float, ...]
+    index: int
+    local: float
+    p: int
+
+
+def _chain(*parts: str) -> str:
+    """``a = b = c`` without repeating equal neighbours."""
+    kept: list[str] = []
+    for s in parts:
+        if not kept or kept[-1] != s:
+            kept.append(s)
+    return " = ".join(kept)
+
+
+def _t_const(value: str) -> Callable[[_Ctx], str]:
+    return lambda c: value
+
+
+def _t_mul(c: _Ctx) -> str:
+    other = 1 - c.index
+    return _chain(c.names[other], _f(c.local, c.p))
+
+
+def _t_div(c: _Ctx) -> str:
+    x, y = (_w(n) for n in c.names)
+    if c.index == 0:
+        return _chain(f"1/{y}", f"1/{_fp(c.values[1], c.p)}", _f(c.local, c.p))
+    return _chain(f"−{x}/{y}²", f"−{_w(c.out)}/{y}", f"-{_fp(c.out_value, c.p)}/{_fp(c.values[1], c.p)}",
+                  _f(c.local, c.p))
+
+
+def _t_pow(c: _Ctx) -> str:
+    x, y = (_w(n) for n in c.names)
+    xv, yv = c.values
+    if c.index == 0:
+        if yv == 0:
+            return _chain(f"{y}·{x}^({y} − 1)", "0 (y = 0, as PyTorch)")
+        return _chain(f"{y}·{x}^({y} − 1)", f"{_fp(yv, c.p)} × {_fp(xv, c.p)}^{_fp(yv - 1, c.p)}",
+                      _f(c.local, c.p))
+    if xv == 0 and yv >= 0:
+        return _chain(f"{x}^{y}·ln {x}", "0 (x = 0 ≤ y, as PyTorch)")
+    return _chain(f"{x}^{y}·ln {x}", f"{_fp(c.out_value, c.p)} × ln {_fp(xv, c.p)}", _f(c.local, c.p))
+
+
+def _t_exp(c: _Ctx) -> str:
+    return _chain(f"e^{_w(c.names[0])}", c.out, _f(c.local, c.p))
+
+
+def _t_log(c: _Ctx) -> str:
+    return _chain(f"1/{_w(c.names[0])}", f"1/{_fp(c.values[0], c.p)}", _f(c.local, c.p))
+
+
+def _t_sigmoid(c: _Ctx) -> str:
+    a = _w(c.out)
+    return _chain(f"{a}(1 − {a})", f"{_fp(c.out_value, c.p)} × {_fp(1.0 - c.out_value, c.p)}",
+                  _f(c.local, c.p))
+
+
+def _t_tanh(c: _Ctx) -> str:
+    t = _w(c.out)
+    return _chain(f"1 − {t}²", f"1 − {_fp(c.out_value, c.p)}²", _f(c.local, c.p))
+
+
+def _t_relu(c: _Ctx) -> str:
+    x, xv = c.names[0], c.values[0]
+    why = f"{x} is {_f(xv, c.p)} {'>' if xv > 0 else '≤'} 0"
+    return _chain(f"1 if {x} > 0 else 0", f"{_f(c.local, c.p)} ({why})")
+
+
+def _t_sqrt(c: _Ctx) -> str:
+    return _chain(f"1/(2√{_w(c.names[0])})", f"0.5/{_fp(c.out_value, c.p)}", _f(c.local, c.p))
+
+
+def _t_abs(c: _Ctx) -> str:
+    return _chain(f"sign({c.names[0]})", f"sign({_f(c.values[0], c.p)})", _f(c.local, c.p))
+
+
+def _t_sin(c: _Ctx) -> str:
+    return _chain(f"cos {_w(c.names[0])}", f"cos({_f(c.values[0], c.p)})", _f(c.local, c.p))
+
+
+def _t_cos(c: _Ctx) -> str:
+    return _chain(f"−sin {_w(c.names[0])}", f"−sin({_f(c.values[0], c.p)})", _f(c.local, c.p))
+
+
+def _t_linear(c: _Ctx) -> str:
+    n = (len(c.names) - 1) // 2
+    if c.index == 2 * n:
+        return "1"
+    other = c.index + n if c.index < n else c.index - n
+    return _chain(c.names[other], _f(c.local, c.p))
+
+
+TEMPLATES: dict[str, Callable[[_Ctx], str]] = {
+    "add": lambda c: "1",
+    "sub": lambda c: "1" if c.index == 0 else "−1",
+    "mul": _t_mul,
+    "div": _t_div,
+    "pow": _t_pow,
+    "neg": lambda c: "−1",
+    "exp": _t_exp,
+    "log": _t_log,
+    "sigmoid": _t_sigmoid,
+    "tanh": _t_tanh,
+    "relu": _t_relu,
+    "sqrt": _t_sqrt,
+    "abs": _t_abs,
+    "sin": _t_sin,
+    "cos": _t_cos,
+    "linear": _t_linear,
+}
+"""Op name → the local derivative ∂out/∂input as the table's formula, instantiated."""
+
+
+def _expression(node: Value, names: dict[int, str], p: int) -> str:
+    """How ``node`` was computed from earlier names and constants: ``w1 × x1``, ``σ(z)``."""
+    op = node.op
+    args = [names[id(a)] if a.__class__ is Value else _f(a, p) for a in node.parents]
+    if op.name == "linear":
+        n = (len(args) - 1) // 2
+        terms = [f"{_w(args[i])}·{_w(args[n + i])}" for i in range(n)]
+        return " + ".join([*terms, args[-1]])
+    if op.name in ("add", "sub", "mul", "div"):
+        return f"{_w(args[0])} {op.symbol} {_w(args[1])}"
+    if op.name == "pow":
+        return f"{_w(args[0])}^{_w(args[1])}"
+    if op.name == "neg":
+        return f"−{_w(args[0])}"
+    if op.name == "abs":
+        return f"|{args[0]}|"
+    return f"{op.symbol}({args[0]})"
+
+
+# --------------------------------------------------------------------------
+# records
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ForwardRow:
+    """One line of the evaluation trace: ``name = expression = value``."""
+
+    position: int
+    name: str
+    node: Value = field(repr=False)
+    op: str | None
+    inputs: tuple[str, ...]
+    expression: str
+    value: float
+    tangent: float | None = None
+
+
+@dataclass(frozen=True)
+class Step:
+    """One contribution of backprop: ``contribution = upstream × local`` added to
+    ∂L/∂input, whose running sum is then ``total`` (``previous`` before; None for
+    the first contribution).  ``index`` is the input's position in ``node.parents``;
+    ``final`` is True for the last contribution ``input`` receives."""
+
+    number: int
+    node: Value = field(repr=False)
+    index: int
+    input: Value = field(repr=False)
+    local: float
+    upstream: float
+    contribution: float
+    total: float
+    previous: float | None
+    final: bool
+    node_name: str
+    input_name: str
+    local_text: str
+
+
+class PathLimitError(ValueError):
+    """More graph paths than ``limit``: enumerating them would take too long."""
+
+
+# --------------------------------------------------------------------------
+# the explanation
+# --------------------------------------------------------------------------
+
+
+class Explanation:
+    """The ledger of one backward pass from ``root`` (see `explain`)."""
+
+    def __init__(self, root: Value, *, seed: float = 1.0, forward: Value | str | None = None,
+                 precision: int = 4) -> None:
+        if root.__class__ is not Value:
+            raise TypeError(f"explain() needs a Value (the loss), got {type(root).__name__}")
+        if isinstance(precision, bool) or not isinstance(precision, int) or not 1 <= precision <= 17:
+            raise ValueError(f"precision is a number of significant digits from 1 to 17; got {precision!r}")
+        self.root = root
+        self.precision = p = precision
+        order = topological_order(root)
+        self._order = order
+        evaluation = order[::-1]
+        self.names = names = _names(evaluation)
+        self.root_name = names[id(root)]
+        raw: list[tuple] = []
+
+        def observe(node, index, input, local, upstream, contribution, total):
+            raw.append((node, index, input, local, upstream, contribution, total))
+
+        self.grads = engine.backprop(root, seed, observe=observe)
+        self.seed = self.grads[root]
+        last: dict[int, int] = {}
+        for k, r in enumerate(raw):
+            last[id(r[2])] = k
+        running: dict[int, float] = {}  # the input's sum so far, by id
+        per_node: dict[int, tuple] = {}  # names and values of a node's inputs, computed once
+        steps = []
+        for k, (node, index, inp, local, upstream, contribution, total) in enumerate(raw):
+            parents = node.parents
+            if id(node) not in per_node:
+                ids = [id(a) for a in parents if a.__class__ is Value]
+                per_node[id(node)] = (
+                    tuple(names[id(a)] if a.__class__ is Value else _f(a, p) for a in parents),
+                    tuple(a.data if a.__class__ is Value else a for a in parents),
+                    {i for i in ids if ids.count(i) > 1} if len(ids) != len(set(ids)) else set())
+            arg_names, arg_values, repeated = per_node[id(node)]
+            ctx = _Ctx(names[id(node)], node.data, arg_names, arg_values, index, local, p)
+            head = f"∂{_w(names[id(node)])}/∂{_w(names[id(inp)])}"
+            if id(inp) in repeated:  # x*x: say which edge
+                head += f" (input {index + 1})"
+            previous = running.get(id(inp))
+            running[id(inp)] = total
+            steps.append(Step(k + 1, node, index, inp, local, upstream, contribution, total, previous,
+                              last[id(inp)] == k, names[id(node)], names[id(inp)],
+                              f"{head} = {TEMPLATES[node.op.name](ctx)}"))
+        self.steps: list[Step] = steps
+        self.forward_of: Value | None = None
+        tangents: dict[int, float] = {}
+        if forward is not None:
+            self.forward_of = self._find(forward, "forward")
+            from autograd_lite.forward import tangents as _tangents
+
+            tangents = _tangents(root, {self.forward_of: 1.0})
+        self.forward: list[ForwardRow] = [
+            ForwardRow(k + 1, names[id(n)], n, None if n.op is None else n.op.name,
+                       tuple(names[id(a)] if a.__class__ is Value else _f(a, p) for a in n.parents),
+                       "" if n.op is None else _expression(n, names, p), n.data,
+                       tangents.get(id(n)) if forward is not None else None)
+            for k, n in enumerate(evaluation)]
+
+    # -- lookups ---------------------------------------------------------------
+    def _find(self, x: Value | str, what: str) -> Value:
+        if x.__class__ is Value:
+            if not any(n is x for n in self._order):
+                raise ValueError(f"{what}=: that Value is not in the graph of {self.root_name}")
+            return x
+        if isinstance(x, str):
+            for n in self._order:
+                if self.names[id(n)] == x:
+                    return n
+            raise ValueError(f"{what}=: no node named {x!r} in the graph (names: "
+                             f"{', '.join(self.names[id(n)] for n in self._order[::-1][:12])}, …)")
+        raise TypeError(f"{what}= takes a Value of the graph or its name, not {type(x).__name__}")
+
+    def grad(self, node: Value | str) -> float:
+        """∂root/∂node as backprop computed it (0.0 for a node it does not reach)."""
+        return self.grads.get(self._find(node, "grad"), 0.0)
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    # -- one line per step ------------------------------------------------------
+    def line(self, k: int) -> str:
+        """The ledger line of backward step ``k`` (1-based; 0 is the seed, len+1 the end)."""
+        p, L = self.precision, self.root_name
+        n = len(self.steps)
+        if k == 0:
+            return f"start: ∂{L}/∂{L} = {_f(self.seed, p)} (the seed); every other gradient is unknown"
+        if k == n + 1:
+            return f"done: {n} steps; every node holds its gradient ∂{L}/∂node"
+        if not 1 <= k <= n:
+            raise IndexError(f"step {k} is out of range 0..{n + 1}")
+        s = self.steps[k - 1]
+        return f"[{k}] {s.node_name} → {s.input_name}: {s.local_text};  " + self._product(s)
+
+    def _product(self, s: Step) -> str:
+        p, L = self.precision, self.root_name
+        prod = (f"∂{L}/∂{_w(s.node_name)} · local = {_f(s.upstream, p)} × {_fp(s.local, p)} = "
+                f"{_f(s.contribution, p)}")
+        if s.previous is None:
+            acc = f"∂{L}/∂{_w(s.input_name)} = {_f(s.total, p)}"
+        else:
+            acc = f"∂{L}/∂{_w(s.input_name)} = {_f(s.previous, p)} + {_fp(s.contribution, p)} = {_f(s.total, p)}"
+        return f"{prod};  {acc}{' (final)' if s.final else ''}"
+
+    # -- renderings --------------------------------------------------------------
+    def _forward_lines(self) -> list[str]:
+        p = self.precision
+        width = max(len(r.name) for r in self.forward)
+        rhs = [f"{r.expression} = {_f(r.value, p)}" if r.op else f"{_f(r.value, p)}   (leaf)" for r in self.forward]
+        rwidth = max(map(len, rhs))
+        out = []
+        for r, right in zip(self.forward, rhs):
+            if r.tangent is None:
+                out.append(f"  {r.name.ljust(width)} = {right}")
+            else:
+                w = _w(self.names[id(self.forward_of)])
+                out.append(f"  {r.name.ljust(width)} = {right.ljust(rwidth)}   ∂{_w(r.name)}/∂{w} = {_f(r.tangent, p)}")
+        return out
+
+    def _cost_lines(self) -> list[str]:
+        leaves = [n for n in self._order if n.op is None]
+        e = len(self.steps)
+        n = len(leaves)
+        return [f"Cost of the full gradient of {self.root_name} with respect to all {n} inputs/parameters:",
+                f"  forward mode: {n} passes (one per input) × {e} multiply-adds = {n * e} multiply-adds",
+                f"  reverse mode: 1 backward pass × {e} multiply-adds = {e} multiply-adds"]
+
+    def __str__(self) -> str:
+        p, L = self.precision, self.root_name
+        lines = [f"Forward pass: {len(self.forward)} nodes in evaluation order"
+                 + (f", with tangents ∂·/∂{self.names[id(self.forward_of)]} (forward mode)"
+                    if self.forward_of is not None else "")]
+        lines += self._forward_lines()
+        lines.append("")
+        lines.append(f"Backward pass from {L}: {len(self.steps)} steps (seed ∂{L}/∂{L} = {_f(self.seed, p)})")
+        current = None
+        for s in self.steps:
+            if s.node is not current:
+                current = s.node
+                expr = _expression(s.node, self.names, p)
+                lines.append(f"  {s.node_name} = {expr}    upstream ∂{L}/∂{s.node_name} = {_f(s.upstream, p)}")
+            lines.append(f"    [{s.number}] {s.local_text}")
+            lines.append(f"        {self._product(s)}")
+        if self.forward_of is not None:
+            lines.append("")
+            lines += self._cost_lines()
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"<Explanation of {self.root_name}: {len(self.forward)} nodes, {len(self.steps)} backward steps>"
+
+    def to_markdown(self) -> str:
+        """The ledger as two Markdown tables (forward list, backward steps)."""
+        p, L = self.precision, self.root_name
+
+        def esc(s: str) -> str:
+            return s.replace("|", "\\|")
+
+        t = self.forward_of is not None
+        head = "| # | name | computed as | value |" + (" tangent |" if t else "")
+        rows = [f"**Forward pass** ({len(self.forward)} nodes)", "", head,
+                "|---|---|---|---|" + ("---|" if t else "")]
+        for r in self.forward:
+            rows.append(f"| {r.position} | {esc(r.name)} | {esc(r.expression) or 'leaf'} | {_f(r.value, p)} |"
+                        + (f" {_f(r.tangent, p)} |" if t else ""))
+        rows += ["", f"**Backward pass** from {esc(L)} (seed {_f(self.seed, p)})", "",
+                 f"| step | node | input | upstream ∂{esc(L)}/∂node | local derivative | contribution | "
+                 f"∂{esc(L)}/∂input |", "|---|---|---|---|---|---|---|"]
+        for s in self.steps:
+            acc = (_f(s.total, p) if s.previous is None
+                   else f"{_f(s.previous, p)} + {_fp(s.contribution, p)} = {_f(s.total, p)}")
+            rows.append(f"| {s.number} | {esc(s.node_name)} | {esc(s.input_name)} | {_f(s.upstream, p)} | "
+                        f"{esc(s.local_text)} | {_f(s.contribution, p)} | {acc}{' (final)' if s.final else ''} |")
+        if t:
+            rows += [""] + [ln.strip() + "  " for ln in self._cost_lines()]
+        return "\n".join(rows)
+
+    def _repr_html_(self) -> str:
+        p, L = self.precision, self.root_name
+        e = html.escape
+        t = self.forward_of is not None
+        out = ["<div class='autograd-lite-ledger'>",
+               f"<p><b>Forward pass</b> ({len(self.forward)} nodes)</p><table>",
+               "<tr><th>#</th><th>name</th><th>computed as</th><th>value</th>"
+               + ("<th>tangent</th>" if t else "") + "</tr>"]
+        for r in self.forward:
+            out.append(f"<tr><td>{r.position}</td><td>{e(r.name)}</td><td>{e(r.expression) or 'leaf'}</td>"
+                       f"<td>{_f(r.value, p)}</td>" + (f"<td>{_f(r.tangent, p)}</td>" if t else "") + "</tr>")
+        out.append(f"</table><p><b>Backward pass</b> from {e(L)} (seed {_f(self.seed, p)})</p><table>")
+        out.append(f"<tr><th>step</th><th>node</th><th>input</th><th>upstream ∂{e(L)}/∂node</th>"
+                   f"<th>local derivative</th><th>contribution</th><th>∂{e(L)}/∂input</th></tr>")
+        for s in self.steps:
+            acc = (_f(s.total, p) if s.previous is None
+                   else f"{_f(s.previous, p)} + {_fp(s.contribution, p)} = {_f(s.total, p)}")
+            out.append(f"<tr><td>{s.number}</td><td>{e(s.node_name)}</td><td>{e(s.input_name)}</td>"
+                       f"<td>{_f(s.upstream, p)}</td><td>{e(s.local_text)}</td><td>{_f(s.contribution, p)}</td>"
+                       f"<td>{e(acc)}{' <b>(final)</b>' if s.final else ''}</td></tr>")
+        out.append("</table>")
+        if t:
+            out.append("<p>" + "<br>".join(e(x) for x in self._cost_lines()) + "</p>")
+        out.append("</div>")
+        return "\n".join(out)
+
+    # -- paths -------------------------------------------------------------------
+    def paths(self, target: Value | str, *, limit: int = 1000) -> PathSum:
+        """∂root/∂target as the sum over graph paths root → target of the product
+        of the local derivatives along each path.  More than ``limit`` paths raises
+        `PathLimitError` (they are counted first, so a big graph never hangs)."""
+        target = self._find(target, "paths")
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise ValueError(f"limit must be a positive int; got {limit!r}")
+        # edges from each node to its Value inputs, with the local derivative backprop used
+        local = {(id(s.node), s.index): s.local for s in self.steps}
+        count: dict[int, int] = {id(target): 1}  # paths node → target
+        for node in self._order[::-1]:  # producers first
+            if node is target:
+                continue
+            count[id(node)] = sum(count.get(id(a), 0) for a in node.parents if a.__class__ is Value)
+        total = count[id(self.root)]
+        if total > limit:
+            raise PathLimitError(
+                f"∂{self.root_name}/∂{self.names[id(target)]} is a sum over {total} paths, more than "
+                f"limit={limit}; pass a larger limit=, or read the backward ledger (str(explain(L))), "
+                f"which sums the same products node by node")
+        paths = self._enumerate(self.root, target, count, local)
+        # labelled nodes every path crosses: ∂L/∂w factors into a chain through them
+        reach = {id(self.root): 1}  # paths root → node
+        for node in self._order:  # consumers first
+            for a in {id(a): a for a in node.parents if a.__class__ is Value}.values():
+                mult = sum(1 for b in node.parents if b is a)
+                reach[id(a)] = reach.get(id(a), 0) + reach.get(id(node), 0) * mult
+        via = [n for n in self._order if n.label and n is not self.root and n is not target
+               and reach.get(id(n), 0) * count.get(id(n), 0) == total and total > 0]
+        chain = [self.root, *via, target]
+        factors = []
+        for src, dst in zip(chain, chain[1:]):
+            sub = {id(dst): 1}
+            for node in self._order[::-1]:
+                if node is not dst:
+                    sub[id(node)] = sum(sub.get(id(a), 0) for a in node.parents if a.__class__ is Value)
+            factors.append((src, dst, self._enumerate(src, dst, sub, local)))
+        return PathSum(self, target, paths, factors)
+
+    @staticmethod
+    def _enumerate(src: Value, dst: Value, count: dict[int, int], local: dict) -> list[tuple]:
+        """Every path src → dst as a tuple of edges (node, index, input, local), in order."""
+        paths: list[tuple] = []
+        stack: list[tuple[Value, tuple]] = [(src, ())]
+        while stack:
+            node, path = stack.pop()
+            if node is dst:
+                paths.append(path)
+                continue
+            for i in reversed(range(len(node.parents))):
+                a = node.parents[i]
+                if a.__class__ is Value and count.get(id(a), 0):
+                    stack.append((a, (*path, (node, i, a, local[(id(node), i)]))))
+        return paths
+
+    # -- pictures ----------------------------------------------------------------
+    def frames(self, **draw_kw: Any) -> list:
+        """The graphviz Digraphs of the backward pass: start, one per step, end."""
+        return [self.frame(k, **draw_kw) for k in range(len(self.steps) + 2)]
+
+    def frame(self, k: int, **draw_kw: Any):
+        """The picture after backward step ``k`` with this step's ledger line as caption."""
+        from autograd_lite.viz import draw_graph
+
+        g = draw_graph(self.root, step=k, **draw_kw)
+        g.attr(label=self.line(k), labelloc="b", labeljust="l", fontsize="12")
+        return g
+
+    def render(self, path: str | os.PathLike, **draw_kw: Any) -> Path:
+        """Write the backward pass as ``.gif`` or ``.html`` (see `render_backprop`)."""
+        return render_backprop(self.root, path, explanation=self, **draw_kw)
+
+    def widget(self, **draw_kw: Any):
+        """An ipywidgets slider stepping through the frames of the backward pass (Jupyter)."""
+        try:
+            import ipywidgets as widgets
+        except ImportError:
+            raise ImportError("explain(L).widget() needs ipywidgets: pip install 'autograd-lite[widgets]' "
+                              "(or pip install ipywidgets); without it, use render_backprop(L, 'backprop.html')"
+                              ) from None
+        n = len(self.steps)
+        slider = widgets.IntSlider(value=0, min=0, max=n + 1, step=1, description="step",
+                                   continuous_update=False)
+        picture = widgets.HTML()
+        caption = widgets.HTML()
+        cache: dict[int, str] = {}
+
+        def show(k: int) -> None:
+            if k not in cache:
+                cache[k] = _svg(self.frame(k, **draw_kw))
+            picture.value = cache[k]
+            caption.value = f"<code>{html.escape(self.line(k))}</code>"
+
+        slider.observe(lambda change: show(change["new"]), names="value")
+        show(0)
+        box = widgets.VBox([slider, picture, caption])
+        box.slider, box.picture, box.caption = slider, picture, caption
+        return box
+
+
+class PathSum:
+    """∂root/∂target = Σ over paths of Π local derivatives (see `Explanation.paths`)."""
+
+    def __init__(self, ex: Explanation, target: Value, paths: list, factors: list) -> None:
+        self.explanation = ex
+        self.target = target
+        self.paths = paths
+        self.factors = factors  # (src, dst, paths src → dst) through labelled nodes every path crosses
+        # each path's product, folded from the root like backprop: ((seed·l1)·l2)·…
+        self.products = []
+        for path in paths:
+            prod = ex.seed
+            for *_, loc in path:
+                prod = prod * loc
+            self.products.append(prod)
+        self.value = math.fsum(self.products) if all(map(math.isfinite, self.products)) else sum(self.products)
+        self.grad = ex.grads.get(target, 0.0)
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def __str__(self) -> str:
+        ex = self.explanation
+        p, names = ex.precision, ex.names
+        L, w = ex.root_name, names[id(self.target)]
+        lines = []
+        if len(self.factors) > 1:
+            vals = []
+            for _src, _dst, sub in self.factors:
+                prods = []
+                for path in sub:
+                    prod = 1.0
+                    for *_, loc in path:
+                        prod = prod * loc
+                    prods.append(prod)
+                vals.append(math.fsum(prods) if all(map(math.isfinite, prods)) else sum(prods))
+            vals[0] = ex.seed * vals[0]
+            crossed = ", ".join(_w(names[id(d)]) for _, d, _ in self.factors[:-1])
+            symbolic = " · ".join(f"∂{_w(names[id(s)])}/∂{_w(names[id(d)])}" for s, d, _ in self.factors)
+            value = 1.0
+            for v in vals:
+                value = value * v
+            lines += [f"∂{L}/∂{w} = {symbolic}    (every path from {L} to {w} passes through {crossed})",
+                      f"{' ' * (len(L) + len(w) + 4)}= {' × '.join(_fp(v, p) for v in vals)} = {_f(value, p)}",
+                      ""]
+        lines.append(f"∂{L}/∂{w} as a sum over {len(self.paths)} path{'s' if len(self.paths) != 1 else ''} "
+                     f"of products of local derivatives:")
+        for k, (path, prod) in enumerate(zip(self.paths, self.products), 1):
+            route = " → ".join([L, *(names[id(a)] for _, _, a, _ in path)])
+            symbols = " · ".join(f"∂{_w(names[id(nd)])}/∂{_w(names[id(a)])}" for nd, _, a, _ in path) or "1"
+            numbers = " × ".join(_fp(loc, p) for *_, loc in path) or "1"
+            seed = "" if ex.seed == 1.0 else f"{_fp(ex.seed, p)} × "
+            lines.append(f"  path {k}: {route}")
+            lines.append(f"    {symbols} = {seed}{numbers} = {_f(prod, p)}")
+        lines.append(f"  sum = {_f(self.value, p)}   (backprop: ∂{L}/∂{w} = {_f(self.grad, p)})")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"<PathSum ∂{self.explanation.root_name}/∂{self.explanation.names[id(self.target)]}: " \
+               f"{len(self.paths)} paths, sum {self.value!r}>"
+
+
+def explain(root: Value, *, forward: Value | str | None = None, seed: float = 1.0,
+            precision: int = 4) -> Explanation:
+    """The chain-rule ledger of backprop from ``root`` (an observer of `engine.backprop`).
+
+    ``.forward``: the evaluation trace; ``.steps``: every contribution
+    ``upstream × local`` in backprop order with the running sums; ``.paths(w)``:
+    ∂root/∂w = Σ_paths Π local derivatives.  ``forward=w1`` adds each node's
+    tangent ∂node/∂w1 computed in forward mode and the cost of both modes.
+    ``print()`` it, or show it in Jupyter (a table); ``precision`` is the number of
+    significant digits shown (the records hold the exact floats)."""
+    return Explanation(root, seed=seed, forward=forward, precision=precision)
+
+
+# --------------------------------------------------------------------------
+# render_backprop: GIF and self-contained HTML
+# --------------------------------------------------------------------------
+
+
+def _svg(g) -> str:
+    """The SVG of a Digraph, without the XML prologue (ready to inline in HTML)."""
+    svg = g.pipe(format="svg").decode("utf-8")
+    start = svg.find("<svg")
+    return svg[start:] if start >= 0 else svg
+
+
+def render_backprop(root: Value, path: str | os.PathLike, *, explanation: Explanation | None = None,
+                    duration: int = 1200, **draw_kw: Any) -> Path:
+    """Write the backward pass from ``root`` as frames (start, one per step, end):
+    ``.gif`` (an animation; needs Pillow: ``pip install 'autograd-lite[gif]'``) or
+    ``.html`` (a self-contained page: inline SVG frames, Prev / Next / Play buttons
+    and the arrow keys, the ledger line of the current step under the picture).
+    ``duration`` is the time per GIF frame in milliseconds; other keywords go to
+    `draw_graph`.  Returns the path written."""
+    path = Path(os.fspath(path))
+    suffix = path.suffix.lower()
+    if suffix not in (".gif", ".html", ".htm"):
+        raise ValueError(f"render_backprop writes .gif or .html; cannot tell the format of {str(path)!r}")
+    if not path.parent.is_dir():
+        raise FileNotFoundError(f"directory {str(path.parent)!r} does not exist (render_backprop writes "
+                                f"{path.name} there)")
+    if isinstance(duration, bool) or not isinstance(duration, int) or duration < 1:
+        raise ValueError(f"duration is milliseconds per frame, a positive int; got {duration!r}")
+    ex = explanation if explanation is not None else explain(root)
+    import graphviz
+
+    from autograd_lite.viz import GraphvizNotFoundError, draw_graph
+
+    draw_graph(root, step=0, **draw_kw)  # validates the keywords and max_nodes before any work
+    try:
+        if suffix == ".gif":
+            _write_gif(ex, path, duration, draw_kw)
+        else:
+            _write_html(ex, path, draw_kw)
+    except graphviz.ExecutableNotFound:
+        raise GraphvizNotFoundError("Graphviz is not installed: its 'dot' program is not on PATH, so the frames "
+                                    f"of {str(path)!r} could not be rendered (apt-get install graphviz)") from None
+    return path
+
+
+def _write_gif(ex: Explanation, path: Path, duration: int, draw_kw: dict) -> None:
+    try:
+        from PIL import Image
+    except ImportError:
+        raise ImportError("writing a GIF needs Pillow: pip install 'autograd-lite[gif]' (or pip install pillow); "
+                          "the .html output needs nothing extra") from None
+    import io
+
+    images = [Image.open(io.BytesIO(g.pipe(format="png"))).convert("RGB") for g in ex.frames(**draw_kw)]
+    w = max(im.width for im in images)
+    h = max(im.height for im in images)
+    frames = []
+    for im in images:  # one canvas size for every frame, the picture top-left
+        canvas = Image.new("RGB", (w, h), "white")
+        canvas.paste(im, (0, 0))
+        frames.append(canvas.convert("P", palette=Image.Palette.ADAPTIVE))
+    durations = [duration] * len(frames)
+    durations[0] = durations[-1] = 3 * duration
+    frames[0].save(path, save_all=True, append_images=frames[1:], duration=durations, loop=0, disposal=1,
+                   optimize=False)
+
+
+_PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<title>Backprop, step by step: {title}</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 1.5em; color: #222; }}
+.frame svg {{ max-width: 100%; height: auto; }}
+#step-text {{ font-family: ui-monospace, monospace; background: #f6f6f6; padding: .6em; border-radius: 4px;
+  white-space: pre-wrap; min-height: 2.6em; }}
+button {{ font-size: 1em; margin-right: .4em; padding: .3em .9em; }}
+#counter {{ margin-left: 1em; color: #555; }}
+</style></head>
+<body>
+<h1>Backprop, step by step: {title}</h1>
+<p>Each step multiplies the upstream gradient ∂{root}/∂node by a local derivative and adds the product to the
+input's gradient. Red: the node being processed; blue: the input receiving the contribution; "?": not yet known.
+Keys: ← →, space to play.</p>
+<div>
+<button id="prev" type="button">◀ Prev</button><button id="play" type="button">▶ Play</button>
+<button id="next" type="button">Next ▶</button><span id="counter"></span>
+</div>
+{frames}
+<div id="step-text"></div>
+<script>
+(function () {{
+  var lines = {lines};
+  var frames = document.querySelectorAll(".frame");
+  var k = 0, timer = null;
+  function show(i) {{
+    k = Math.max(0, Math.min(frames.length - 1, i));
+    for (var j = 0; j < frames.length; j++) frames[j].style.display = (j === k) ? "block" : "none";
+    document.getElementById("step-text").textContent = lines[k];
+    document.getElementById("counter").textContent = "frame " + k + " of " + (frames.length - 1);
+  }}
+  function play() {{
+    if (timer) {{ clearInterval(timer); timer = null; document.getElementById("play").textContent = "▶ Play"; return; }}
+    if (k === frames.length - 1) show(0);
+    document.getElementById("play").textContent = "❚❚ Pause";
+    timer = setInterval(function () {{ if (k >= frames.length - 1) {{ play(); }} else {{ show(k + 1); }} }}, 1000);
+  }}
+  document.getElementById("prev").onclick = function () {{ show(k - 1); }};
+  document.getElementById("next").onclick = function () {{ show(k + 1); }};
+  document.getElementById("play").onclick = play;
+  document.addEventListener("keydown", function (e) {{
+    if (e.key === "ArrowRight") {{ show(k + 1); e.preventDefault(); }}
+    else if (e.key === "ArrowLeft") {{ show(k - 1); e.preventDefault(); }}
+    else if (e.key === " ") {{ play(); e.preventDefault(); }}
+  }});
+  show(0);
+}})();
+</script>
+</body></html>
+"""
+
+
+def _write_html(ex: Explanation, path: Path, draw_kw: dict) -> None:
+    import json
+
+    n = len(ex.steps)
+    frames = []
+    for k in range(n + 2):
+        svg = _svg(_uncaptioned_frame(ex, k, draw_kw)).replace(' id="', f' id="f{k}_')  # ids unique per page
+        frames.append(f'<div class="frame" id="frame-{k}" data-step="{k}">{svg}</div>')
+    lines = json.dumps([ex.line(k) for k in range(n + 2)], ensure_ascii=False).replace("</", "<\\/")
+    page = _PAGE.format(title=html.escape(ex.root_name), root=html.escape(ex.root_name),
+                        frames="\n".join(frames), lines=lines)
+    path.write_text(page, encoding="utf-8")
+
+
+def _uncaptioned_frame(ex: Explanation, k: int, draw_kw: dict):
+    """Frame ``k`` without a caption: the page shows the ledger line as text under it."""
+    from autograd_lite.viz import draw_graph
+
+    return draw_graph(ex.root, step=k, **draw_kw)

@@ -1,0 +1,248 @@
+"""Pictures of backprop: draw_graph(step=k, edge_labels="local"), GIF and HTML frames
+(the page driven in a real headless Chromium), the Jupyter widget."""
+
+import builtins
+import os
+import re
+import shutil
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from autograd_lite import Value, explain, render_backprop
+from autograd_lite.viz import draw_graph
+from autograd_lite.walkthrough import build_zal_graph
+
+pytestmark = pytest.mark.needs_dot
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def svg_nodes(g):
+    root = ET.fromstring(g.pipe(format="svg"))
+    out = {}
+    for el in root.iter(f"{SVG}g"):
+        if "node" in (el.get("class") or "").split():
+            text = " ".join(t.text for t in el.iter(f"{SVG}text") if t.text)
+            out[el.get("id")] = (el.get("class").split(), text)
+    return out
+
+
+def edge_texts(g):
+    root = ET.fromstring(g.pipe(format="svg"))
+    return [" ".join(t.text for t in el.iter(f"{SVG}text") if t.text)
+            for el in root.iter(f"{SVG}g") if "edge" in (el.get("class") or "").split()]
+
+
+def test_step_pictures_show_the_state_after_each_step():
+    g = build_zal_graph()
+    ex = explain(g.L)
+    index = {id(n): i for i, n in enumerate(__import__("autograd_lite").engine.topological_order(g.L))}
+    n = len(ex.steps)
+    start = svg_nodes(draw_graph(g.L, step=0))
+    values = {k: v for k, v in start.items() if "value" in v[0]}
+    assert sum("grad ?" in t for _, t in values.values()) == len(values) - 1  # only the root is known
+    assert "grad 1" in values["v0"][1]
+    for k in (1, 9, n):
+        s = ex.steps[k - 1]
+        nodes = svg_nodes(draw_graph(g.L, step=k))
+        current = [i for i, (cls, _) in nodes.items() if "current" in cls]
+        receiving = [i for i, (cls, _) in nodes.items() if "receiving" in cls]
+        assert current == [f"v{index[id(s.node)]}"]
+        assert receiving == [f"v{index[id(s.input)]}"]
+        unknown = sum("grad ?" in t for cls, t in nodes.values() if "value" in cls)
+        known_after = len({id(x.input) for x in ex.steps[:k]} | {id(g.L)})
+        assert unknown == len(values) - known_after
+    end = svg_nodes(draw_graph(g.L, step="end"))
+    assert not any("current" in cls for cls, _ in end.values())
+    assert not any("grad ?" in t or "…" in t for _, t in end.values())
+    with pytest.raises(ValueError, match=f"step must be an int from 0 .* to {n + 1}"):
+        draw_graph(g.L, step=n + 2)
+
+
+def test_partial_sums_are_marked_until_the_last_contribution():
+    x = Value(3.0, label="x")
+    y = x * x + x
+    y.label = "y"
+    ex = explain(y)
+    first = next(s.number for s in ex.steps if s.input is x)
+    texts = [t for cls, t in svg_nodes(draw_graph(y, step=first)).values() if "leaf" in cls]
+    assert any("grad 1 + …" in t for t in texts)
+
+
+def test_edge_labels_local():
+    g = build_zal_graph()
+    labels = edge_texts(draw_graph(g.L, edge_labels="local"))
+    assert "0.2011" in labels  # ∂a/∂z on the z → σ edge
+    assert "1.5" in labels and "y: -1" in labels  # ∂(w1·x1)/∂w1 = x1; ∂(1 − a)/∂a
+    with pytest.raises(ValueError, match="edge_labels"):
+        draw_graph(g.L, edge_labels="global")
+
+
+def test_edge_labels_on_a_fused_linear_node_fused_and_expanded():
+    import autograd_lite as al
+
+    w0, w1, x0, b = (Value(v, label=n) for v, n in [(2.0, "w0"), (3.0, "w1"), (5.0, "x0"), (7.0, "b")])
+    out = al.linear([w0, w1], [x0, 11.0], b)
+    fused = edge_texts(draw_graph(out, edge_labels="local"))
+    assert {"w0: 5", "x0: 2", "w1: 11", "b: 1"} <= set(fused)
+    expanded = edge_texts(draw_graph(out, edge_labels="local", expand_linear=True))
+    assert {"5", "2", "11", "1"} <= set(expanded)
+
+
+def test_max_nodes_still_applies_to_step_pictures():
+    x = Value(0.5)
+    y = x
+    for _ in range(30):
+        y = y.tanh()
+    with pytest.raises(ValueError, match="max_nodes"):
+        draw_graph(y, step=3, max_nodes=10)
+    with pytest.raises(ValueError, match="max_nodes"):
+        render_backprop(y, "/tmp/never_written.html", max_nodes=10)
+    assert len(str(explain(y)).splitlines()) > 30  # the text ledger has no limit
+
+
+def test_gif_has_one_frame_per_step_plus_start_and_end(tmp_path):
+    Image = pytest.importorskip("PIL.Image")
+    g = build_zal_graph()
+    path = render_backprop(g.L, tmp_path / "bp.gif", legend=False)
+    with Image.open(path) as im:
+        assert im.format == "GIF"
+        assert im.n_frames == len(explain(g.L).steps) + 2
+        assert im.width > 300 and im.height > 100
+
+
+def test_gif_without_pillow_says_how_to_install(tmp_path, monkeypatch):
+    real = builtins.__import__
+
+    def no_pil(name, *a, **kw):
+        if name == "PIL" or name.startswith("PIL."):
+            raise ImportError("no PIL")
+        return real(name, *a, **kw)
+
+    monkeypatch.setattr(builtins, "__import__", no_pil)
+    with pytest.raises(ImportError, match=r"pip install 'autograd-lite\[gif\]'"):
+        render_backprop(Value(1.0).exp(), tmp_path / "x.gif")
+
+
+def test_render_backprop_bad_paths(tmp_path):
+    v = Value(1.0).exp()
+    with pytest.raises(ValueError, match=".gif or .html"):
+        render_backprop(v, tmp_path / "x.png")
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        render_backprop(v, tmp_path / "nope" / "x.html")
+
+
+def test_html_is_self_contained(tmp_path):
+    g = build_zal_graph()
+    page = render_backprop(g.L, tmp_path / "bp.html").read_text(encoding="utf-8")
+    n = len(explain(g.L).steps)
+    assert page.count('class="frame"') == n + 2
+    assert not re.search(r"""(src|href)=["']?(https?:|//)""", page)
+    assert "<link" not in page and "@import" not in page
+    assert len(re.findall(r' id="(f\d+_[^"]+)"', page)) == len(set(re.findall(r' id="(f\d+_[^"]+)"', page)))
+
+
+# ---------------------------------------------------------------------------
+# the page in a real browser
+# ---------------------------------------------------------------------------
+
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+HAVE_BROWSER = os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not HAVE_BROWSER and not os.environ.get("CI"):
+        pytest.skip("Chromium and chromedriver are not installed (in CI they must be)")
+    webdriver = pytest.importorskip("selenium.webdriver") if not os.environ.get("CI") else \
+        __import__("selenium.webdriver", fromlist=["webdriver"])
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium") or CHROMIUM
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"):
+        options.add_argument(arg)
+    # an explicit driver path: selenium-manager never downloads anything
+    driver = webdriver.Chrome(service=Service(executable_path=shutil.which("chromedriver") or CHROMEDRIVER),
+                              options=options)
+    yield driver
+    driver.quit()
+
+
+def test_page_steps_with_buttons_and_arrow_keys(browser, tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    import autograd_lite as al
+
+    g = build_zal_graph()
+    ex = explain(g.L)
+    index = {id(n): i for i, n in enumerate(al.engine.topological_order(g.L))}
+    path = Path(render_backprop(g.L, tmp_path / "bp.html"))
+    browser.get(path.as_uri())
+
+    def visible_frame():
+        frames = [f for f in browser.find_elements(By.CSS_SELECTOR, ".frame") if f.is_displayed()]
+        assert len(frames) == 1
+        return frames[0]
+
+    def current_id():
+        found = visible_frame().find_elements(By.CSS_SELECTOR, "g.current")
+        return [el.get_attribute("id").split("_", 1)[1] for el in found]
+
+    text = browser.find_element(By.ID, "step-text")
+    assert visible_frame().get_attribute("data-step") == "0" and text.text.startswith("start:")
+    assert current_id() == []
+    nxt = browser.find_element(By.ID, "next")
+    for k in range(1, 10):
+        nxt.click()
+        s = ex.steps[k - 1]
+        assert visible_frame().get_attribute("data-step") == str(k)
+        assert current_id() == [f"v{index[id(s.node)]}"]
+        assert text.text == ex.line(k)
+    assert "∂a/∂z = a(1 − a) = 0.7211 × 0.2789 = 0.2011" in text.text  # step 9 is σ's
+    browser.find_element(By.ID, "prev").click()
+    assert visible_frame().get_attribute("data-step") == "8"
+    body = browser.find_element(By.TAG_NAME, "body")
+    body.send_keys(Keys.ARROW_RIGHT)
+    body.send_keys(Keys.ARROW_RIGHT)
+    assert visible_frame().get_attribute("data-step") == "10"
+    assert text.text == ex.line(10)
+    body.send_keys(Keys.ARROW_LEFT)
+    assert visible_frame().get_attribute("data-step") == "9"
+    for _ in range(40):  # past the end: stays on the last frame
+        nxt.click()
+    assert visible_frame().get_attribute("data-step") == str(len(ex.steps) + 1)
+    assert text.text.startswith("done:")
+    assert "Play" in browser.find_element(By.ID, "play").text
+
+
+# ---------------------------------------------------------------------------
+# the Jupyter widget
+# ---------------------------------------------------------------------------
+
+
+def test_widget_steps_through_frames():
+    pytest.importorskip("ipywidgets")
+    g = build_zal_graph()
+    ex = explain(g.L)
+    w = ex.widget()
+    assert w.slider.max == len(ex.steps) + 1
+    assert "<svg" in w.picture.value and "start:" in w.caption.value
+    w.slider.value = 9
+    assert "0.2011" in w.caption.value and 'class="node value intermediate current"' in w.picture.value
+
+
+def test_widget_without_ipywidgets_says_how_to_install(monkeypatch):
+    real = builtins.__import__
+
+    def blocked(name, *a, **kw):
+        if name == "ipywidgets" or name.startswith("ipywidgets."):
+            raise ImportError("No module named 'ipywidgets'")
+        return real(name, *a, **kw)
+
+    monkeypatch.setattr(builtins, "__import__", blocked)
+    with pytest.raises(ImportError, match=r"pip install 'autograd-lite\[widgets\]'"):
+        explain(Value(1.0).exp()).widget()
