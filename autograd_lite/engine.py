@@ -326,6 +326,7 @@ _TRACED = _Traced()
 
 _next_id = itertools.count().__next__  # creation number: a node is always newer than its parents
 _NUMBER_TYPES = (numbers.Real, np.bool_)
+_new = object.__new__
 
 
 def _number(x: Any, what: str = "Value()") -> float:
@@ -418,14 +419,6 @@ class Value:
     def __bool__(self) -> bool:
         return bool(self.data)
 
-    def __eq__(self, other: Any) -> Any:
-        other = _comparable(other)
-        return NotImplemented if other is NotImplemented else self.data == other
-
-    def __ne__(self, other: Any) -> Any:
-        other = _comparable(other)
-        return NotImplemented if other is NotImplemented else self.data != other
-
     def __lt__(self, other: Any) -> Any:
         other = _comparable(other)
         return NotImplemented if other is NotImplemented else self.data < other
@@ -442,7 +435,6 @@ class Value:
         other = _comparable(other)
         return NotImplemented if other is NotImplemented else self.data >= other
 
-    __hash__ = object.__hash__  # identity: nodes are graph vertices (sets and dicts of nodes)
 
     def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
         """numpy's arithmetic on a Value (``np.float64(2) * v``) is the Value's operator;
@@ -532,6 +524,25 @@ class Value:
         return _unpickle_graph, (records,)
 
 
+def _eq(self: Value, other: Any) -> Any:
+    """self == other: the numbers are equal (a Value or a number on the other side)."""
+    other = _comparable(other)
+    return NotImplemented if other is NotImplemented else self.data == other
+
+
+def _ne(self: Value, other: Any) -> Any:
+    """self != other: the numbers differ."""
+    other = _comparable(other)
+    return NotImplemented if other is NotImplemented else self.data != other
+
+
+# == compares numbers, but a node hashes by identity (it is a graph vertex: sets and
+# dicts of nodes).  Set after the class is made: defined in its body, __eq__ would
+# make Python route hash() through a slower Python-level __hash__, and every dict
+# lookup in backprop pays for hash().
+Value.__eq__, Value.__ne__ = _eq, _ne  # type: ignore[assignment,method-assign]
+
+
 def _comparable(x: Any) -> Any:
     """The number to compare a Value with (NotImplemented for a non-number)."""
     if x.__class__ is Value:
@@ -575,7 +586,7 @@ _UFUNC_OPERATORS = {
 
 def _node(op: Op, a: Any, b: Any, data: Any) -> Value:
     """A new node ``data = op(a, b)`` (``b`` is None for a unary op)."""
-    out = Value.__new__(Value)  # not Value(...): data is already a float, no checks needed
+    out = _new(Value)  # not Value(...): data is already a float, no checks needed
     out.data = data
     out.grad = 0.0
     out.label = None
@@ -606,14 +617,40 @@ def _constant(x: Any) -> float | None:
 def _binary_method(op: Op, reflected: bool = False) -> Callable:
     """``self OP other`` (``other OP self`` if reflected) for one row of the table.
     A number on the other side is stored in the node as a constant (a float)."""
+    forward = op.forward
 
     def method(self: Value, other: Any) -> Value:
-        if other.__class__ is not Value and other.__class__ is not float:
-            other = _constant(other)
-            if other is None:
+        if other.__class__ is Value:
+            y = other.data
+        elif other.__class__ is float:
+            y = other
+        else:
+            y = other = _constant(other)
+            if y is None:
                 return NotImplemented
-        a, b = (other, self) if reflected else (self, other)
-        return _node(op, a, b, _forward(op, _data(a), _data(b)))
+        if reflected:
+            a, b, x, y = other, self, y, self.data
+        else:
+            a, b, x = self, other, self.data
+        try:
+            data = forward(x, y)
+        except ARITH_ERRORS:
+            data = ieee(forward, x, y)
+        except TracingError:
+            data = _TRACED
+        # `_node` and `_forward`, written out: every x * y runs these lines, and a
+        # Python call less per node is a fifth of the time it takes to build one
+        out = _new(Value)
+        out.data = data
+        out.grad = 0.0
+        out.label = None
+        out._op = op
+        out._a = a
+        out._b = b
+        out._id = _next_id()
+        if _anomaly:
+            _check_forward(op, (a, b), data)
+        return out
 
     method.__name__ = f"__{'r' if reflected else ''}{op.name.replace('div', 'truediv')}__"
     method.__doc__ = f"{'other ' + op.symbol + ' self' if reflected else 'self ' + op.symbol + ' other'}: {op.formula}"
@@ -692,22 +729,43 @@ _by_id = attrgetter("_id")
 
 def topological_order(root: Value) -> list[Value]:
     """Every node that ``root`` depends on, ``root`` first, each node before
-    its parents (consumers before producers).  Iterative: any depth works.
-    A node is always created after its parents, so sorting the nodes found by
-    creation number, newest first, is a topological order."""
+    its parents (consumers before producers).  Iterative: any depth works."""
     if root.__class__ is not Value:
         raise TypeError(f"expected a Value, got {type(root).__name__}")
-    seen = {root}
+    seen: dict[Value, None] = {root: None}
+    nodes = _reach(root, seen, True)
+    nodes.sort(key=_by_id, reverse=True)
+    return nodes
+
+
+def _reach(root: Value, seen: dict, leaves: bool) -> list[Value]:
+    """The nodes ``root`` depends on (op nodes only unless ``leaves``), unsorted; every
+    node found, leaves included, becomes a key of ``seen`` (value None).  A node is
+    always created after its parents, so sorting these by creation number, newest
+    first, gives a topological order."""
     nodes = [root]
+    keep = nodes.append
     for node in nodes:  # breadth-first; the list grows while we walk it
         a = node._a
         if a is None:
             continue
-        for p in (a + node._b if a.__class__ is tuple else (a, node._b)):
-            if p.__class__ is Value and p not in seen:
-                seen.add(p)
-                nodes.append(p)
-    nodes.sort(key=_by_id, reverse=True)
+        b = node._b
+        if a.__class__ is tuple:  # fused linear node: (*ws, b) and xs
+            for p in a + b:
+                if p.__class__ is Value and p not in seen:
+                    seen[p] = None
+                    if leaves or p._op is not None:
+                        keep(p)
+            continue
+        # unrolled for the two inputs of a binary node (most nodes): no tuple per node
+        if a.__class__ is Value and a not in seen:
+            seen[a] = None
+            if leaves or a._op is not None:
+                keep(a)
+        if b.__class__ is Value and b not in seen:
+            seen[b] = None
+            if leaves or b._op is not None:
+                keep(b)
     return nodes
 
 
@@ -777,10 +835,11 @@ def _backprop_floats(root: Value, seed: float) -> dict[Value, float]:
     rules, with the rule kinds dispatched inline and the fused linear node's rules
     (∂/∂wᵢ = xᵢ, ∂/∂xᵢ = wᵢ, ∂/∂b = 1) unrolled, because this loop is the hot path
     of training.  tests/test_engine_edges.py checks both give the same numbers."""
-    grads = {root: seed}
-    get = grads.get
+    grads: dict[Value, Any] = {root: seed}
+    order = _reach(root, grads, False)  # op nodes; every node found is a key of grads (None: no sum yet)
+    order.sort(key=_by_id, reverse=True)
     check = _anomaly
-    for node in topological_order(root):
+    for node in order:
         op = node._op
         if op is None:
             continue
@@ -789,39 +848,65 @@ def _backprop_floats(root: Value, seed: float) -> dict[Value, float]:
         if op is _LINEAR:
             for w, x in zip(a, b):
                 if x.__class__ is Value:
-                    c, t = g * w.data, get(x)
+                    c, t = g * w.data, grads[x]
                     grads[x] = c if t is None else t + c
                     c = g * x.data
                 else:
                     c = g * x
-                t = get(w)
+                t = grads[w]
                 grads[w] = c if t is None else t + c
-            t = get(a[-1])
+            t = grads[a[-1]]
             grads[a[-1]] = g if t is None else t + g
             if check:
                 for p in node.parents:
                     if p.__class__ is Value:
                         _check_backward(node, g, p, grads[p])
             continue
-        args = (a.data, node.data) if b is None else (_data(a), _data(b), node.data)
-        for p, rule in zip((a, b), op.partials):
-            if p.__class__ is not Value:
-                continue
-            kind = rule.__class__
-            try:
-                if kind is float:
-                    c = g if rule == 1.0 else g * rule
-                elif kind is Arg:
-                    c = g * args[rule.index]
-                else:
-                    c = contribution(rule, g, *args)
-            except ARITH_ERRORS:
-                c = ieee(contribution, rule, g, *args)
-            t = get(p)
-            grads[p] = c if t is None else t + c
+        # a rule that is a number or an argument (add, sub, mul, exp, neg) is used
+        # here directly; the others go through `contribution` like in `backprop`
+        da = op.partials[0]
+        if b is None:  # unary: the rule's arguments are (x, out)
+            if da.__class__ is Arg:
+                c = g * (node.data if da.index else a.data)
+            elif da.__class__ is float:
+                c = -g if da == -1.0 else g * da
+            else:
+                c = _float_contribution(da, g, a.data, node.data)
+            t = grads[a]
+            grads[a] = c if t is None else t + c
             if check:
-                _check_backward(node, g, p, c)
+                _check_backward(node, g, a, c)
+            continue
+        db = op.partials[1]
+        if da.__class__ is not float or db.__class__ is not float:  # the rules' arguments (x, y, out)
+            args = (a.data if a.__class__ is Value else a, b.data if b.__class__ is Value else b, node.data)
+        if a.__class__ is Value:
+            if da.__class__ is float:
+                c = g if da == 1.0 else -g if da == -1.0 else g * da
+            else:
+                c = g * args[da.index] if da.__class__ is Arg else _float_contribution(da, g, *args)
+            t = grads[a]
+            grads[a] = c if t is None else t + c
+            if check:
+                _check_backward(node, g, a, c)
+        if b.__class__ is Value:  # the same for the second input
+            if db.__class__ is float:
+                c = g if db == 1.0 else -g if db == -1.0 else g * db
+            else:
+                c = g * args[db.index] if db.__class__ is Arg else _float_contribution(db, g, *args)
+            t = grads[b]
+            grads[b] = c if t is None else t + c
+            if check:
+                _check_backward(node, g, b, c)
     return grads
+
+
+def _float_contribution(rule: Any, g: float, *args: float) -> float:
+    """`contribution` on floats with IEEE results (g / 0 = inf, not ZeroDivisionError)."""
+    try:
+        return contribution(rule, g, *args)
+    except ARITH_ERRORS:
+        return ieee(contribution, rule, g, *args)
 
 
 def gradients(output: Value, inputs: Value | Iterable[Value], *, create_graph: bool = False) -> Any:
