@@ -131,7 +131,7 @@ def _defop(name: str, symbol: str, forward: Callable, *partials: Any, formula: s
 
 def _dpow_dx(x, y, out):
     """y·xʸ⁻¹, and 0 where y = 0 (as PyTorch: no 0·∞ = nan at x = 0 or a tiny x).
-    With a Value exponent at 0 (create_graph) it is written y·(xʸ/x), also 0, so
+    With a Value exponent at 0 (create_graph) it is written (y·xʸ)/x, also 0, so
     that its derivative with respect to y, 1/x, survives in the gradient's graph."""
     yd = _data(y)
     if isinstance(yd, np.ndarray):
@@ -140,7 +140,7 @@ def _dpow_dx(x, y, out):
     if yd == 0:
         xd = _data(x)
         if y.__class__ is Value and xd != 0 and math.isfinite(xd):
-            return y * (x ** y / x)
+            return (y * x ** y) / x
         return 0.0
     return y * x ** (y - 1) if (x.__class__ is Value or y.__class__ is Value) else y * K.power(x, y - 1)
 
@@ -175,8 +175,8 @@ _defop("sigmoid", "σ",    K.sigmoid,         lambda x, out: out * (1.0 - out),
        formula="σ'(x) = σ(x)(1 − σ(x))")
 _defop("tanh",    "tanh", K.tanh,            lambda x, out: 1.0 - out * out,
        formula="tanh'(x) = 1 − tanh²(x)")
-_defop("relu",    "relu", K.relu,            Mask(lambda x, out: x > 0),
-       formula="relu'(x) = 1 if x > 0 else 0")
+_defop("relu",    "relu", K.relu,            Mask(lambda x, out: K.not_at_most_zero(x)),
+       formula="relu'(x) = 0 if x ≤ 0 else 1")
 _defop("sqrt",    "√",    K.sqrt,            Over(lambda x, out: 2.0 * out),
        formula="(√x)' = 1/(2√x)")
 _defop("abs",     "abs",  abs,               lambda x, out: K.sign(_data(x)),
@@ -337,8 +337,8 @@ def _number(x: Any, what: str = "Value()") -> float:
             isinstance(x, np.ndarray) and x.ndim == 0 and x.dtype.kind in "biuf"):
         try:
             return float(x)
-        except OverflowError:  # 10**400: beyond the largest float
-            return math.copysign(math.inf, x)
+        except OverflowError:  # 10**400: beyond the largest float, so ±inf as IEEE rounding gives
+            return math.inf if x > 0 else -math.inf
     if x is _TRACED:
         x._refuse()
     raise TypeError(f"{what} takes a real number (int, float, bool or numpy scalar), "
@@ -711,6 +711,11 @@ def linear(ws: Sequence[Value], xs: Sequence[Value | float], b: Value) -> Value:
     wd = [w.data for w in wb]
     bias = wd.pop()
     return _node(_LINEAR, wb, xs, _forward(_LINEAR, wd, [_data(x) for x in xs], bias))
+
+
+def _traced(x: Any) -> bool:
+    """Is ``x`` a Value traced by `vectorize` (no number yet)?"""
+    return x.__class__ is Value and x.data is _TRACED
 
 
 def _traced_leaf(label: str) -> Value:

@@ -77,16 +77,20 @@ cos = _elementwise("cos", np.cos, math.cos, "cos x")
 
 
 def power(x: Any, y: Any) -> Any:
-    """xʸ with IEEE results as numpy and PyTorch give them: (-8)^(1/3) = nan, 0^-1 = inf,
-    10^400 = inf, (-inf)^0.5 = nan, (-0)^0.5 = -0."""
+    """xʸ as IEEE-754 (C's pow) defines it: (-8)^(1/3) = nan, 0^-1 = inf, 10^400 = inf,
+    (-inf)^0.5 = inf, (-0)^0.5 = 0.  On arrays the exponent is made an array too:
+    numpy computes x ** 0.5 for a scalar 0.5 as √x, which differs at -inf and -0."""
     if isinstance(x, ARRAY) or isinstance(y, ARRAY):
+        x = np.asarray(x, float)
+        y = np.asarray(y, float)
         with np.errstate(all="ignore"):
-            return np.power(np.asarray(x, float), y)
-    x, y = float(x), float(y)
-    if x > 0 and x != math.inf:  # the common case: math.pow agrees with numpy here
-        return ieee(math.pow, x, y)
-    with np.errstate(all="ignore"):  # negative, zero, infinite or nan base: numpy's special cases
-        return float(np.power(np.float64(x), np.float64(y)))
+            return np.power(x, y if y.ndim else np.full(x.shape, y))
+    return ieee(math.pow, float(x), float(y))
+
+
+def not_at_most_zero(x: Any) -> Any:
+    """not (x ≤ 0), elementwise: where relu passes its gradient (also at nan, as PyTorch)."""
+    return ~(x <= 0) if isinstance(x, np.ndarray) else not x <= 0
 
 
 def step(x: Any) -> Any:

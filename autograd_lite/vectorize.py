@@ -2,7 +2,7 @@
 
 A scalar engine builds one Python object per operation per example.  The
 course's next step is *vectorisation*: do the same arithmetic on whole arrays.
-`vectorize` gives you both: write the math for **one** example with `Value`\\ s,
+`vectorize` gives you both: write the math for **one** example with Values,
 and autograd_lite traces it once into a flat *tape* (the graph's nodes in
 topological order, producers first) and replays that tape with numpy over a
 batch.  Every forward value comes from the op's ``forward`` in `engine.OPS` and
@@ -119,7 +119,7 @@ class _Tape:
     """A graph flattened into slots and instructions.
 
     Slots ``0..n_args-1`` hold the placeholder leaves, then the closure leaves
-    (``Value``\\ s read at every call), then float constants, then op results.
+    (Values read at every call), then float constants, then op results.
     ``plain`` are ``(op, out_slot, in_slots)`` in producer-first order with the
     inputs in ``Value.parents`` order (``linear``: ``*ws, *xs, b``); ``instrs`` is
     the same with the layers fused (``fuse=True``)."""
@@ -602,7 +602,7 @@ class Vectorized:
 
 
 def vectorize(f: Callable[..., Any], sizes: Sequence[int | None] | None = None, *, fuse: bool = True) -> Vectorized:
-    """Trace ``f`` once on placeholder `Value`\\ s and return a function of arrays.
+    """Trace ``f`` once on placeholder Values and return a function of arrays.
 
     ``f`` is written for one example.  ``sizes`` has one entry per argument:
     ``None`` for a scalar argument (the default for every argument) or ``n`` for a
@@ -672,7 +672,7 @@ class LossStep:
     gradient with respect to ``model.parameters()`` (a list of floats, same order).
 
     The loss of one example, ``loss_fn(model(x), y)``, is traced once into a tape
-    and replayed over the batch.  The parameters are the `Value`\ s that
+    and replayed over the batch.  The parameters are the Values that
     ``model.parameters()`` returned at compile time; their current ``.data`` is
     read at every call, so an optimiser can update them in place between steps."""
 

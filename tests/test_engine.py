@@ -494,7 +494,7 @@ def test_derivative_table_documents_every_op():
 
 def test_the_table_declares_the_rules_that_are_an_input_or_the_output():
     """∂(xy)/∂x = y and (eˣ)' = eˣ are stated as such (markers), not found by probing."""
-    from autograd_lite.engine import OUT, X, Y, Mask, Over
+    from autograd_lite.engine import OUT, Mask, Over, X, Y
 
     assert OPS["mul"].partials == (Y, X) and OPS["exp"].partials == (OUT,)
     assert OPS["add"].partials == (1.0, 1.0)
