@@ -24,6 +24,7 @@ import itertools
 import math
 import numbers
 import operator
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from operator import attrgetter
@@ -289,10 +290,10 @@ class TracingError(TypeError):
 
 
 _TRACING_MESSAGE = (
-    "vectorize: {what} on a traced Value: data-dependent Python control flow can't be vectorized "
-    "(if/while/max/min/float/.data on a value that depends on the inputs), because the graph is recorded "
-    "once and replayed for every example. Write it with ops instead: relu(x) for max(x, 0), abs(x), "
-    "b + relu(a - b) for max(a, b), or a where-style blend s*a + (1 - s)*b with s = sigmoid(k*x).")
+    "vectorize: the number of a traced Value was used (x > 0, bool(x), x.data, float(x)): data-dependent "
+    "Python control flow can't be vectorized, because the graph is recorded once and replayed for every "
+    "example. Write it with ops instead: relu(x) for max(x, 0), abs(x), b + relu(a - b) for max(a, b), "
+    "or a where-style blend s*a + (1 - s)*b with s = sigmoid(k*x).")
 
 
 class _Traced:
@@ -305,7 +306,7 @@ class _Traced:
     __slots__ = ()
 
     def _refuse(self, *args: Any, **kw: Any) -> Any:
-        raise TracingError(_TRACING_MESSAGE.format(what="reading the number of a Value"))
+        raise TracingError(_TRACING_MESSAGE)
 
     __bool__ = __float__ = __int__ = __index__ = __format__ = __round__ = __array__ = _refuse
     __lt__ = __le__ = __gt__ = __ge__ = __eq__ = __ne__ = _refuse
@@ -364,9 +365,10 @@ class Value:
     raises TypeError: use ``v.item()`` for the number, ``v.exp()`` to stay in the
     graph; ``f"{v:.3f}"`` and ``round(v, 2)`` format the number."""
 
-    # __slots__: no per-node __dict__, so a node costs about 140 bytes.  For the
+    # __slots__: no per-node __dict__, so a node costs about 150 bytes.  For the
     # fused linear node, _a = (*ws, b) and _b = xs; otherwise the op's inputs.
-    __slots__ = ("data", "grad", "label", "_op", "_a", "_b", "_id")
+    # _sum is backprop's scratch (see `_backprop_floats`): None outside a pass.
+    __slots__ = ("data", "grad", "label", "_op", "_a", "_b", "_id", "_sum")
 
     def __init__(self, data: Any, label: str | None = None) -> None:
         if label is not None and not isinstance(label, str):
@@ -377,6 +379,7 @@ class Value:
         self._op: Op | None = None
         self._a = self._b = None
         self._id = _next_id()
+        self._sum = None
 
     def __repr__(self) -> str:
         grad = self.grad.data if self.grad.__class__ is Value else self.grad
@@ -419,23 +422,6 @@ class Value:
     def __bool__(self) -> bool:
         return bool(self.data)
 
-    def __lt__(self, other: Any) -> Any:
-        other = _comparable(other)
-        return NotImplemented if other is NotImplemented else self.data < other
-
-    def __le__(self, other: Any) -> Any:
-        other = _comparable(other)
-        return NotImplemented if other is NotImplemented else self.data <= other
-
-    def __gt__(self, other: Any) -> Any:
-        other = _comparable(other)
-        return NotImplemented if other is NotImplemented else self.data > other
-
-    def __ge__(self, other: Any) -> Any:
-        other = _comparable(other)
-        return NotImplemented if other is NotImplemented else self.data >= other
-
-
     def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
         """numpy's arithmetic on a Value (``np.float64(2) * v``) is the Value's operator;
         any other ufunc (``np.exp(v)``) would cut the graph and raises TypeError."""
@@ -467,9 +453,12 @@ class Value:
         latest backward.  With ``create_graph=True`` the gradients are Values in a
         new graph, so they can be differentiated again (``g.backward()``).
         """
-        for node, total in backprop(self, grad, create_graph=create_graph).items():
-            old = node.grad
-            if node._op is not None or old is None or (old.__class__ is float and old == 0.0 and create_graph):
+        if not create_graph:
+            _backprop_floats(self, _number(grad, "backward(grad=...)"), write=True)
+            return
+        for node, total in backprop(self, grad, create_graph=True).items():
+            old = node.grad  # a leaf's 0.0 is replaced, not added to: no node for 0 + g
+            if node._op is not None or old is None or (old.__class__ is float and old == 0.0):
                 node.grad = total
             else:
                 node.grad = old + total
@@ -490,7 +479,7 @@ class Value:
         twin = Value.__new__(Value)
         twin.data, twin.grad, twin.label, twin._op, twin._a, twin._b = \
             self.data, self.grad, self.label, self._op, self._a, self._b
-        twin._id = _next_id()
+        twin._id, twin._sum = _next_id(), None
         return twin
 
     def __deepcopy__(self, memo: dict) -> Value:
@@ -500,7 +489,7 @@ class Value:
             if id(node) in memo:
                 continue
             twin = Value.__new__(Value)
-            twin.data, twin.label, twin._op, twin._id = node.data, node.label, node._op, _next_id()
+            twin.data, twin.label, twin._op, twin._id, twin._sum = node.data, node.label, node._op, _next_id(), None
             twin._a, twin._b = _map_parents(node._a, memo), _map_parents(node._b, memo)
             memo[id(node)] = twin
             twin.grad = copy.deepcopy(node.grad, memo)
@@ -524,23 +513,23 @@ class Value:
         return _unpickle_graph, (records,)
 
 
-def _eq(self: Value, other: Any) -> Any:
-    """self == other: the numbers are equal (a Value or a number on the other side)."""
-    other = _comparable(other)
-    return NotImplemented if other is NotImplemented else self.data == other
+def _comparison(compare: Callable, symbol: str) -> Callable:
+    def method(self: Value, other: Any) -> Any:
+        other = _comparable(other)
+        return NotImplemented if other is NotImplemented else compare(self.data, other)
+
+    method.__name__ = f"__{compare.__name__}__"
+    method.__doc__ = f"self {symbol} other: compares the numbers (of a Value or a number)"
+    return method
 
 
-def _ne(self: Value, other: Any) -> Any:
-    """self != other: the numbers differ."""
-    other = _comparable(other)
-    return NotImplemented if other is NotImplemented else self.data != other
-
-
-# == compares numbers, but a node hashes by identity (it is a graph vertex: sets and
-# dicts of nodes).  Set after the class is made: defined in its body, __eq__ would
-# make Python route hash() through a slower Python-level __hash__, and every dict
-# lookup in backprop pays for hash().
-Value.__eq__, Value.__ne__ = _eq, _ne  # type: ignore[assignment,method-assign]
+# Comparisons compare numbers, but a node hashes by identity (it is a graph vertex:
+# sets and dicts of nodes).  They are set after the class is made: an __eq__ in its
+# body would make Python route hash() through a slower Python-level __hash__, and
+# backprop's dict lookups hash every node.
+for _compare, _symbol in ((operator.eq, "=="), (operator.ne, "!="), (operator.lt, "<"), (operator.le, "<="),
+                          (operator.gt, ">"), (operator.ge, ">=")):
+    setattr(Value, f"__{_compare.__name__}__", _comparison(_compare, _symbol))
 
 
 def _comparable(x: Any) -> Any:
@@ -594,6 +583,7 @@ def _node(op: Op, a: Any, b: Any, data: Any) -> Value:
     out._a = a
     out._b = b
     out._id = _next_id()
+    out._sum = None
     if _anomaly:
         _check_forward(op, out.parents, data)
     return out
@@ -648,6 +638,7 @@ def _binary_method(op: Op, reflected: bool = False) -> Callable:
         out._a = a
         out._b = b
         out._id = _next_id()
+        out._sum = None
         if _anomaly:
             _check_forward(op, (a, b), data)
         return out
@@ -705,12 +696,21 @@ def linear(ws: Sequence[Value], xs: Sequence[Value | float], b: Value) -> Value:
     xs = tuple(xs)
     if len(wb) != len(xs) + 1:
         raise ValueError(f"linear() needs as many weights as inputs: {len(wb) - 1} weights, {len(xs)} inputs")
-    if any(w.__class__ is not Value for w in wb):
-        raise TypeError("linear() takes Values for the weights and the bias")
-    xs = tuple(x if x.__class__ is Value or x.__class__ is float else _number(x, "linear()") for x in xs)
-    wd = [w.data for w in wb]
-    bias = wd.pop()
-    return _node(_LINEAR, wb, xs, _forward(_LINEAR, wd, [_data(x) for x in xs], bias))
+    try:  # the common case, all floats, computed first; anything else is checked below
+        wd = [w.data for w in wb]
+        xd = [x.data if x.__class__ is Value else x for x in xs]
+        bias = wd.pop()
+        data = _LINEAR.forward(wd, xd, bias)
+    except (*ARITH_ERRORS, AttributeError, TypeError):
+        data = None
+    if data.__class__ is not float:  # not all floats: validate, convert, recompute
+        if any(w.__class__ is not Value for w in wb):
+            raise TypeError("linear() takes Values for the weights and the bias")
+        xs = tuple(x if x.__class__ is Value else _number(x, "linear()") for x in xs)
+        wd = [w.data for w in wb]
+        bias = wd.pop()
+        data = _forward(_LINEAR, wd, [_data(x) for x in xs], bias)
+    return _node(_LINEAR, wb, xs, data)
 
 
 def _traced(x: Any) -> bool:
@@ -835,37 +835,86 @@ def backprop(root: Value, seed: Any = 1.0, *, create_graph: bool = False,
     return grads
 
 
-def _backprop_floats(root: Value, seed: float) -> dict[Value, float]:
+# The float pass keeps each node's running sum on the node itself (slot _sum), not
+# in a dict: a dict lookup per edge is most of the time of a backward pass over a
+# big graph.  The lock keeps passes from sharing that scratch (Python threads take
+# turns anyway), and every _sum is None again when a pass ends, so `backprop` stays
+# pure: no node's state, .grad included, differs before and after.
+_scratch = threading.Lock()
+_FOUND = object()  # _sum of a node found by this pass that has no contribution yet
+
+
+def _backprop_floats(root: Value, seed: float, write: bool = False) -> dict[Value, float] | None:
     """`backprop` on floats without an observer: the same chain rule over the same
     rules, with the rule kinds dispatched inline and the fused linear node's rules
     (∂/∂wᵢ = xᵢ, ∂/∂xᵢ = wᵢ, ∂/∂b = 1) unrolled, because this loop is the hot path
-    of training.  tests/test_engine_edges.py checks both give the same numbers."""
-    grads: dict[Value, Any] = {root: seed}
-    order = _reach(root, grads, False)  # op nodes; every node found is a key of grads (None: no sum yet)
-    order.sort(key=_by_id, reverse=True)
+    of training (tests/test_engine_edges.py checks both give the same numbers).
+    ``write=True`` is `Value.backward`: the sums go into ``.grad`` (leaves
+    accumulate), not into a dict."""
+    with _scratch:
+        ops: list[Value] = []
+        leaves: list[Value] = []
+        (ops if root._op is not None else leaves).append(root)
+        root._sum = seed
+        try:
+            _float_pass(ops, leaves)
+        except BaseException:
+            for node in itertools.chain(ops, leaves):
+                node._sum = None
+            raise
+        if write:
+            for node in ops:  # an intermediate node holds this pass's gradient
+                node.grad, node._sum = node._sum, None
+            for node in leaves:  # a leaf accumulates (None: no gradient yet)
+                old = node.grad
+                node.grad, node._sum = node._sum if old is None else old + node._sum, None
+            return None
+        sums = {}
+        for node in itertools.chain(ops, leaves):
+            sums[node], node._sum = node._sum, None
+        return sums
+
+
+def _float_pass(order: list[Value], leaves: list[Value]) -> None:
+    FOUND = _FOUND  # a local name: read on every edge
+    keep, keep_leaf = order.append, leaves.append
+    for node in order:  # find the nodes; the list grows while we walk it
+        a = node._a
+        b = node._b
+        if a.__class__ is tuple:  # fused linear node: (*ws, b) and xs
+            for p in a + b:
+                if p.__class__ is Value and p._sum is None:
+                    p._sum = FOUND
+                    (keep_leaf if p._op is None else keep)(p)
+            continue
+        if a.__class__ is Value and a._sum is None:  # unrolled for two inputs: no tuple per node
+            a._sum = FOUND
+            (keep_leaf if a._op is None else keep)(a)
+        if b.__class__ is Value and b._sum is None:
+            b._sum = FOUND
+            (keep_leaf if b._op is None else keep)(b)
+    order.sort(key=_by_id, reverse=True)  # newest first: consumers before producers
     check = _anomaly
     for node in order:
         op = node._op
-        if op is None:
-            continue
-        g = grads[node]
+        g = node._sum
         a, b = node._a, node._b
         if op is _LINEAR:
             for w, x in zip(a, b):
                 if x.__class__ is Value:
-                    c, t = g * w.data, grads[x]
-                    grads[x] = c if t is None else t + c
+                    c, t = g * w.data, x._sum
+                    x._sum = c if t is FOUND else t + c
                     c = g * x.data
                 else:
                     c = g * x
-                t = grads[w]
-                grads[w] = c if t is None else t + c
-            t = grads[a[-1]]
-            grads[a[-1]] = g if t is None else t + g
+                t = w._sum
+                w._sum = c if t is FOUND else t + c
+            t = a[-1]._sum
+            a[-1]._sum = g if t is FOUND else t + g
             if check:
                 for p in node.parents:
                     if p.__class__ is Value:
-                        _check_backward(node, g, p, grads[p])
+                        _check_backward(node, g, p, p._sum)
             continue
         # a rule that is a number or an argument (add, sub, mul, exp, neg) is used
         # here directly; the others go through `contribution` like in `backprop`
@@ -877,8 +926,8 @@ def _backprop_floats(root: Value, seed: float) -> dict[Value, float]:
                 c = -g if da == -1.0 else g * da
             else:
                 c = _float_contribution(da, g, a.data, node.data)
-            t = grads[a]
-            grads[a] = c if t is None else t + c
+            t = a._sum
+            a._sum = c if t is FOUND else t + c
             if check:
                 _check_backward(node, g, a, c)
             continue
@@ -890,8 +939,8 @@ def _backprop_floats(root: Value, seed: float) -> dict[Value, float]:
                 c = g if da == 1.0 else -g if da == -1.0 else g * da
             else:
                 c = g * args[da.index] if da.__class__ is Arg else _float_contribution(da, g, *args)
-            t = grads[a]
-            grads[a] = c if t is None else t + c
+            t = a._sum
+            a._sum = c if t is FOUND else t + c
             if check:
                 _check_backward(node, g, a, c)
         if b.__class__ is Value:  # the same for the second input
@@ -899,11 +948,10 @@ def _backprop_floats(root: Value, seed: float) -> dict[Value, float]:
                 c = g if db == 1.0 else -g if db == -1.0 else g * db
             else:
                 c = g * args[db.index] if db.__class__ is Arg else _float_contribution(db, g, *args)
-            t = grads[b]
-            grads[b] = c if t is None else t + c
+            t = b._sum
+            b._sum = c if t is FOUND else t + c
             if check:
                 _check_backward(node, g, b, c)
-    return grads
 
 
 def _float_contribution(rule: Any, g: float, *args: float) -> float:
