@@ -9,9 +9,11 @@ Read it top to bottom:
 2. *Value* -- a node: its number, its gradient, its op and its parents.
    Parents and the op are stored on the node (no closures), so a graph holds no
    reference cycles and is freed the moment its last reference goes.
-3. *Backprop* -- the chain rule in reverse topological order, accumulating
-   ∂root/∂node into a local dict: `backprop` is pure (it reads and writes no
-   ``.grad``); ``backward()`` then writes its result into the nodes.
+3. *Backprop* -- `backprop`: the chain rule in reverse topological order,
+   accumulating ∂root/∂node into a dict it returns; pure (it reads and writes
+   no ``.grad``), so threads can share a model.  ``backward()`` writes the
+   result into the nodes.  `_backprop_floats` is the same pass on floats,
+   specialised for speed (and tested to give the same numbers).
 
 The number functions (IEEE-754 results on floats and arrays: ``exp(1000) = inf``,
 never ``OverflowError``) live in `autograd_lite.kernels`.

@@ -93,13 +93,6 @@ def not_at_most_zero(x: Any) -> Any:
     return ~(x <= 0) if isinstance(x, np.ndarray) else not x <= 0
 
 
-def step(x: Any) -> Any:
-    """1.0 where x > 0 else 0.0 (also 0 at nan): relu's derivative, as PyTorch."""
-    if isinstance(x, ARRAY):
-        return np.where(x > 0, 1.0, 0.0)
-    return 1.0 if x > 0 else 0.0
-
-
 def sign(x: Any) -> Any:
     """-1, 0 or 1 (0 at 0 and at nan): |x|'s derivative, as PyTorch."""
     if isinstance(x, ARRAY):
