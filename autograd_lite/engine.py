@@ -411,17 +411,21 @@ class Value:
         return _number(self.data)
 
     def __float__(self) -> float:
+        """Refused (TypeError): ``math.exp(v)`` would silently cut the graph."""
         if self.data is _TRACED:
             self.data._refuse()
         raise TypeError(_FLOAT_MESSAGE)
 
     def __format__(self, spec: str) -> str:
+        """``f"{v:.3f}"`` formats the number; ``f"{v}"`` is the repr."""
         return format(self.data, spec) if spec else repr(self)
 
     def __round__(self, ndigits: int | None = None) -> Any:
+        """``round(v, 2)``: the number, rounded."""
         return round(self.data, ndigits)
 
     def __bool__(self) -> bool:
+        """True unless the number is 0."""
         return bool(self.data)
 
     def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
