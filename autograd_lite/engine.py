@@ -806,6 +806,8 @@ def backprop(root: Value, seed: Any = 1.0, *, create_graph: bool = False,
     ``create_graph=True`` (then the gradients form a graph of their own).
     ``observe(node, index, input, local, upstream, contribution, total)`` is called
     once per contribution to a Value input, in the order they are added."""
+    if root.__class__ is not Value:
+        raise TypeError(f"backprop() needs a Value, got {type(root).__name__}")
     if create_graph:
         seed = seed if seed.__class__ is Value else Value(_number(seed, "backward(grad=...)"))
     else:
@@ -862,26 +864,24 @@ def _backprop_floats(root: Value, seed: float, write: bool = False) -> dict[Valu
         leaves: list[Value] = []
         (ops if root._op is not None else leaves).append(root)
         root._sum = seed
+        sums: dict[Value, float] | None = None if write else {}
         try:
-            _float_pass(ops, leaves)
+            _float_pass(ops, leaves, sums)
         except BaseException:
             for node in itertools.chain(ops, leaves):
                 node._sum = None
             raise
-        if write:
-            for node in ops:  # an intermediate node holds this pass's gradient
-                node.grad, node._sum = node._sum, None
-            for node in leaves:  # a leaf accumulates (None: no gradient yet)
+        for node in leaves:
+            if sums is None:  # a leaf accumulates (None: no gradient yet)
                 old = node.grad
-                node.grad, node._sum = node._sum if old is None else old + node._sum, None
-            return None
-        sums = {}
-        for node in itertools.chain(ops, leaves):
-            sums[node], node._sum = node._sum, None
+                node.grad = node._sum if old is None else old + node._sum
+            else:
+                sums[node] = node._sum
+            node._sum = None
         return sums
 
 
-def _float_pass(order: list[Value], leaves: list[Value]) -> None:
+def _float_pass(order: list[Value], leaves: list[Value], sums: dict | None) -> None:
     FOUND = _FOUND  # a local name: read on every edge
     keep, keep_leaf = order.append, leaves.append
     for node in order:  # find the nodes; the list grows while we walk it
@@ -903,7 +903,12 @@ def _float_pass(order: list[Value], leaves: list[Value]) -> None:
     check = _anomaly
     for node in order:
         op = node._op
-        g = node._sum
+        g = node._sum  # final: every consumer of this node came before it
+        node._sum = None
+        if sums is None:  # an intermediate node holds this pass's gradient
+            node.grad = g
+        else:
+            sums[node] = g
         a, b = node._a, node._b
         if op is _LINEAR:
             for w, x in zip(a, b):
