@@ -740,43 +740,22 @@ _by_id = attrgetter("_id")
 
 def topological_order(root: Value) -> list[Value]:
     """Every node that ``root`` depends on, ``root`` first, each node before
-    its parents (consumers before producers).  Iterative: any depth works."""
+    its parents (consumers before producers).  Iterative: any depth works.
+    A node is always created after its parents, so sorting the nodes found by
+    creation number, newest first, is a topological order."""
     if root.__class__ is not Value:
         raise TypeError(f"expected a Value, got {type(root).__name__}")
-    seen: dict[Value, None] = {root: None}
-    nodes = _reach(root, seen, True)
-    nodes.sort(key=_by_id, reverse=True)
-    return nodes
-
-
-def _reach(root: Value, seen: dict, leaves: bool) -> list[Value]:
-    """The nodes ``root`` depends on (op nodes only unless ``leaves``), unsorted; every
-    node found, leaves included, becomes a key of ``seen`` (value None).  A node is
-    always created after its parents, so sorting these by creation number, newest
-    first, gives a topological order."""
+    seen = {root}  # a set of nodes: hashed by identity
     nodes = [root]
-    keep = nodes.append
     for node in nodes:  # breadth-first; the list grows while we walk it
         a = node._a
         if a is None:
             continue
-        b = node._b
-        if a.__class__ is tuple:  # fused linear node: (*ws, b) and xs
-            for p in a + b:
-                if p.__class__ is Value and p not in seen:
-                    seen[p] = None
-                    if leaves or p._op is not None:
-                        keep(p)
-            continue
-        # unrolled for the two inputs of a binary node (most nodes): no tuple per node
-        if a.__class__ is Value and a not in seen:
-            seen[a] = None
-            if leaves or a._op is not None:
-                keep(a)
-        if b.__class__ is Value and b not in seen:
-            seen[b] = None
-            if leaves or b._op is not None:
-                keep(b)
+        for p in (a + node._b if a.__class__ is tuple else (a, node._b)):
+            if p.__class__ is Value and p not in seen:
+                seen.add(p)
+                nodes.append(p)
+    nodes.sort(key=_by_id, reverse=True)
     return nodes
 
 
