@@ -464,3 +464,34 @@ def test_help_reads_as_documentation():
     assert "# ---" not in source and "# ===" not in source  # no section dividers inside the class
     for module in (al.engine, al.nn, al.transforms, al.vectorize):
         assert "\\ s" not in inspect.getsource(module), module
+
+
+def test_two_traces_at_once_record_their_own_graphs():
+    barrier = threading.Barrier(2)
+    out: dict[str, np.ndarray] = {}
+
+    def trace(name, f):
+        barrier.wait()
+        for _ in range(10):
+            out[name] = vectorize(f)(np.array([1.0, 2.0]))
+
+    ts = [threading.Thread(target=trace, args=("sq", lambda x: x * x)),
+          threading.Thread(target=trace, args=("exp", lambda x: x.exp() + 1))]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    np.testing.assert_array_equal(out["sq"], [1.0, 4.0])
+    np.testing.assert_allclose(out["exp"], [math.e + 1, math.e ** 2 + 1])
+
+
+def test_a_pass_stopped_by_anomaly_mode_leaves_the_graph_clean():
+    x = Value(0.0, "x")
+    y = x.sqrt() * 2.0
+    with detect_anomaly():
+        with pytest.raises(AnomalyError):
+            y.backward()
+    assert all(node._sum is None for node in engine.topological_order(y))
+    x.grad = 0.0
+    (x * 3.0).backward()
+    assert x.grad == 3.0 and backprop(y)[x] == math.inf
