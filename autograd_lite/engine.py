@@ -2,191 +2,106 @@
 
 Read it top to bottom:
 
-1. *Kernels* -- ``exp``, ``log``, ``sigmoid`` ... that work on a Python number
-   (with IEEE-754 results: ``exp(1000) = inf``, never ``OverflowError``), on a
-   numpy array, and on a `Value` (where they build a graph node).
-2. *The derivative table* -- every primitive's forward function and the local
-   derivative of its output with respect to each input, stated once.  The rules
-   are written with arithmetic and the kernels only, so the same statement is
-   evaluated on floats (backprop), on `Value`\\ s (``create_graph=True``:
+1. *The table* -- every primitive's forward function and, for each input, its
+   local derivative ∂out/∂input, stated once like calculus.  The same
+   statement is evaluated on floats (backprop), on Values (``create_graph=True``:
    derivatives of derivatives) and on numpy arrays (`autograd_lite.vectorize`).
-3. *`Value`* -- a node: its number, its gradient, its op and its parents.
+2. *Value* -- a node: its number, its gradient, its op and its parents.
    Parents and the op are stored on the node (no closures), so a graph holds no
    reference cycles and is freed the moment its last reference goes.
-4. *Backprop* -- reverse mode over a topological order computed without
-   recursion (a node is always created after its parents, so sorting the
-   reachable nodes by creation number, newest first, is a topological order).
+3. *Backprop* -- `backprop`: the chain rule in reverse topological order,
+   accumulating ∂root/∂node into a dict it returns; pure (it reads and writes
+   no ``.grad``), so threads can share a model.  ``backward()`` writes the
+   result into the nodes.  `_backprop_floats` is the same pass on floats,
+   specialised for speed (and tested to give the same numbers).
+
+The number functions (IEEE-754 results on floats and arrays: ``exp(1000) = inf``,
+never ``OverflowError``) live in `autograd_lite.kernels`.
 """
 
 from __future__ import annotations
 
+import copy
 import itertools
 import math
 import numbers
 import operator
-from collections.abc import Callable, Iterator, Sequence
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from operator import attrgetter
 from typing import Any
 
 import numpy as np
 
+from autograd_lite import kernels as K
+from autograd_lite.kernels import ARITH_ERRORS, ieee
+
 __all__ = [
-    "Value", "Op", "OPS", "AnomalyError", "detect_anomaly",
+    "Value", "Op", "OPS", "AnomalyError", "detect_anomaly", "TracingError",
     "exp", "log", "sigmoid", "tanh", "relu", "sqrt", "sin", "cos", "linear",
-    "topological_order", "derivative_table", "gradients", "partial",
+    "topological_order", "derivative_table", "gradients", "backprop", "partial",
 ]
 
-_ARRAY = (np.ndarray, np.generic)
-_ARITH_ERRORS = (ArithmeticError, ValueError)
+_ieee = ieee  # the old private name, still imported by autograd_lite.expr
 
 
-def _ieee(f: Callable, *args: Any) -> Any:
-    """Run ``f`` on Python floats; where Python raises (1/0, exp(1000), log(-1)),
-    redo it in numpy float64, which follows IEEE-754 like PyTorch: inf, -inf, nan."""
-    try:
-        return f(*args)
-    except _ARITH_ERRORS:
-        with np.errstate(all="ignore"):
-            out = f(*[np.float64(a) if a.__class__ is float else a for a in args])
-        return out if out.__class__ is Value else float(out)
+# ==========================================================================
+# 1. The derivative table
+# ==========================================================================
+#
+# A rule is evaluated on the op's inputs followed by its output: rule(x, out) for
+# a unary op, rule(x, y, out) for a binary one.  It is one of:
+#   a number c        ∂out/∂input = c                       (contribution g·c)
+#   X, Y or OUT       ∂out/∂input *is* that input/the output (contribution g·it)
+#   Over(f)           ∂out/∂input = 1/f(...)                (contribution g/f, as PyTorch divides)
+#   Mask(cond)        ∂out/∂input = 1 where cond else 0     (contribution g or 0, even if g is inf/nan)
+#   a function f      ∂out/∂input = f(...)                   (contribution g·f)
 
 
-def _kernel(name: str, np_f: Callable, math_f: Callable) -> Callable:
-    """A function of one argument for Values (graph node), arrays and numbers."""
+class Arg:
+    """A rule that is simply one of its arguments: ∂(xy)/∂x = Y, (eˣ)' = OUT."""
 
-    def f(x):
-        if x.__class__ is Value:
-            return _unary(OPS[name], x)
-        if isinstance(x, _ARRAY):
-            return np_f(x)
-        try:
-            return math_f(float(x))
-        except _ARITH_ERRORS:  # exp(1000), log(-1): IEEE-754 inf/nan as in numpy
-            with np.errstate(all="ignore"):
-                return float(np_f(np.float64(x)))
+    __slots__ = ("index", "name")
 
-    f.__name__ = f.__qualname__ = name
-    return f
+    def __init__(self, index: int, name: str) -> None:
+        self.index, self.name = index, name
+
+    def __repr__(self) -> str:
+        return self.name
 
 
-def _sigmoid_math(x: float) -> float:
-    e = math.exp(-abs(x))  # never overflows: σ(x) = 1/(1+e^-x) = e^x/(1+e^x)
-    r = 1.0 / (1.0 + e)
-    return r if x >= 0 else e * r
+X, Y, OUT = Arg(0, "x"), Arg(1, "y"), Arg(-1, "out")
 
 
-def _sigmoid_np(x):  # the same formula as _sigmoid_math, on arrays, with few temporaries
-    x = np.asarray(x, dtype=float)
-    e = np.abs(x, out=np.empty(x.shape))
-    np.negative(e, out=e)
-    np.exp(e, out=e)
-    r = np.add(e, 1.0, out=np.empty(x.shape))
-    np.reciprocal(r, out=r)
-    np.multiply(e, r, out=e)
-    return np.where(x >= 0, r, e)
+class Over:
+    """∂out/∂input = 1 / ``by``: backprop divides the upstream gradient by ``by``."""
+
+    __slots__ = ("by",)
+
+    def __init__(self, by: Arg | Callable) -> None:
+        self.by = by
 
 
-exp = _kernel("exp", np.exp, math.exp)
-log = _kernel("log", np.log, lambda x: math.log(x) if x != 0 else -math.inf)
-sigmoid = _kernel("sigmoid", _sigmoid_np, _sigmoid_math)
-tanh = _kernel("tanh", np.tanh, math.tanh)
-relu = _kernel("relu", lambda x: np.where(x <= 0, 0.0, x), lambda x: 0.0 if x <= 0 else x)
-sqrt = _kernel("sqrt", np.sqrt, math.sqrt)
-sin = _kernel("sin", np.sin, math.sin)
-cos = _kernel("cos", np.cos, math.cos)
-exp.__doc__ = "eˣ"
-log.__doc__ = "ln x (log 0 = -inf, log of a negative number = nan)"
-sigmoid.__doc__ = "σ(x) = 1 / (1 + e⁻ˣ), stable over the whole float range"
-tanh.__doc__ = "tanh x = (eˣ − e⁻ˣ) / (eˣ + e⁻ˣ)"
-relu.__doc__ = "relu(x) = max(x, 0)"
-sqrt.__doc__ = "√x"
-sin.__doc__ = "sin x"
-cos.__doc__ = "cos x"
+class Mask:
+    """∂out/∂input = 1 where ``cond`` else 0: backprop passes the upstream gradient or 0."""
 
+    __slots__ = ("cond",)
 
-def _data(x):
-    """The number inside a Value, or x itself (a number or an array)."""
-    return x.data if x.__class__ is Value else x
-
-
-def _where(cond, a, b):
-    """``a`` where ``cond`` else ``b``, elementwise for arrays."""
-    if isinstance(cond, np.ndarray):
-        return np.where(cond, _data(a), _data(b))
-    return a if cond else b
-
-
-def _power(x, y):
-    """xʸ with IEEE results ((-8)^(1/3) = nan, 0^-1 = inf, 10^400 = inf)."""
-    if x.__class__ is Value or y.__class__ is Value:
-        return x ** y  # a graph node (Value.__pow__ or __rpow__)
-    if isinstance(x, _ARRAY) or isinstance(y, _ARRAY):
-        with np.errstate(all="ignore"):
-            return np.power(np.asarray(x, float), y)
-    return _ieee(math.pow, float(x), float(y))
-
-
-def _dpow_dx(x, y):
-    """y·xʸ⁻¹, and 0 where y = 0 (as PyTorch: no 0·inf = nan at x = 0 or a tiny x).
-    A Value exponent at 0 keeps the formula where x ≠ 0, so that its derivative
-    with respect to y, xʸ⁻¹, survives in a gradient's graph (create_graph)."""
-    if y.__class__ is Value and y.data == 0 and _data(x) != 0:
-        return y * _power(x, y - 1)
-    return _where(_data(y) == 0, 0.0, y * _power(x, y - 1))
-
-
-def _step(x):
-    """0 where x ≤ 0 else 1: the derivative of relu (0 at 0 and 1 at nan, as in PyTorch)."""
-    x = _data(x)
-    if isinstance(x, _ARRAY):
-        return np.where(x <= 0, 0.0, 1.0)
-    return 0.0 if x <= 0 else 1.0
-
-
-def _sign(x):
-    """-1, 0 or 1: the derivative of |x| (0 at 0 and at nan, as in PyTorch)."""
-    x = _data(x)
-    if isinstance(x, _ARRAY):
-        return (x > 0).astype(float) - (x < 0)
-    return float((x > 0) - (x < 0))
-
-
-# --------------------------------------------------------------------------
-# The derivative table.  One row per primitive: its forward function and, for
-# each input, the local derivative ∂out/∂input as a function of the inputs and
-# of out.  Backprop multiplies these by the incoming gradient (the chain rule).
-# --------------------------------------------------------------------------
-
-
-class _Arg:
-    """Stands for one argument of a rule while `Op` probes it (see `Op.backprop`)."""
-
-    __slots__ = ("index",)
-
-    def __init__(self, index: int) -> None:
-        self.index = index
+    def __init__(self, cond: Callable) -> None:
+        self.cond = cond
 
 
 class Op:
-    """A primitive: ``forward`` on numbers/arrays and one local-derivative rule
-    per input, each ``rule(*inputs, out)``; ``formula`` is the same in math.
+    """A primitive: ``forward`` on numbers/arrays and one local-derivative rule per
+    input in ``partials`` (see the table); ``formula`` states the same in math.
+    Ops are singletons named in `OPS`: copies and pickles refer to them by name."""
 
-    ``backprop`` is ``partials`` as the float backward pass reads them: a rule
-    that just returns one of its arguments (∂(xy)/∂x = y, (eˣ)' = eˣ = out) is
-    found by calling it once on stand-ins and becomes that argument's position,
-    so backprop need not call it."""
+    __slots__ = ("name", "symbol", "forward", "partials", "formula")
 
-    __slots__ = ("name", "symbol", "forward", "partials", "formula", "backprop")
-
-    def __init__(self, name: str, symbol: str, forward: Callable,
-                 partials: Sequence[Callable], formula: str) -> None:
-        self.name = name
-        self.symbol = symbol
-        self.forward = forward
-        self.partials = tuple(partials)
-        self.formula = formula
-        self.backprop = tuple(_as_projection(rule, len(self.partials) + 1) for rule in self.partials)
+    def __init__(self, name: str, symbol: str, forward: Callable, partials: Sequence, formula: str) -> None:
+        self.name, self.symbol, self.forward = name, symbol, forward
+        self.partials, self.formula = tuple(partials), formula
 
     @property
     def arity(self) -> int:
@@ -195,95 +110,143 @@ class Op:
     def __repr__(self) -> str:
         return f"Op({self.name!r}: {self.formula})"
 
+    def __reduce__(self) -> tuple:
+        return _op_named, (self.name,)
 
-def _as_projection(rule, nargs: int):
-    """The position of the argument that ``rule`` returns unchanged, or ``rule``."""
-    if rule.__class__ is float:
-        return rule
-    args = [_Arg(i) for i in range(nargs)]
-    try:
-        result = rule(*args)
-    except Exception:  # the rule computes something: keep it
-        return rule
-    return result.index if result.__class__ is _Arg else rule
+    def __copy__(self) -> Op:
+        return self
+
+    def __deepcopy__(self, memo: dict) -> Op:
+        return self
+
+
+def _op_named(name: str) -> Op:
+    return OPS[name]
 
 
 OPS: dict[str, Op] = {}
 
 
-def _defop(name: str, symbol: str, forward: Callable, *partials: Callable, formula: str) -> Op:
+def _defop(name: str, symbol: str, forward: Callable, *partials: Any, formula: str) -> Op:
     op = OPS[name] = Op(name, symbol, forward, partials, formula)
     return op
 
 
-#       name       symbol  forward                    ∂out/∂x (and ∂out/∂y): a number, or a rule of (inputs..., out)
-_defop("add",     "+",    operator.add,              1.0, 1.0,
+def _dpow_dx(x, y, out):
+    """y·xʸ⁻¹, and 0 where y = 0 (as PyTorch: no 0·∞ = nan at x = 0 or a tiny x).
+    With a Value exponent at 0 (create_graph) it is written (y·xʸ)/x, also 0, so
+    that its derivative with respect to y, 1/x, survives in the gradient's graph."""
+    yd = _data(y)
+    if isinstance(yd, np.ndarray):
+        with np.errstate(all="ignore"):
+            return np.where(yd == 0, 0.0, y * K.power(x, y - 1))
+    if yd == 0:
+        xd = _data(x)
+        if y.__class__ is Value and xd != 0 and math.isfinite(xd):
+            return (y * x ** y) / x
+        return 0.0
+    return y * x ** (y - 1) if (x.__class__ is Value or y.__class__ is Value) else y * K.power(x, y - 1)
+
+
+def _dpow_dy(x, y, out):
+    """xʸ·ln x, and 0 where x = 0 ≤ y (as PyTorch)."""
+    xd, yd = _data(x), _data(y)
+    if isinstance(xd, np.ndarray) or isinstance(yd, np.ndarray):
+        with np.errstate(all="ignore"):
+            return np.where((xd == 0) & (yd >= 0), 0.0, _data(out) * K.log(xd))
+    return 0.0 if (xd == 0 and yd >= 0) else out * log(x)
+
+
+#       name       symbol  forward            ∂out/∂x (and ∂out/∂y)
+_defop("add",     "+",    operator.add,      1.0, 1.0,
        formula="∂(x+y)/∂x = 1,  ∂(x+y)/∂y = 1")
-_defop("sub",     "−",    operator.sub,              1.0, -1.0,
+_defop("sub",     "−",    operator.sub,      1.0, -1.0,
        formula="∂(x−y)/∂x = 1,  ∂(x−y)/∂y = −1")
-_defop("mul",     "×",    operator.mul,              lambda x, y, out: y,
-                                                     lambda x, y, out: x,
+_defop("mul",     "×",    operator.mul,      Y, X,
        formula="∂(xy)/∂x = y,  ∂(xy)/∂y = x")
-_defop("div",     "÷",    operator.truediv,          lambda x, y, out: 1.0 / y,
-                                                     lambda x, y, out: -out / y,
+_defop("div",     "÷",    operator.truediv,  Over(Y), lambda x, y, out: -(out / y),
        formula="∂(x/y)/∂x = 1/y,  ∂(x/y)/∂y = −x/y²")
-_defop("pow",     "**",   _power,
-       lambda x, y, out: _dpow_dx(x, y),
-       lambda x, y, out: _where((_data(x) == 0) & (_data(y) >= 0), 0.0, out * log(x)),
+_defop("pow",     "**",   K.power,           _dpow_dx, _dpow_dy,
        formula="∂xʸ/∂x = y·xʸ⁻¹,  ∂xʸ/∂y = xʸ·ln x  (0 where y = 0, resp. x = 0 ≤ y, as PyTorch)")
-_defop("neg",     "−",    operator.neg,              -1.0,
+_defop("neg",     "−",    operator.neg,      -1.0,
        formula="(−x)' = −1")
-_defop("exp",     "exp",  exp,                       lambda x, out: out,
+_defop("exp",     "exp",  K.exp,             OUT,
        formula="(eˣ)' = eˣ")
-_defop("log",     "log",  log,                       lambda x, out: 1.0 / x,
+_defop("log",     "log",  K.log,             Over(X),
        formula="(ln x)' = 1/x")
-_defop("sigmoid", "σ",    sigmoid,                   lambda x, out: out * (1.0 - out),
+_defop("sigmoid", "σ",    K.sigmoid,         lambda x, out: out * (1.0 - out),
        formula="σ'(x) = σ(x)(1 − σ(x))")
-_defop("tanh",    "tanh", tanh,                      lambda x, out: 1.0 - out * out,
+_defop("tanh",    "tanh", K.tanh,            lambda x, out: 1.0 - out * out,
        formula="tanh'(x) = 1 − tanh²(x)")
-_defop("relu",    "relu", relu,                      lambda x, out: _step(x),
-       formula="relu'(x) = 1 if x > 0 else 0")
-_defop("sqrt",    "√",    sqrt,                      lambda x, out: 0.5 / out,
+_defop("relu",    "relu", K.relu,            Mask(lambda x, out: K.not_at_most_zero(x)),
+       formula="relu'(x) = 0 if x ≤ 0 else 1")
+_defop("sqrt",    "√",    K.sqrt,            Over(lambda x, out: 2.0 * out),
        formula="(√x)' = 1/(2√x)")
-_defop("abs",     "abs",  abs,                       lambda x, out: _sign(x),
+_defop("abs",     "abs",  abs,               lambda x, out: K.sign(_data(x)),
        formula="|x|' = sign(x)")
-_defop("sin",     "sin",  sin,                       lambda x, out: cos(x),
+_defop("sin",     "sin",  K.sin,             lambda x, out: cos(x),
        formula="sin'(x) = cos(x)")
-_defop("cos",     "cos",  cos,                       lambda x, out: -sin(x),
+_defop("cos",     "cos",  K.cos,             lambda x, out: -sin(x),
        formula="cos'(x) = −sin(x)")
-# The fused neuron w·x + b (n inputs) used by `autograd_lite.nn`: one node
-# instead of 2n, with the same gradients as the elementary ops it replaces.
+# The fused neuron w·x + b (n inputs) used by `autograd_lite.nn`: one node instead
+# of 2n, with the same gradients.  Its rules take one pair (wᵢ, xᵢ); b's is 1.
 _LINEAR = _defop("linear", "w·x+b", lambda ws, xs, b: sum(map(operator.mul, ws, xs), b),
-                 lambda w, x: x, lambda w, x: w, 1.0,
+                 Arg(1, "xᵢ"), Arg(0, "wᵢ"), 1.0,
                  formula="∂(w·x+b)/∂wᵢ = xᵢ,  ∂(w·x+b)/∂xᵢ = wᵢ,  ∂(w·x+b)/∂b = 1")
 
 
-def partial(rule: float | Callable, *args):
-    """Evaluate one local-derivative rule of the table: a constant or ``rule(*args)``.
-    Works on floats, Values and numpy arrays alike (floats may raise; see `_ieee`)."""
-    return rule if rule.__class__ is float else rule(*args)
+def partial(rule: Any, *args: Any) -> Any:
+    """The local derivative a rule of the table states, at ``args`` (inputs, then out).
+    Works on floats, Values and numpy arrays alike (floats may raise: see `kernels.ieee`)."""
+    kind = rule.__class__
+    if kind is float:
+        return rule
+    if kind is Arg:
+        return args[rule.index]
+    if kind is Over:
+        return 1.0 / partial(rule.by, *args)
+    if kind is Mask:
+        cond = rule.cond(*args)
+        return np.where(cond, 1.0, 0.0) if isinstance(cond, np.ndarray) else 1.0 if cond else 0.0
+    return rule(*args)
+
+
+def contribution(rule: Any, g: Any, *args: Any) -> Any:
+    """The chain rule at one input: the upstream gradient ``g`` times the local
+    derivative (divided by it for `Over`, passed or zeroed for `Mask`).  On floats,
+    Values (``create_graph``: ±1 and masks add no node) and arrays."""
+    kind = rule.__class__
+    if kind is float:
+        return g if rule == 1.0 else -g if rule == -1.0 else g * rule
+    if kind is Arg:
+        return g * args[rule.index]
+    if kind is Over:
+        return g / partial(rule.by, *args)
+    if kind is Mask:
+        cond = rule.cond(*args)
+        if isinstance(cond, np.ndarray):
+            return np.where(cond, g, 0.0)
+        return g if cond else (Value(0.0) if g.__class__ is Value else 0.0)
+    return g * rule(*args)
 
 
 def derivative_table() -> str:
-    """The derivative table as Markdown, generated from `OPS` (a ``str`` that Jupyter
-    renders as a table)."""
-    from autograd_lite.text import Markdown
-
+    """The derivative table as Markdown, generated from `OPS`."""
     rows = ["| op | symbol | derivative |", "|---|---|---|"]
     rows += ["| `{}` | {} | {} |".format(op.name, op.symbol, op.formula.replace("|", "\\|")) for op in OPS.values()]
-    return Markdown("\n".join(rows))
+    return "\n".join(rows)
 
 
-# --------------------------------------------------------------------------
-# Anomaly detection.
-# --------------------------------------------------------------------------
+# ==========================================================================
+# Anomaly detection and tracing
+# ==========================================================================
 
 
 class AnomalyError(FloatingPointError):
     """A nan (or an inf from finite inputs) appeared inside `detect_anomaly`."""
 
 
-_anomaly = False
+_anomaly = False  # a module flag, read once per node: checking costs nothing when off
 
 
 @contextmanager
@@ -298,16 +261,18 @@ def detect_anomaly() -> Iterator[None]:
         _anomaly = before
 
 
-def _describe(x) -> str:
+def _describe(x: Any) -> str:
     if x.__class__ is Value:
         return f"{x.label or 'unlabelled'}={x.data!r}"
     return f"constant {x!r}"
 
 
-def _bad(result: float, inputs: Sequence[float]) -> bool:
+def _bad(result: Any, inputs: Sequence) -> bool:
+    if result is _TRACED or result.__class__ is Value:
+        return False
     if math.isnan(result):
         return True
-    return math.isinf(result) and all(math.isfinite(v) for v in inputs)
+    return math.isinf(result) and all(v is not _TRACED and math.isfinite(v) for v in inputs)
 
 
 def _check_forward(op: Op, parents: Sequence, out: float) -> None:
@@ -316,39 +281,96 @@ def _check_forward(op: Op, parents: Sequence, out: float) -> None:
         raise AnomalyError(f"forward of {op.name}({args}) gave {out!r}")
 
 
-def _check_backward(node: Value, parent, contribution: float) -> None:
-    if _bad(contribution, [node.grad, node.data, _data(parent)]):
-        raise AnomalyError(
-            f"backward of {node._op.name} (output {_describe(node)}, grad {node.grad!r}) "
-            f"gave gradient {contribution!r} for input {_describe(parent)}")
+def _check_backward(node: Value, upstream: Any, parent: Value, c: Any) -> None:
+    if _bad(c, [_data(upstream), node.data, parent.data]):
+        raise AnomalyError(f"backward of {node._op.name} (output {_describe(node)}, grad {upstream!r}) "
+                           f"gave gradient {c!r} for input {_describe(parent)}")
 
 
-# --------------------------------------------------------------------------
-# Value
-# --------------------------------------------------------------------------
+class TracingError(TypeError):
+    """Python control flow that depends on a traced value: the graph is not static."""
 
-_next_id = itertools.count().__next__
-_new = object.__new__
+
+_TRACING_MESSAGE = (
+    "vectorize: the number of a traced Value was used (x > 0, bool(x), x.data, float(x)): data-dependent "
+    "Python control flow can't be vectorized, because the graph is recorded once and replayed for every "
+    "example. Write it with ops instead: relu(x) for max(x, 0), abs(x), b + relu(a - b) for max(a, b), "
+    "or a where-style blend s*a + (1 - s)*b with s = sigmoid(k*x).")
+
+
+class _Traced:
+    """The number of a Value traced by `vectorize`: it has none yet.  A traced node's
+    ``data`` is this one object, so *any* use of it (``x > 0``, ``x.data * 2``,
+    ``float(x)``) raises `TracingError`, while the engine, which catches that error
+    while building a node, gives the new node this ``data`` too.  Tracing costs
+    other code nothing and needs no state outside the traced nodes themselves."""
+
+    __slots__ = ()
+
+    def _refuse(self, *args: Any, **kw: Any) -> Any:
+        raise TracingError(_TRACING_MESSAGE)
+
+    __bool__ = __float__ = __int__ = __index__ = __format__ = __round__ = __array__ = _refuse
+    __lt__ = __le__ = __gt__ = __ge__ = __eq__ = __ne__ = _refuse
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = __truediv__ = __rtruediv__ = _refuse
+    __pow__ = __rpow__ = __neg__ = __pos__ = __abs__ = _refuse
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return "<traced>"
+
+
+_TRACED = _Traced()
+
+
+# ==========================================================================
+# 2. Value
+# ==========================================================================
+
+_next_id = itertools.count().__next__  # creation number: a node is always newer than its parents
 _NUMBER_TYPES = (numbers.Real, np.bool_)
+_new = object.__new__
 
 
 def _number(x: Any, what: str = "Value()") -> float:
-    """``x`` as a float, or TypeError naming its type."""
+    """``x`` as a float (an int too large for a float is ±inf, as IEEE), or TypeError."""
     if x.__class__ is float:
         return x
-    if isinstance(x, _NUMBER_TYPES) or (isinstance(x, np.ndarray) and x.ndim == 0
-                                        and x.dtype.kind in "biuf"):
-        return float(x)
+    if isinstance(x, _NUMBER_TYPES) or (
+            isinstance(x, np.ndarray) and x.ndim == 0 and x.dtype.kind in "biuf"):
+        try:
+            return float(x)
+        except OverflowError:  # 10**400: beyond the largest float, so ±inf as IEEE rounding gives
+            return math.inf if x > 0 else -math.inf
+    if x is _TRACED:
+        x._refuse()
     raise TypeError(f"{what} takes a real number (int, float, bool or numpy scalar), "
                     f"not {type(x).__name__}: {x!r:.60}")
 
 
+def _data(x: Any) -> Any:
+    """The number inside a Value, or x itself (a number or an array)."""
+    return x.data if x.__class__ is Value else x
+
+
+_FLOAT_MESSAGE = ("float() of a Value would cut the graph (math.exp(v) is a constant to backprop): "
+                  "use v.exp() or autograd_lite.exp(v) to stay in the graph, v.data or v.item() for the number")
+
+
 class Value:
     """A scalar node in a computational graph: ``data``, ``grad`` = ∂L/∂(this)
-    after ``L.backward()``, an optional ``label``, and the op and parents that
-    made it (none for a leaf: an input, a weight or a constant)."""
+    after ``L.backward()`` (None or 0 before), an optional ``label``, and the op and
+    parents that made it (none for a leaf: an input, a weight or a constant).
 
-    __slots__ = ("data", "grad", "label", "_op", "_a", "_b", "_id")
+    Comparisons (``==``, ``<``, ...) compare the numbers, with Values or numbers;
+    hashing is by identity (a node is a vertex), as in PyTorch.  ``float(v)``
+    raises TypeError: use ``v.item()`` for the number, ``v.exp()`` to stay in the
+    graph; ``f"{v:.3f}"`` and ``round(v, 2)`` format the number."""
+
+    # __slots__: no per-node __dict__, so a node costs about 150 bytes.  For the
+    # fused linear node, _a = (*ws, b) and _b = xs; otherwise the op's inputs.
+    # _sum is backprop's scratch (see `_backprop_floats`): None outside a pass.
+    __slots__ = ("data", "grad", "label", "_op", "_a", "_b", "_id", "_sum")
 
     def __init__(self, data: Any, label: str | None = None) -> None:
         if label is not None and not isinstance(label, str):
@@ -359,11 +381,14 @@ class Value:
         self._op: Op | None = None
         self._a = self._b = None
         self._id = _next_id()
+        self._sum = None
 
     def __repr__(self) -> str:
         grad = self.grad.data if self.grad.__class__ is Value else self.grad
+        grad = "None" if grad is None else format(grad, ".4g")
+        data = "traced" if self.data is _TRACED else format(self.data, ".4g")
         label = f", label={self.label!r}" if self.label is not None else ""
-        return f"Value({self.data:.4g}, grad={grad:.4g}{label})"
+        return f"Value({data}, grad={grad}{label})"
 
     @property
     def op(self) -> Op | None:
@@ -376,66 +401,213 @@ class Value:
         a, b = self._a, self._b
         if self._op is _LINEAR:
             return (*a[:-1], *b, a[-1])
-        return () if a is None else (a,) if self._op.arity == 1 else (a, b)
+        return () if a is None else (a,) if b is None else (a, b)
 
     def is_leaf(self) -> bool:
         return self._op is None
 
-    # numbers ---------------------------------------------------------------
+    def item(self) -> float:
+        """The number (PyTorch's ``tensor.item()``); the same as ``.data``."""
+        return _number(self.data)
+
     def __float__(self) -> float:
-        return self.data
+        """Refused (TypeError): ``math.exp(v)`` would silently cut the graph."""
+        if self.data is _TRACED:
+            self.data._refuse()
+        raise TypeError(_FLOAT_MESSAGE)
+
+    def __format__(self, spec: str) -> str:
+        """``f"{v:.3f}"`` formats the number; ``f"{v}"`` is the repr."""
+        return format(self.data, spec) if spec else repr(self)
+
+    def __round__(self, ndigits: int | None = None) -> Any:
+        """``round(v, 2)``: the number, rounded."""
+        return round(self.data, ndigits)
 
     def __bool__(self) -> bool:
+        """True unless the number is 0."""
         return bool(self.data)
 
-    def __lt__(self, other) -> bool:
-        return self.data < _data(other)
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        """numpy's arithmetic on a Value (``np.float64(2) * v``) is the Value's operator;
+        any other ufunc (``np.exp(v)``) would cut the graph and raises TypeError."""
+        op = _UFUNC_OPERATORS.get(ufunc.__name__) if method == "__call__" and not kwargs else None
+        if op is None:
+            name = ufunc.__name__
+            fix = f"v.{name}() or autograd_lite.{name}(v)" if name in OPS else "the Value's own methods"
+            raise TypeError(f"numpy's {name} can't take a Value (it would cut the graph): use {fix}")
+        args = []
+        for x in inputs:
+            if x.__class__ is not Value:
+                if isinstance(x, np.ndarray) and x.ndim:
+                    return NotImplemented
+                x = _number(x, f"numpy's {ufunc.__name__}")
+            args.append(x)
+        return op(*args)
 
-    def __le__(self, other) -> bool:
-        return self.data <= _data(other)
-
-    def __gt__(self, other) -> bool:
-        return self.data > _data(other)
-
-    def __ge__(self, other) -> bool:
-        return self.data >= _data(other)
-
-    __hash__ = object.__hash__  # identity: nodes are graph vertices
-    __array_ufunc__ = None  # numpy defers to our operators: np.float64(2) * v is a Value
-
-    # operators and functions (x + y, x.sigmoid(), ...) are made from the table
-    # below the class: `_binary_method` and `_unary_method`.
     def __pos__(self) -> Value:
         return self
 
-    # backprop ------------------------------------------------------------------
     def backward(self, grad: float = 1.0, *, create_graph: bool = False) -> None:
         """Backpropagate from this node: seed ∂L/∂L = ``grad`` (1 by default) and
-        apply the chain rule in reverse topological order.
+        apply the chain rule in reverse topological order (see `backprop`).
 
         Leaves (inputs, weights) *accumulate* into ``.grad`` across calls, as in
-        PyTorch: call `zero_grad` (or ``model.zero_grad()``) between steps.  An
-        intermediate node's ``.grad`` holds ∂L/∂node from the latest backward.
-        With ``create_graph=True`` the gradients are `Value`\\ s in a new graph,
-        so they can be differentiated again (``g.backward()``).
+        PyTorch: call `zero_grad` (or ``model.zero_grad()``) between steps; a leaf
+        whose ``.grad`` is None (PyTorch 2's ``zero_grad``) has none yet and gets
+        this pass's.  An intermediate node's ``.grad`` holds ∂L/∂node from the
+        latest backward.  With ``create_graph=True`` the gradients are Values in a
+        new graph, so they can be differentiated again (``g.backward()``).
         """
-        _backward(self, grad, create_graph)
+        if not create_graph:
+            _backprop_floats(self, _number(grad, "backward(grad=...)"), write=True)
+            return
+        for node, total in backprop(self, grad, create_graph=True).items():
+            old = node.grad  # a leaf's 0.0 is replaced, not added to: no node for 0 + g
+            if node._op is not None or old is None or (old.__class__ is float and old == 0.0):
+                node.grad = total
+            else:
+                node.grad = old + total
 
     def zero_grad(self) -> None:
         """Set ``.grad = 0`` on every node of the graph that ends here."""
         for node in topological_order(self):
             node.grad = 0.0
 
-    def draw(self, **kw: Any):
+    def draw(self, **kw: Any) -> Any:
         """Draw the graph that ends here (see `autograd_lite.viz.draw_graph`)."""
         from autograd_lite.viz import draw_graph
 
         return draw_graph(self, **kw)
 
+    def __copy__(self) -> Value:
+        """A new node with the same number, gradient, label, op and parents."""
+        twin = Value.__new__(Value)
+        twin.data, twin.grad, twin.label, twin._op, twin._a, twin._b = \
+            self.data, self.grad, self.label, self._op, self._a, self._b
+        twin._id, twin._sum = _next_id(), None
+        return twin
+
+    def __deepcopy__(self, memo: dict) -> Value:
+        """A copy of the whole graph behind this node, without recursion (any depth);
+        nodes already copied under the same ``memo`` are shared, ops are not copied."""
+        for node in reversed(topological_order(self)):  # producers first
+            if id(node) in memo:
+                continue
+            twin = Value.__new__(Value)
+            twin.data, twin.label, twin._op, twin._id, twin._sum = node.data, node.label, node._op, _next_id(), None
+            twin._a, twin._b = _map_parents(node._a, memo), _map_parents(node._b, memo)
+            memo[id(node)] = twin
+            twin.grad = copy.deepcopy(node.grad, memo)
+        return memo[id(self)]
+
+    def __reduce__(self) -> tuple:
+        """Pickle the graph behind this node as a flat list (no recursion, any depth;
+        ops by name).  Values pickled separately are restored as separate graphs."""
+        order = list(reversed(topological_order(self)))  # producers first
+        index = {id(node): i for i, node in enumerate(order)}
+
+        def ref(p: Any) -> Any:
+            return ("v", index[id(p)]) if p.__class__ is Value else p
+
+        records = []
+        for node in order:
+            op = node._op
+            parents = [ref(p) for p in node.parents]
+            grad = node.grad if node.grad.__class__ is not Value else node.grad.data
+            records.append((node.data, grad, node.label, None if op is None else op.name, parents))
+        return _unpickle_graph, (records,)
+
+
+def _comparison(compare: Callable, symbol: str) -> Callable:
+    def method(self: Value, other: Any) -> Any:
+        other = _comparable(other)
+        return NotImplemented if other is NotImplemented else compare(self.data, other)
+
+    method.__name__ = f"__{compare.__name__}__"
+    method.__doc__ = f"self {symbol} other: compares the numbers (of a Value or a number)"
+    return method
+
+
+# Comparisons compare numbers, but a node hashes by identity (it is a graph vertex:
+# sets and dicts of nodes).  They are set after the class is made: an __eq__ in its
+# body would make Python route hash() through a slower Python-level __hash__, and
+# backprop's dict lookups hash every node.
+for _compare, _symbol in ((operator.eq, "=="), (operator.ne, "!="), (operator.lt, "<"), (operator.le, "<="),
+                          (operator.gt, ">"), (operator.ge, ">=")):
+    setattr(Value, f"__{_compare.__name__}__", _comparison(_compare, _symbol))
+
+
+def _comparable(x: Any) -> Any:
+    """The number to compare a Value with (NotImplemented for a non-number)."""
+    if x.__class__ is Value:
+        return x.data
+    if x.__class__ is float or isinstance(x, _NUMBER_TYPES):
+        return x
+    return NotImplemented
+
+
+def _map_parents(p: Any, memo: dict) -> Any:
+    if p.__class__ is Value:
+        return memo[id(p)]
+    if p.__class__ is tuple:
+        return tuple(memo[id(q)] if q.__class__ is Value else q for q in p)
+    return p
+
+
+def _unpickle_graph(records: list) -> Value:
+    nodes: list[Value] = []
+    for data, grad, label, opname, parents in records:
+        ps = [nodes[p[1]] if p.__class__ is tuple else p for p in parents]
+        if opname is None:
+            v = Value(data, label)
+        elif opname == "linear":
+            n = (len(ps) - 1) // 2
+            v = _node(_LINEAR, (*ps[:n], ps[-1]), tuple(ps[n:-1]), data)
+        else:
+            v = _node(OPS[opname], ps[0], ps[1] if len(ps) > 1 else None, data)
+        v.grad, v.label = grad, label
+        nodes.append(v)
+    return nodes[-1]
+
+
+_UFUNC_OPERATORS = {
+    "add": operator.add, "subtract": operator.sub, "multiply": operator.mul, "true_divide": operator.truediv,
+    "divide": operator.truediv, "power": operator.pow, "negative": operator.neg, "positive": operator.pos,
+    "absolute": abs, "less": operator.lt, "less_equal": operator.le, "greater": operator.gt,
+    "greater_equal": operator.ge, "equal": operator.eq, "not_equal": operator.ne,
+}
+
+
+def _node(op: Op, a: Any, b: Any, data: Any) -> Value:
+    """A new node ``data = op(a, b)`` (``b`` is None for a unary op)."""
+    out = _new(Value)  # not Value(...): data is already a float, no checks needed
+    out.data = data
+    out.grad = 0.0
+    out.label = None
+    out._op = op
+    out._a = a
+    out._b = b
+    out._id = _next_id()
+    out._sum = None
+    if _anomaly:
+        _check_forward(op, out.parents, data)
+    return out
+
+
+def _forward(op: Op, *args: Any) -> Any:
+    """``op.forward(*args)`` on numbers, with IEEE results; a traced input gives a traced output."""
+    try:
+        return op.forward(*args)
+    except ARITH_ERRORS:
+        return ieee(op.forward, *args)
+    except TracingError:
+        return _TRACED
+
 
 def _constant(x: Any) -> float | None:
     """A number on the other side of an operator as a float (None if not a number)."""
-    return float(x) if isinstance(x, _NUMBER_TYPES) else None
+    return _number(x) if isinstance(x, _NUMBER_TYPES) and x.__class__ is not Value else None
 
 
 def _binary_method(op: Op, reflected: bool = False) -> Callable:
@@ -458,9 +630,13 @@ def _binary_method(op: Op, reflected: bool = False) -> Callable:
             a, b, x = self, other, self.data
         try:
             data = forward(x, y)
-        except _ARITH_ERRORS:
-            data = _ieee(forward, x, y)
-        out = _new(Value)  # `_node`, inlined: this is the hottest line of the library
+        except ARITH_ERRORS:
+            data = ieee(forward, x, y)
+        except TracingError:
+            data = _TRACED
+        # `_node` and `_forward`, written out: every x * y runs these lines, and a
+        # Python call less per node is a fifth of the time it takes to build one
+        out = _new(Value)
         out.data = data
         out.grad = 0.0
         out.label = None
@@ -468,6 +644,7 @@ def _binary_method(op: Op, reflected: bool = False) -> Callable:
         out._a = a
         out._b = b
         out._id = _next_id()
+        out._sum = None
         if _anomaly:
             _check_forward(op, (a, b), data)
         return out
@@ -481,7 +658,7 @@ def _unary_method(op: Op) -> Callable[[Value], Value]:
     """``x.f()`` for one row of the table."""
 
     def method(self: Value) -> Value:
-        return _unary(op, self)
+        return _node(op, self, None, _forward(op, self.data))
 
     method.__name__ = op.name
     method.__doc__ = f"{op.name}(x), a new node; {op.formula}"
@@ -498,28 +675,21 @@ Value.__neg__ = _unary_method(OPS["neg"])
 Value.__abs__ = Value.abs
 
 
-def _node(op: Op, a, b, data: float) -> Value:
-    """A new node ``data = op(a, b)`` (``b`` is None for a unary op; for the fused
-    linear op, a = (*ws, bias) and b = xs).  `_binary_method` inlines this."""
-    out = _new(Value)
-    out.data = data
-    out.grad = 0.0
-    out.label = None
-    out._op = op
-    out._a = a
-    out._b = b
-    out._id = _next_id()
-    if _anomaly:
-        _check_forward(op, out.parents, data)
-    return out
+def _function(name: str) -> Callable:
+    """``autograd_lite.exp`` etc.: a graph node for a Value, the number function otherwise."""
+    op = OPS[name]
+    method = getattr(Value, name)
+
+    def f(x: Any) -> Any:
+        return method(x) if x.__class__ is Value else op.forward(x)
+
+    f.__name__ = f.__qualname__ = name
+    f.__doc__ = op.forward.__doc__
+    return f
 
 
-def _unary(op: Op, a: Value) -> Value:
-    try:
-        data = op.forward(a.data)
-    except _ARITH_ERRORS:
-        data = _ieee(op.forward, a.data)
-    return _node(op, a, None, data)
+exp, log, sigmoid, tanh, relu, sqrt, sin, cos = map(_function, ("exp", "log", "sigmoid", "tanh", "relu",
+                                                                  "sqrt", "sin", "cos"))
 
 
 def linear(ws: Sequence[Value], xs: Sequence[Value | float], b: Value) -> Value:
@@ -532,279 +702,274 @@ def linear(ws: Sequence[Value], xs: Sequence[Value | float], b: Value) -> Value:
     xs = tuple(xs)
     if len(wb) != len(xs) + 1:
         raise ValueError(f"linear() needs as many weights as inputs: {len(wb) - 1} weights, {len(xs)} inputs")
-    try:
+    try:  # the common case, all floats, computed first; anything else is checked below
         wd = [w.data for w in wb]
         xd = [x.data if x.__class__ is Value else x for x in xs]
         bias = wd.pop()
         data = _LINEAR.forward(wd, xd, bias)
-    except (*_ARITH_ERRORS, AttributeError, TypeError):
+    except (*ARITH_ERRORS, AttributeError, TypeError):
         data = None
-    if data.__class__ is not float:  # not all floats: validate, convert, recompute (the slow path)
-        if set(map(type, wb)) != {Value}:
+    if data.__class__ is not float:  # not all floats: validate, convert, recompute
+        if any(w.__class__ is not Value for w in wb):
             raise TypeError("linear() takes Values for the weights and the bias")
         xs = tuple(x if x.__class__ is Value else _number(x, "linear()") for x in xs)
-        xd = [_data(x) for x in xs]
         wd = [w.data for w in wb]
         bias = wd.pop()
-        data = _ieee(_LINEAR.forward, wd, xd, bias)
+        data = _forward(_LINEAR, wd, [_data(x) for x in xs], bias)
     return _node(_LINEAR, wb, xs, data)
 
 
-# --------------------------------------------------------------------------
-# Backprop
-# --------------------------------------------------------------------------
+def _traced(x: Any) -> bool:
+    """Is ``x`` a Value traced by `vectorize` (no number yet)?"""
+    return x.__class__ is Value and x.data is _TRACED
+
+
+def _traced_leaf(label: str) -> Value:
+    """A placeholder for `vectorize`: a leaf whose number is not known (see `_Traced`)."""
+    v = Value(0.0, label)
+    v.data = _TRACED
+    return v
+
+
+# ==========================================================================
+# 3. Backprop
+# ==========================================================================
 
 _by_id = attrgetter("_id")
 
 
 def topological_order(root: Value) -> list[Value]:
     """Every node that ``root`` depends on, ``root`` first, each node before
-    its parents (consumers before producers).  Iterative: any depth works."""
+    its parents (consumers before producers).  Iterative: any depth works.
+    A node is always created after its parents, so sorting the nodes found by
+    creation number, newest first, is a topological order."""
     if root.__class__ is not Value:
         raise TypeError(f"expected a Value, got {type(root).__name__}")
-    seen = {root}
+    seen = {root}  # a set of nodes: hashed by identity
     nodes = [root]
-    visit = seen.add
-    keep = nodes.append
     for node in nodes:  # breadth-first; the list grows while we walk it
         a = node._a
         if a is None:
             continue
-        b = node._b
-        if a.__class__ is tuple:  # fused linear node
-            for p in a + b:
-                if p.__class__ is Value and p not in seen:
-                    visit(p)
-                    keep(p)
-            continue
-        if a.__class__ is Value and a not in seen:
-            visit(a)
-            keep(a)
-        if b.__class__ is Value and b not in seen:
-            visit(b)
-            keep(b)
+        for p in (a + node._b if a.__class__ is tuple else (a, node._b)):
+            if p.__class__ is Value and p not in seen:
+                seen.add(p)
+                nodes.append(p)
     nodes.sort(key=_by_id, reverse=True)
     return nodes
 
 
-def _ops_newest_first(root: Value) -> list[Value]:
-    """The op nodes (not leaves) that ``root`` depends on, newest first: a
-    topological order for backprop.  Visiting marks a node by setting its grad to
-    a fresh 0.0 object (``is`` tells it apart from any other 0.0), so zeroing the
-    intermediate grads and remembering what was seen is one store per node."""
-    mark = float("0")
-    root.grad = mark
-    nodes = [root]
-    keep = nodes.append
-    for node in nodes:  # breadth-first; the list grows while we walk it
+def _local_rules(op: Op, inputs: Sequence, out: Any) -> Iterator[tuple[int, Any, tuple]]:
+    """(index into ``inputs``, rule, the rule's arguments) for every input of a node."""
+    if op is _LINEAR:  # pairs (wᵢ, xᵢ), then the bias
+        n = (len(inputs) - 1) // 2
+        dw, dx, db = op.partials
+        for i in range(n):
+            pair = (inputs[i], inputs[n + i])
+            yield i, dw, pair
+            yield n + i, dx, pair
+        yield 2 * n, db, ()
+    else:
+        args = (*inputs, out)
+        for i, rule in enumerate(op.partials):
+            yield i, rule, args
+
+
+def backprop(root: Value, seed: Any = 1.0, *, create_graph: bool = False,
+             observe: Callable | None = None) -> dict[Value, Any]:
+    """∂root/∂node for every Value node that ``root`` depends on, by the chain rule:
+    walk the nodes consumers-first; at each node, for each input, add
+    upstream × local derivative (the table's rule) to the input's total.
+
+    Pure: no node's ``.grad`` is read or written.  On floats, or on Values with
+    ``create_graph=True`` (then the gradients form a graph of their own).
+    ``observe(node, index, input, local, upstream, contribution, total)`` is called
+    once per contribution to a Value input, in the order they are added."""
+    if root.__class__ is not Value:
+        raise TypeError(f"backprop() needs a Value, got {type(root).__name__}")
+    if create_graph:
+        seed = seed if seed.__class__ is Value else Value(_number(seed, "backward(grad=...)"))
+    else:
+        seed = _number(seed, "backward(grad=...)")
+        if observe is None:
+            return _backprop_floats(root, seed)
+    grads: dict[Value, Any] = {root: seed}
+    for node in topological_order(root):
+        op = node._op
+        if op is None:
+            continue
+        upstream = grads[node]
+        parents = node.parents
+        if create_graph:  # the rules see the Values themselves
+            inputs, out = parents, node
+        else:
+            inputs, out = [_data(p) for p in parents], node.data
+        for index, rule, args in _local_rules(op, inputs, out):
+            inp = parents[index]
+            if inp.__class__ is not Value:
+                continue  # a constant needs no gradient
+            try:
+                c = contribution(rule, upstream, *args)
+            except ARITH_ERRORS:  # a rule on constants only, e.g. 1/y for x / 0.0
+                c = ieee(contribution, rule, upstream, *args)
+            total = grads.get(inp)
+            total = c if total is None else total + c
+            grads[inp] = total
+            if _anomaly:
+                _check_backward(node, upstream, inp, c)
+            if observe is not None:
+                observe(node, index, inp, ieee(partial, rule, *args), upstream, c, total)
+    return grads
+
+
+# The float pass keeps each node's running sum on the node itself (slot _sum), not
+# in a dict: a dict lookup per edge is most of the time of a backward pass over a
+# big graph.  The lock keeps passes from sharing that scratch (Python threads take
+# turns anyway), and every _sum is None again when a pass ends, so `backprop` stays
+# pure: no node's state, .grad included, differs before and after.
+_scratch = threading.Lock()
+_FOUND = object()  # _sum of a node found by this pass that has no contribution yet
+
+
+def _backprop_floats(root: Value, seed: float, write: bool = False) -> dict[Value, float] | None:
+    """`backprop` on floats without an observer: the same chain rule over the same
+    rules, with the rule kinds dispatched inline and the fused linear node's rules
+    (∂/∂wᵢ = xᵢ, ∂/∂xᵢ = wᵢ, ∂/∂b = 1) unrolled, because this loop is the hot path
+    of training (tests/test_engine_edges.py checks both give the same numbers).
+    ``write=True`` is `Value.backward`: the sums go into ``.grad`` (leaves
+    accumulate), not into a dict."""
+    with _scratch:
+        ops: list[Value] = []
+        leaves: list[Value] = []
+        (ops if root._op is not None else leaves).append(root)
+        root._sum = seed
+        sums: dict[Value, float] | None = None if write else {}
+        try:
+            _float_pass(ops, leaves, sums)
+        except BaseException:
+            for node in itertools.chain(ops, leaves):
+                node._sum = None
+            raise
+        for node in leaves:
+            if sums is None:  # a leaf accumulates (None: no gradient yet)
+                old = node.grad
+                node.grad = node._sum if old is None else old + node._sum
+            else:
+                sums[node] = node._sum
+            node._sum = None
+        return sums
+
+
+def _float_pass(order: list[Value], leaves: list[Value], sums: dict | None) -> None:
+    FOUND = _FOUND  # a local name: read on every edge
+    keep, keep_leaf = order.append, leaves.append
+    for node in order:  # find the nodes; the list grows while we walk it
         a = node._a
         b = node._b
         if a.__class__ is tuple:  # fused linear node: (*ws, b) and xs
             for p in a + b:
-                if p.__class__ is Value and p._op is not None and p.grad is not mark:
-                    p.grad = mark
-                    keep(p)
+                if p.__class__ is Value and p._sum is None:
+                    p._sum = FOUND
+                    (keep_leaf if p._op is None else keep)(p)
             continue
-        if a.__class__ is Value and a._op is not None and a.grad is not mark:
-            a.grad = mark
-            keep(a)
-        if b.__class__ is Value and b._op is not None and b.grad is not mark:
-            b.grad = mark
-            keep(b)
-    nodes.sort(key=_by_id, reverse=True)
-    return nodes
-
-
-def _backward(root: Value, seed, create_graph: bool) -> None:
-    if create_graph:
-        order = topological_order(root)
-        grads = _graph_gradients(order, seed)
-        for node in order:  # leaves accumulate, intermediates hold this pass
-            g = grads.get(node)
-            if node._op is not None:
-                node.grad = 0.0 if g is None else g
-            elif g is not None:
-                old = node.grad
-                node.grad = g if (old.__class__ is float and old == 0.0) else old + g
-        return
-    seed = _number(seed, "backward(grad=...)")
-    if root._op is None:  # a leaf: dL/dL = seed
-        root.grad += seed
-        return
-    order = _ops_newest_first(root)
-    root.grad = seed
+        if a.__class__ is Value and a._sum is None:  # unrolled for two inputs: no tuple per node
+            a._sum = FOUND
+            (keep_leaf if a._op is None else keep)(a)
+        if b.__class__ is Value and b._sum is None:
+            b._sum = FOUND
+            (keep_leaf if b._op is None else keep)(b)
+    order.sort(key=_by_id, reverse=True)  # newest first: consumers before producers
     check = _anomaly
     for node in order:
         op = node._op
-        g = node.grad
-        a = node._a
-        b = node._b
-        if b is None:  # unary: out = f(x); the rule is a number, an argument's position or f'(x, out)
-            d = op.backprop[0]
-            if d.__class__ is not float:
-                if d.__class__ is int:
-                    d = node.data if d else a.data
-                else:
-                    try:
-                        d = d(a.data, node.data)
-                    except _ARITH_ERRORS:
-                        d = _ieee(d, a.data, node.data)
-            a.grad += g * d
-            if check:
-                _check_backward(node, a, g * d)
-        elif op is _LINEAR:  # ∂/∂wᵢ = xᵢ, ∂/∂xᵢ = wᵢ, ∂/∂b = 1 (the table's rules, inlined)
+        g = node._sum  # final: every consumer of this node came before it
+        node._sum = None
+        if sums is None:  # an intermediate node holds this pass's gradient
+            node.grad = g
+        else:
+            sums[node] = g
+        a, b = node._a, node._b
+        if op is _LINEAR:
             for w, x in zip(a, b):
                 if x.__class__ is Value:
-                    w.grad += g * x.data
-                    x.grad += g * w.data
+                    c, t = g * w.data, x._sum
+                    x._sum = c if t is FOUND else t + c
+                    c = g * x.data
                 else:
-                    w.grad += g * x
-            a[-1].grad += g
+                    c = g * x
+                t = w._sum
+                w._sum = c if t is FOUND else t + c
+            t = a[-1]._sum
+            a[-1]._sum = g if t is FOUND else t + g
             if check:
                 for p in node.parents:
                     if p.__class__ is Value:
-                        _check_backward(node, p, p.grad)
-        else:  # binary: out = f(x, y); a constant side (a float) gets no gradient
-            da, db = op.backprop
-            if da.__class__ is not float or db.__class__ is not float:
-                args = (a.data if a.__class__ is Value else a, b.data if b.__class__ is Value else b, node.data)
-                try:
-                    if da.__class__ is int:
-                        da = args[da]
-                    elif da.__class__ is not float and a.__class__ is Value:
-                        da = da(*args)
-                    if db.__class__ is int:
-                        db = args[db]
-                    elif db.__class__ is not float and b.__class__ is Value:
-                        db = db(*args)
-                except _ARITH_ERRORS:
-                    da, db = (_ieee(partial, rule, *args) for rule in op.partials)
-            if a.__class__ is Value:
-                a.grad += g * da
-                if check:
-                    _check_backward(node, a, g * da)
-            if b.__class__ is Value:
-                b.grad += g * db
-                if check:
-                    _check_backward(node, b, g * db)
-
-
-def _graph_gradients(order: list[Value], seed) -> dict[Value, Value]:
-    """∂root/∂node for every node of ``order`` (root first) as Values: each rule of
-    the table is evaluated on the graph's own nodes, so the result is itself a
-    graph that can be differentiated again."""
-    grads: dict[Value, Value] = {order[0]: seed if seed.__class__ is Value else Value(seed)}
-
-    def add(p, contribution):
-        if p.__class__ is Value:
-            old = grads.get(p)
-            grads[p] = contribution if old is None else old + contribution
-
-    def times(g, d):  # g·d, without a node for d = ±1 (smaller gradient graphs)
-        return g if d.__class__ is float and d == 1.0 else -g if d.__class__ is float and d == -1.0 else g * d
-
-    for node in order:
-        op = node._op
-        g = grads.get(node)
-        if op is None or g is None:
+                        _check_backward(node, g, p, p._sum)
             continue
-        parents = node.parents
-        if op is _LINEAR:
-            n = (len(parents) - 1) // 2
-            for w, x in zip(parents[:n], parents[n:-1]):
-                add(w, times(g, partial(op.partials[0], w, x)))
-                add(x, times(g, partial(op.partials[1], w, x)))
-            add(parents[-1], times(g, op.partials[2]))
+        # a rule that is a number or an argument (add, sub, mul, exp, neg) is used
+        # here directly; the others go through `contribution` like in `backprop`
+        da = op.partials[0]
+        if b is None:  # unary: the rule's arguments are (x, out)
+            if da.__class__ is Arg:
+                c = g * (node.data if da.index else a.data)
+            elif da.__class__ is float:
+                c = -g if da == -1.0 else g * da
+            else:
+                c = _float_contribution(da, g, a.data, node.data)
+            t = a._sum
+            a._sum = c if t is FOUND else t + c
+            if check:
+                _check_backward(node, g, a, c)
             continue
-        for p, rule in zip(parents, op.partials):
-            if p.__class__ is Value:
-                try:
-                    d = partial(rule, *parents, node)
-                except _ARITH_ERRORS:  # a rule on constants only, e.g. 1/y for x / 0.0
-                    d = _ieee(partial, rule, *parents, node)
-                add(p, times(g, d))
-    return grads
+        db = op.partials[1]
+        if da.__class__ is not float or db.__class__ is not float:  # the rules' arguments (x, y, out)
+            args = (a.data if a.__class__ is Value else a, b.data if b.__class__ is Value else b, node.data)
+        if a.__class__ is Value:
+            if da.__class__ is float:
+                c = g if da == 1.0 else -g if da == -1.0 else g * da
+            else:
+                c = g * args[da.index] if da.__class__ is Arg else _float_contribution(da, g, *args)
+            t = a._sum
+            a._sum = c if t is FOUND else t + c
+            if check:
+                _check_backward(node, g, a, c)
+        if b.__class__ is Value:  # the same for the second input
+            if db.__class__ is float:
+                c = g if db == 1.0 else -g if db == -1.0 else g * db
+            else:
+                c = g * args[db.index] if db.__class__ is Arg else _float_contribution(db, g, *args)
+            t = b._sum
+            b._sum = c if t is FOUND else t + c
+            if check:
+                _check_backward(node, g, b, c)
 
 
-def gradients(output: Value, inputs: Sequence[Value], *, create_graph: bool = False) -> list:
+def _float_contribution(rule: Any, g: float, *args: float) -> float:
+    """`contribution` on floats with IEEE results (g / 0 = inf, not ZeroDivisionError)."""
+    try:
+        return contribution(rule, g, *args)
+    except ARITH_ERRORS:
+        return ieee(contribution, rule, g, *args)
+
+
+def gradients(output: Value, inputs: Value | Iterable[Value], *, create_graph: bool = False) -> Any:
     """∂output/∂input for each input, like ``torch.autograd.grad``: nothing's
     ``.grad`` is touched.  With ``create_graph=True`` the results are Values
-    that can be differentiated again; otherwise floats."""
+    that can be differentiated again; otherwise floats.  ``inputs`` is one Value
+    (one gradient back) or an iterable of Values (a list back)."""
     if output.__class__ is not Value:
         raise TypeError(f"gradients() needs a Value output, got {type(output).__name__}")
-    order = topological_order(output)
-    if create_graph:
-        grads = _graph_gradients(order, 1.0)
-        return [grads.get(x, Value(0.0)) if x.__class__ is Value else _type_error(x) for x in inputs]
-    for x in inputs:
+    single = inputs.__class__ is Value
+    if not single and not isinstance(inputs, Iterable):
+        raise TypeError(f"gradients() takes a Value or an iterable of Values as inputs, "
+                        f"got {type(inputs).__name__}")
+    xs = [inputs] if single else list(inputs)
+    for x in xs:
         if x.__class__ is not Value:
-            _type_error(x)
-    nodes = list(dict.fromkeys([*order, *inputs]))
-    saved = [node.grad for node in nodes]
-    try:
-        for node in nodes:
-            node.grad = 0.0
-        _backward(output, 1.0, False)
-        return [x.grad for x in inputs]
-    finally:
-        for node, g in zip(nodes, saved):
-            node.grad = g
-
-
-def _type_error(x):
-    raise TypeError(f"gradients() takes Values as inputs, got {type(x).__name__}")
-
-
-# SHIM for issue-13 branch: replaced by issue 11's backprop at merge
-def backprop(root: Value, seed: Any = 1.0, *, create_graph: bool = False,
-             observe: Callable | None = None) -> dict:
-    """∂root/∂node for every Value node reached from ``root`` (pure: no ``.grad``
-    is read or written).  ``observe(node, index, input, local, upstream,
-    contribution, total)`` is called once per contribution, in backprop order."""
-    if root.__class__ is not Value:
-        raise TypeError(f"backprop() needs a Value, got {type(root).__name__}")
+            raise TypeError(f"gradients() takes Values as inputs, got {type(x).__name__}")
+    grads = backprop(output, 1.0, create_graph=create_graph)
+    zero = Value if create_graph else float
+    out = [grads.get(x, zero(0.0)) for x in xs]
     if create_graph:
-        if observe is not None:
-            raise NotImplementedError("the issue-13 shim observes the float backward only")
-        return _graph_gradients(topological_order(root), seed)
-    seed = _number(seed, "backprop(seed=...)")
-    grads: dict = {root: seed}
-    for node in topological_order(root):  # newest first, as _backward's _ops_newest_first
-        op = node._op
-        if op is None:
-            continue
-        g = grads[node]
-        parents = node.parents
-        if op is _LINEAR:
-            n = (len(parents) - 1) // 2  # w0, x0, w1, x1, …, b: the order _backward adds them in
-            for i in [j for k in range(n) for j in (k, n + k)] + [2 * n]:
-                p = parents[i]
-                if p.__class__ is not Value:
-                    continue
-                if i == 2 * n:
-                    local = 1.0
-                else:
-                    other = parents[i + n] if i < n else parents[i - n]
-                    local = other.data if other.__class__ is Value else other
-                contribution = g * local
-                old = grads.get(p)
-                total = (0.0 if old is None else old) + contribution
-                grads[p] = total
-                if observe is not None:
-                    observe(node, i, p, local, g, contribution, total)
-            continue
-        args = (*(p.data if p.__class__ is Value else p for p in parents), node.data)
-        for i, (p, rule) in enumerate(zip(parents, op.partials)):
-            if p.__class__ is not Value:
-                continue
-            try:
-                local = partial(rule, *args)
-            except _ARITH_ERRORS:
-                local = _ieee(partial, rule, *args)
-            contribution = g * local
-            old = grads.get(p)
-            total = (0.0 if old is None else old) + contribution
-            grads[p] = total
-            if observe is not None:
-                observe(node, i, p, local, g, contribution, total)
-    return grads
+        out = [g if g.__class__ is Value else Value(g) for g in out]
+    return out[0] if single else out

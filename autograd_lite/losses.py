@@ -24,7 +24,7 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from autograd_lite.engine import Value
+from autograd_lite.engine import Value, _traced
 
 __all__ = [
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "mse", "hinge",
@@ -77,7 +77,7 @@ def binary_cross_entropy(p: Value | Number, y: Value | Number) -> Value:
     p (a number or a Value's data) outside [0, 1], or y outside [0, 1], raises ValueError,
     as in PyTorch; a nan p flows through (so that training can report where it diverged)."""
     pf = p.data if isinstance(p, Value) else float(_target(p, "p"))
-    if pf < 0.0 or pf > 1.0:
+    if not _traced(p) and (pf < 0.0 or pf > 1.0):  # a traced p (vectorize) has no number to check yet
         raise ValueError(f"binary_cross_entropy needs a probability p in [0, 1], got {pf}; "
                          "for a score (logit) use binary_cross_entropy_with_logits")
     if not isinstance(p, Value):
@@ -144,6 +144,8 @@ def _logits(logits: Sequence, what: str) -> list[Value]:
 def _shift(zs: list[Value]) -> float:
     """max zⱼ as a constant: subtracting it changes nothing mathematically
     (softmax is shift-invariant) and keeps every eᶻ⁻ᵐ ≤ 1."""
+    if any(_traced(z) for z in zs):
+        return 0.0  # traced by vectorize: no numbers yet (any constant shift gives the same softmax)
     m = max(z.data for z in zs)
     return m if math.isfinite(m) else 0.0
 

@@ -1,4 +1,4 @@
-"""Neural-network building blocks made of `Value`\\ s: a neuron, a layer, an MLP.
+"""Neural-network building blocks made of Values: a neuron, a layer, an MLP.
 
 A neuron computes z = w·x + b = Σᵢ wᵢxᵢ + b and then a = g(z) for an activation
 g (relu, tanh, sigmoid or the identity, "linear").  Logistic regression is one
@@ -96,7 +96,7 @@ def _as_input(x: Any, nin: int) -> list:
 
 
 class Module:
-    """Base class: a container of parameters (leaf `Value`\\ s) and sub-modules.
+    """Base class: a container of parameters (leaf Values) and sub-modules.
 
     Attributes that are a `Value`, a `Module`, or a list of them are found
     automatically (in the order they were assigned), which defines the dotted
@@ -135,7 +135,7 @@ class Module:
         return out
 
     def parameters(self) -> list[Value]:
-        """The leaf `Value`\\ s that training updates, in `named_parameters` order."""
+        """The leaf Values that training updates, in `named_parameters` order."""
         return [p for _, p in self.named_parameters()]
 
     def named_modules(self) -> list[tuple[str, Module]]:

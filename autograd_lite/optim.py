@@ -71,7 +71,9 @@ class Optimizer:
         raise NotImplementedError
 
     def _grads(self) -> list[float]:
-        return [float(p.grad) for p in self.params]
+        """Every parameter's ``.grad`` as a number (None, PyTorch 2's "no gradient yet", counts as 0)."""
+        return [0.0 if g is None else g.data if isinstance(g, Value) else float(g)
+                for g in (p.grad for p in self.params)]
 
 
 class SGD(Optimizer):

@@ -297,7 +297,7 @@ def _scalar_step(model: Any, params: list[Value], loss_fn: Callable) -> Callable
             p.grad = 0.0
         cost.backward()
         data = [o.data if isinstance(o, Value) else [v.data for v in o] for o in outs]
-        return cost.data, [float(p.grad) for p in params], np.asarray(data, dtype=float)
+        return cost.data, [p.grad for p in params], np.asarray(data, dtype=float)
 
     return step
 

@@ -3,9 +3,9 @@
 
 ``f`` is an ordinary Python function of numbers written with `Value` ops (or the
 functions ``exp``, ``log``, ``sigmoid`` ...).  Each argument is a number or a
-flat sequence of numbers; the transform calls ``f`` on fresh leaf `Value`\\ s,
-backpropagates, and returns plain floats.  Called on `Value`\\ s (that is, from
-inside another transform) it returns `Value`\\ s instead, built with
+flat sequence of numbers; the transform calls ``f`` on fresh leaf Values,
+backpropagates, and returns plain floats.  Called on Values (that is, from
+inside another transform) it returns Values instead, built with
 ``create_graph=True``, so transforms nest: ``grad(grad(f))`` is f''.
 
 Second derivatives come from differentiating the gradient's own graph: the

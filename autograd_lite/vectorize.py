@@ -2,7 +2,7 @@
 
 A scalar engine builds one Python object per operation per example.  The
 course's next step is *vectorisation*: do the same arithmetic on whole arrays.
-`vectorize` gives you both: write the math for **one** example with `Value`\\ s,
+`vectorize` gives you both: write the math for **one** example with Values,
 and autograd_lite traces it once into a flat *tape* (the graph's nodes in
 topological order, producers first) and replays that tape with numpy over a
 batch.  Every forward value comes from the op's ``forward`` in `engine.OPS` and
@@ -23,8 +23,8 @@ array([-0.3932,  0.    ,  0.3932])
 0.0
 
 Tracing needs a *static* graph: the same ops whatever the numbers.  Python
-control flow on a traced value (``if x > 0:``, ``max(a, b)``, ``float(x)``)
-raises `TracingError`; write it with ``relu``/``abs`` instead
+control flow on a traced value (``if x > 0:``, ``max(a, b)``, ``x == 0``), or
+reading its number (``x.data``, ``float(x)``), raises `TracingError`; write it with ``relu``/``abs`` instead
 (``max(a, b) = b + relu(a − b)``).
 
 Constants: a number in ``f`` (``2 * x``, ``x + 1``) is recorded in the tape.  A
@@ -37,12 +37,11 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Sequence
-from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 
-from autograd_lite.engine import OPS, Value, partial, topological_order
+from autograd_lite.engine import OPS, TracingError, Value, _traced_leaf, contribution, topological_order
 from autograd_lite.transforms import _normalize_argnums
 
 __all__ = ["vectorize", "Vectorized", "TracingError", "compile_loss", "compile_predict", "LossStep"]
@@ -51,59 +50,13 @@ _LINEAR = OPS["linear"]
 _REDUCTIONS = (None, "sum", "mean")
 
 
-class TracingError(TypeError):
-    """Python control flow that depends on a traced value: the graph is not static."""
-
-
 # --------------------------------------------------------------------------
-# Tracing: while f runs on placeholders, comparisons, bool() and float() of any
-# Value that depends on a placeholder raise TracingError.  The engine's hot paths
-# test ``x.__class__ is Value``, so placeholders must be plain Values; instead the
-# guarded methods of the class are swapped for the duration of the trace.
+# Tracing: f runs once on placeholders, leaves whose number is not known yet
+# (`engine._traced_leaf`).  Every node built from one is traced too, and reading
+# a traced number in any way (``if x > 0:``, ``x.data * 2``, ``float(x)``)
+# raises `TracingError`: the state of a trace lives in its own nodes, so
+# concurrent traces are independent and other code pays nothing.
 # --------------------------------------------------------------------------
-
-_GUARDED = {"__bool__": "bool(x)", "__float__": "float(x)", "__lt__": "x < ...", "__le__": "x <= ...",
-            "__gt__": "x > ...", "__ge__": "x >= ..."}
-_active: list[frozenset] = []  # placeholder sets of the traces in progress (nested vectorize)
-
-
-def _depends_on_placeholder(v: Any) -> bool:
-    if v.__class__ is not Value:
-        return False
-    placeholders = _active[-1] if len(_active) == 1 else frozenset().union(*_active)
-    return any(node in placeholders for node in topological_order(v))
-
-
-def _guard(name: str, original: Callable) -> Callable:
-    what = _GUARDED[name]
-
-    def guarded(self, *other):
-        if _depends_on_placeholder(self) or any(_depends_on_placeholder(o) for o in other):
-            raise TracingError(
-                f"vectorize: {what} on a traced Value: data-dependent Python control flow can't be vectorized "
-                f"(if/while/max/min/float on a value that depends on the inputs), because the graph is recorded "
-                f"once and replayed for every example. Write it with "
-                f"ops instead: relu(x) for max(x, 0), abs(x), b + relu(a - b) for max(a, b), or a "
-                f"where-style blend s*a + (1 - s)*b with s = sigmoid(k*x).")
-        return original(self, *other)
-
-    guarded.__name__ = name
-    return guarded
-
-
-@contextmanager
-def _tracing(placeholders: Sequence[Value]):
-    outermost = not _active
-    saved = {name: Value.__dict__[name] for name in _GUARDED} if outermost else {}
-    _active.append(frozenset(placeholders))
-    try:
-        for name, original in saved.items():
-            setattr(Value, name, _guard(name, original))
-        yield
-    finally:
-        _active.pop()
-        for name, original in saved.items():
-            setattr(Value, name, original)
 
 
 # --------------------------------------------------------------------------
@@ -166,7 +119,7 @@ class _Tape:
     """A graph flattened into slots and instructions.
 
     Slots ``0..n_args-1`` hold the placeholder leaves, then the closure leaves
-    (``Value``\\ s read at every call), then float constants, then op results.
+    (Values read at every call), then float constants, then op results.
     ``plain`` are ``(op, out_slot, in_slots)`` in producer-first order with the
     inputs in ``Value.parents`` order (``linear``: ``*ws, *xs, b``); ``instrs`` is
     the same with the layers fused (``fuse=True``)."""
@@ -393,7 +346,7 @@ class _Tape:
                                 _backward_one(m[0], m[1], m[2], vals, grads, need, add)
                         continue
                     g = _stack(gs, run.mats[op.outs].shape)
-                    dz = g * partial(op.op.partials[0], z, run.mats[op.outs])
+                    dz = contribution(op.op.partials[0], g, z, run.mats[op.outs])
                     for j, s in enumerate(op.ins):
                         add(s, dz[..., j])
                     continue
@@ -460,20 +413,17 @@ def _backward_one(op: Any, out: int, ins: tuple, vals: list, grads: list, need: 
         for w, x in zip(ins[:n], ins[n:-1]):
             wv, xv = vals[w], vals[x]
             if need[w]:
-                add(w, g * partial(rules[0], wv, xv))
+                add(w, contribution(rules[0], g, wv, xv))
             if need[x]:
-                add(x, g * partial(rules[1], wv, xv))
+                add(x, contribution(rules[1], g, wv, xv))
         if need[ins[-1]]:
-            add(ins[-1], g * rules[2])
+            add(ins[-1], contribution(rules[2], g))
         return
     args = [vals[i] for i in ins]
     args.append(vals[out])
     for i, rule in zip(ins, rules):
         if need[i]:
-            if rule.__class__ is float and rule in (1.0, -1.0):  # g·(±1): no array product needed
-                add(i, g if rule == 1.0 else -g)
-            else:
-                add(i, g * partial(rule, *args))
+            add(i, contribution(rule, g, *args))  # g·(±1) needs no array product: see engine.contribution
 
 
 # --------------------------------------------------------------------------
@@ -536,15 +486,14 @@ class Vectorized:
         for name, size in zip(names, sizes):
             if size is None:
                 self._arg_slots.append(len(placeholders))
-                placeholders.append(Value(0.5, label=name))
+                placeholders.append(_traced_leaf(name))
                 args.append(placeholders[-1])
             else:
-                ph = [Value(0.5, label=f"{name}[{j}]") for j in range(size)]
+                ph = [_traced_leaf(f"{name}[{j}]") for j in range(size)]
                 self._arg_slots.append(list(range(len(placeholders), len(placeholders) + size)))
                 placeholders.extend(ph)
                 args.append(ph)
-        with _tracing(placeholders):
-            out = f(*args)
+        out = f(*args)
         self.multi = isinstance(out, (list, tuple))
         outs = list(out) if self.multi else [out]
         for o in outs:
@@ -653,7 +602,7 @@ class Vectorized:
 
 
 def vectorize(f: Callable[..., Any], sizes: Sequence[int | None] | None = None, *, fuse: bool = True) -> Vectorized:
-    """Trace ``f`` once on placeholder `Value`\\ s and return a function of arrays.
+    """Trace ``f`` once on placeholder Values and return a function of arrays.
 
     ``f`` is written for one example.  ``sizes`` has one entry per argument:
     ``None`` for a scalar argument (the default for every argument) or ``n`` for a
@@ -723,7 +672,7 @@ class LossStep:
     gradient with respect to ``model.parameters()`` (a list of floats, same order).
 
     The loss of one example, ``loss_fn(model(x), y)``, is traced once into a tape
-    and replayed over the batch.  The parameters are the `Value`\ s that
+    and replayed over the batch.  The parameters are the Values that
     ``model.parameters()`` returned at compile time; their current ``.data`` is
     read at every call, so an optimiser can update them in place between steps."""
 

@@ -79,8 +79,9 @@ class GraphvizNotFoundError(RuntimeError):
 
 
 def _grad_float(g: Any) -> float:
-    """A node's gradient as a float (after ``backward(create_graph=True)`` it is a Value)."""
-    return g.data if g.__class__ is Value else float(g)
+    """A node's gradient as a float (after ``backward(create_graph=True)`` it is a Value;
+    None, "no gradient yet", is drawn as 0)."""
+    return g.data if g.__class__ is Value else 0.0 if g is None else float(g)
 
 
 def _fmt(x: float, precision: int) -> str:

@@ -3,6 +3,7 @@
     python benchmarks/run.py              # full run (about 2-4 minutes), writes benchmarks/RESULTS.md
     python benchmarks/run.py --quick      # tiny sizes, a few seconds (the smoke test)
     python benchmarks/run.py --profile    # where autograd_lite's time goes (cProfile)
+    python benchmarks/run.py --core       # micrograd's sizes only, vs micrograd, timed both ways (below)
 
 Times are medians over several repeats of forward + backward (+ update), with the
 cyclic garbage collector enabled as in normal use; all engines run in this one
@@ -142,6 +143,51 @@ def _time_interleaved(cases: dict[str, W.Case | Result], budget: float, min_rep:
         share = sum(gc_times[name]) / sum(times[name]) if sum(times[name]) else 0.0
         results[name] = Result("ok", statistics.median(times[name]), times[name], case.nodes, case.note, share)
     return {k: results[k] for k in cases}
+
+
+def _time_user_script(cases: dict[str, W.Case | Result], budget: float, min_rep: int = 5,
+                      max_rep: int = 200) -> dict[str, float | None]:
+    """Median seconds of ``run(setup())`` timed as a user's script runs it: the leaves are
+    created inside the timed region and no ``gc.collect()``/``gc.freeze()`` is charged to
+    either engine (the cyclic GC runs whenever allocation triggers it).  Round-robin."""
+    live = {k: c for k, c in cases.items() if not isinstance(c, Result)}
+    times: dict[str, list[float]] = {k: [] for k in live}
+    for case in live.values():  # warm up
+        case.run(case.setup())
+    elapsed, rounds = 0.0, 0
+    while rounds < max_rep and (rounds < min_rep or elapsed < budget):
+        for name, case in live.items():
+            t0 = time.perf_counter()
+            case.run(case.setup())
+            dt = time.perf_counter() - t0
+            times[name].append(dt)
+            elapsed += dt
+        rounds += 1
+    return {k: (statistics.median(times[k]) if k in times else None) for k in cases}
+
+
+def core(budget: float = 2.0) -> str:
+    """micrograd's sizes (wide n = 450, chain depth 400, the demo's MLP step), autograd_lite
+    against micrograd in this one process, timed the harness's way (`_time_interleaved`) and
+    the user-script way (`_time_user_script`); then depth 10⁶ and bytes per node built."""
+    lines = ["| row | harness: micrograd / autograd_lite | user script: micrograd / autograd_lite |",
+             "|---|---|---|"]
+    for workload, size, label in (("wide", 450, "wide n = 450"), ("chain", 400, "chain depth 400"),
+                                  ("mlp_step", 100, "mlp_step (demo)")):
+        cases = {e: build(workload, e, size) for e in ("autograd_lite", "micrograd")}
+        h = _time_interleaved(cases, budget, min_rep=5, max_rep=200)
+        u = _time_user_script(cases, budget)
+        hr = ratio(h["micrograd"], h["autograd_lite"]) if h["micrograd"].ok and h["autograd_lite"].ok else None
+        ur = u["micrograd"] / u["autograd_lite"] if u["micrograd"] and u["autograd_lite"] else None
+        lines.append(f"| {label} | {fmt_ratio(hr)} | {fmt_ratio(ur)} |")
+        print(lines[-1], file=sys.stderr, flush=True)
+    deep = measure("chain", "autograd_lite", 1_000_000, 0.0, min_rep=1, max_rep=1, warmup=False)
+    mem = memory_per_node("autograd_lite", 33_334)
+    lines += ["", f"- depth 1,000,000: {cell(deep)}",
+              f"- bytes per node built: {mem.get('built', float('nan')):.0f} (after backward "
+              f"{mem.get('after_backward', float('nan')):.0f}); freed by del: {mem.get('freed')}",
+              f"- load average (1 min): {_loadavg()}"]
+    return "\n".join(lines)
 
 
 def _error_status(e: BaseException) -> str:
@@ -613,6 +659,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=None,
                     help="where to write the Markdown (default benchmarks/RESULTS.md; none with --quick)")
     ap.add_argument("--profile", action="store_true", help="print a cProfile breakdown of autograd_lite instead")
+    ap.add_argument("--core", action="store_true",
+                    help="only micrograd's sizes against micrograd, timed by the harness and as a user script")
     ap.add_argument("--worker", nargs=4, metavar=("WORKLOAD", "ENGINE", "SIZE", "BUDGET"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.worker:
@@ -620,6 +668,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.profile:
         profile(args.quick)
+        return 0
+    if args.core:
+        print(core(0.2 if args.quick else 2.0))
         return 0
     t0 = time.perf_counter()
     data = run_all(args.quick, log=lambda s: print(s, file=sys.stderr, flush=True))
