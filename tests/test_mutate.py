@@ -2,6 +2,7 @@
 
 import importlib.util
 import json
+import re
 import sys
 import textwrap
 from pathlib import Path
@@ -150,3 +151,9 @@ def test_a_command_that_does_not_see_the_mutants_stops_the_run(tmp_path, capsys)
     rc = mutate.main(["tiny/__init__.py", "--root", str(tmp_path), "--tests", "python -c 'import tiny; 1/0'"])
     assert rc == 2
     assert "the tests fail on the unmutated" in capsys.readouterr().err
+
+
+def test_make_mutate_and_the_readme_use_the_tool():
+    assert re.search(r"^mutate: .*\n\t.*tools/mutate\.py \$\(ARGS\)", (ROOT / "Makefile").read_text(), flags=re.M)
+    assert "tools/mutate.py" in (ROOT / "README.md").read_text(encoding="utf-8")
+    assert mutate.read_equivalents(ROOT / mutate.DEFAULT_EQUIVALENT) is not None   # the allowlist parses
