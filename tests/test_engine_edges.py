@@ -218,9 +218,10 @@ def test_backward_seed_scales_every_gradient():
 # ---------------------------------------------------------------------------------------------
 
 
-def _nan_through_mul():
+def _nan_through_mul(swap=False):
     x, y = Value(inf, label="x"), Value(2.0, label="y")
-    return (x * y).sigmoid(), x, y     # σ(inf) = 1, σ' = 0; then ∂/∂y = 0·x = 0·inf = nan at the ×
+    out = y * x if swap else x * y     # the nan reaches the second, or the first, operand of the ×
+    return out.sigmoid(), x, y         # σ(inf) = 1, σ' = 0; then ∂/∂y = 0·x = 0·inf = nan at the ×
 
 
 def _nan_through_linear():
@@ -228,8 +229,9 @@ def _nan_through_linear():
     return linear([w], [x], b).sigmoid(), w, x
 
 
-def test_nan_gradient_through_mul_outside_anomaly_mode_is_nan_like_torch():
-    out, x, y = _nan_through_mul()
+@pytest.mark.parametrize("swap", [False, True])
+def test_nan_gradient_through_mul_outside_anomaly_mode_is_nan_like_torch(swap):
+    out, x, y = _nan_through_mul(swap)
     out.backward()
     assert x.grad == 0.0 and math.isnan(y.grad)
     if torch is not None:
@@ -238,9 +240,10 @@ def test_nan_gradient_through_mul_outside_anomaly_mode_is_nan_like_torch():
         assert tx.grad.item() == 0.0 and math.isnan(ty.grad.item())
 
 
-def test_nan_gradient_through_mul_in_anomaly_mode_names_mul():
+@pytest.mark.parametrize("swap", [False, True])
+def test_nan_gradient_through_mul_in_anomaly_mode_names_mul(swap):
     with detect_anomaly():
-        out, x, y = _nan_through_mul()     # the forward pass is fine: inf from inf, σ(inf) = 1
+        out, x, y = _nan_through_mul(swap)     # the forward pass is fine: inf from inf, σ(inf) = 1
         with pytest.raises(AnomalyError, match=r"\bmul\b"):
             out.backward()
 

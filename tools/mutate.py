@@ -570,7 +570,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             m.status, m.seconds = runner.run(by_rel[m.path], apply(texts[m.path], m), timeout)
             with lock:
                 done[0] += 1
-                print(f"[{done[0]}/{len(todo)}] {m.status:8} {m.where}  {m.kind}", file=sys.stderr, flush=True)
+                print(f"[{done[0]}/{len(todo)}] {m.status:8} {m.seconds:5.1f} s  {m.where}  {m.kind}", file=sys.stderr,
+                      flush=True)
 
         with ThreadPoolExecutor(args.jobs) as pool:
             list(pool.map(one, todo))
