@@ -501,6 +501,7 @@ def report(mutants: Sequence[Mutant], total: int, out=None) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="mutate", description=__doc__.split("\n\n")[0],
+                                epilog=__doc__.split("\n\n", 1)[1],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("targets", nargs="*", default=[DEFAULT_TARGET], help=f"modules to mutate ({DEFAULT_TARGET})")
     p.add_argument("--tests", default=DEFAULT_TESTS, help=f"the test command (default: {DEFAULT_TESTS!r})")
