@@ -1,12 +1,13 @@
 # make demo  -- create .venv, install autograd_lite (with its plot and progress extras), run the walkthrough
 # make test  -- create .venv with the dev extras (and Graphviz if missing), run everything
 # make bench -- the benchmark against micrograd and PyTorch (writes benchmarks/RESULTS.md)
+# make mutate -- mutation testing of autograd_lite/engine.py (tools/mutate.py; e.g. ARGS="--max 60")
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip install --quiet --disable-pip-version-check
 
-.PHONY: demo test lint typecheck bench graphviz clean
+.PHONY: demo test lint typecheck bench mutate graphviz clean
 
 $(VENV)/.base: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -42,6 +43,9 @@ test: $(VENV)/.dev graphviz lint typecheck
 
 bench: $(VENV)/.bench
 	$(PY) benchmarks/run.py
+
+mutate: $(VENV)/.dev
+	CI=1 $(PY) tools/mutate.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) demo-output build *.egg-info

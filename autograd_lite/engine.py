@@ -231,10 +231,13 @@ def contribution(rule: Any, g: Any, *args: Any) -> Any:
 
 
 def derivative_table() -> str:
-    """The derivative table as Markdown, generated from `OPS`."""
+    """The derivative table as Markdown, generated from `OPS` (a ``str`` that Jupyter
+    renders as a table)."""
+    from autograd_lite.text import Markdown
+
     rows = ["| op | symbol | derivative |", "|---|---|---|"]
     rows += ["| `{}` | {} | {} |".format(op.name, op.symbol, op.formula.replace("|", "\\|")) for op in OPS.values()]
-    return "\n".join(rows)
+    return Markdown("\n".join(rows))
 
 
 # ==========================================================================
