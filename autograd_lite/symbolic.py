@@ -29,7 +29,7 @@ Conventions:
   each primitive; the chain rule sums over the graph's edges), so a node used
   many times is converted and differentiated once: no exponential blow-up on
   deep graphs with shared subexpressions.  Numbers are evaluated with
-  ``lambdify(..., cse=True)`` in 50-digit mpmath.
+  50-digit mpmath over the formula's DAG (each shared part once).
 - *Simplification* runs in a separate process (fork where available) that is
   killed after ``timeout`` seconds per formula, the formula then stays
   unsimplified: a thread cannot be stopped, a process can, so a slow
@@ -42,8 +42,8 @@ Conventions:
 >>> f = (w * x).sigmoid()
 >>> to_sympy(f)
 1/(1 + exp(-w*x))
->>> symbolic_gradients(f, simplify=False)[w]      # σ'(wx)·x, as SymPy derives it
-x*exp(-w*x)/(1 + exp(-w*x))**2
+>>> symbolic_gradients(f, simplify=False)[w]      # the chain rule as built: x · σ'(wx)
+x*(exp(-w*x)/(1 + exp(-w*x))**2)
 >>> symbolic_gradients(f)[w]                      # simplified: the same function
 x/(4*cosh(w*x/2)**2)
 """
@@ -53,6 +53,7 @@ from __future__ import annotations
 import html
 import math
 import multiprocessing
+import time
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -65,7 +66,7 @@ from autograd_lite.text import format_table
 
 __all__ = [
     "SymPyNotInstalledError", "to_sympy", "leaf_symbols", "evaluate", "symbolic_gradients",
-    "analytic_check", "AnalyticReport", "AnalyticRow", "sympy_rules", "MAX_SIMPLIFY_SIZE",
+    "analytic_check", "AnalyticReport", "AnalyticRow", "sympy_rules", "latex", "MAX_SIMPLIFY_SIZE",
 ]
 
 INSTALL_HINT = "pip install autograd-lite[symbolic]"
@@ -180,6 +181,12 @@ def _convert(sp, order: Sequence[Value], symbols: dict[int, Any]) -> dict[int, A
     """id(node) → SymPy expression for every node of ``order`` (evaluation order)."""
     rules = sympy_rules()
     memo: dict[int, Any] = {}
+    with sp.evaluate(False):  # mirror the graph: SymPy's automatic evaluation can take exponential time
+        _fill(sp, order, symbols, rules, memo)
+    return memo
+
+
+def _fill(sp, order, symbols, rules, memo) -> None:
     for node in order:
         op = node.op
         if op is None:
@@ -191,16 +198,19 @@ def _convert(sp, order: Sequence[Value], symbols: dict[int, Any]) -> dict[int, A
                                       f"add one to sympy_rules()")
         args = [memo[id(p)] if isinstance(p, Value) else _constant(sp, p) for p in node.parents]
         memo[id(node)] = rule(*args)
-    return memo
 
 
 def to_sympy(v: Value) -> Any:
     """The graph that ends at ``v`` as one SymPy expression in the leaves' symbols.
 
+    The expression mirrors the graph node for node (built with SymPy's automatic
+    evaluation off, which can take exponential time on nested graphs): a
+    ``0 * y`` in the graph stays ``0*y``.  ``.doit()`` gives SymPy's canonical form.
+
     >>> from autograd_lite import Value
     >>> x = Value(3.0, label="x")
     >>> to_sympy((x - 1).relu() / 4 + x ** 2)
-    x**2 + Piecewise((0, x <= 1), (x - 1, True))/4
+    x**2 + Piecewise((0, x - 1 <= 0), (x - 1, True))/4
     """
     sp = _sympy()
     order = _evaluation_order(v)
@@ -221,6 +231,86 @@ def _to_float(x: Any) -> float:
         return math.nan
 
 
+_MP_FUNCTIONS = {
+    "exp": "exp", "log": "log", "sin": "sin", "cos": "cos", "tan": "tan", "cot": "cot", "sec": "sec", "csc": "csc",
+    "sinh": "sinh", "cosh": "cosh", "tanh": "tanh", "coth": "coth", "sech": "sech", "csch": "csch",
+    "asin": "asin", "acos": "acos", "atan": "atan", "asinh": "asinh", "acosh": "acosh", "atanh": "atanh",
+    "sign": "sign", "Abs": "fabs",
+}
+
+
+def _mp_apply(sp, mpmath, e, vals: list, env: dict):
+    """The value of the node ``e`` from its arguments' values (mpmath numbers)."""
+    if e.is_Symbol:
+        return env[e]
+    if e.is_Number or e.is_NumberSymbol or e is sp.I:
+        if e is sp.nan or e is sp.zoo:
+            return mpmath.nan
+        if e is sp.oo or e is -sp.oo:
+            return mpmath.inf if e is sp.oo else -mpmath.inf
+        if e.is_Rational:
+            return mpmath.mpf(e.p) / e.q
+        return mpmath.mpmathify(complex(e.evalf(_EVAL_DIGITS))) if e is sp.I else mpmath.mpf(e.evalf(_EVAL_DIGITS))
+    if e.is_Add:
+        return mpmath.fsum(vals)
+    if e.is_Mul:
+        return mpmath.fprod(vals)
+    if e.is_Pow:
+        return mpmath.power(vals[0], vals[1])
+    if e.is_Piecewise:
+        for value, cond in vals:
+            if cond is True:
+                return value
+        return mpmath.nan
+    if isinstance(e, sp.functions.elementary.piecewise.ExprCondPair):
+        return tuple(vals)
+    if e is sp.true or e is sp.false:
+        return bool(e)
+    if e.is_Relational:
+        a, b = vals
+        if isinstance(a, mpmath.mpc) or isinstance(b, mpmath.mpc) or mpmath.isnan(a) or mpmath.isnan(b):
+            return False
+        return {"<=": a <= b, "<": a < b, ">=": a >= b, ">": a > b, "==": a == b, "!=": a != b}[e.rel_op]
+    if isinstance(e, sp.And):
+        return all(vals)
+    if isinstance(e, sp.Or):
+        return any(vals)
+    if isinstance(e, sp.Not):
+        return not vals[0]
+    name = _MP_FUNCTIONS.get(type(e).__name__)
+    if name is not None and len(vals) == 1:
+        return getattr(mpmath, name)(vals[0])
+    # anything else simplify may produce: SymPy evaluates the function at these numbers
+    args = [sp.Float(v, _EVAL_DIGITS) if not isinstance(v, mpmath.mpc) else sp.sympify(complex(v)) for v in vals]
+    with sp.evaluate(True):
+        r = complex(e.func(*args).evalf(_EVAL_DIGITS))
+    return mpmath.mpf(r.real) if r.imag == 0 else mpmath.mpc(r)
+
+
+def _mp_evaluate(sp, mpmath, exprs: Sequence[Any], env: dict) -> list:
+    """Evaluate formulas over their DAG (each distinct subexpression once, no recursion)."""
+    memo: dict[Any, Any] = {}
+    stack = list(exprs)
+    while stack:
+        e = stack.pop()
+        if e in memo:
+            continue
+        pending = [a for a in e.args if a not in memo]
+        if pending:
+            stack.append(e)
+            stack.extend(pending)
+            continue
+        if e.is_Symbol and e not in env:
+            raise ValueError(f"the formula has a symbol that is not a leaf of the graph: {e}")
+        try:
+            memo[e] = _mp_apply(sp, mpmath, e, [memo[a] for a in e.args], env)
+        except (ArithmeticError, ValueError, TypeError):
+            if e.is_Symbol:
+                raise
+            memo[e] = mpmath.nan
+    return [memo[e] for e in exprs]
+
+
 def _evaluate_many(exprs: Sequence[Any], symbols: Sequence[Any], values: Sequence[float]) -> list[float]:
     """Each expression at symbols = values, computed in 50-digit mpmath, as floats
     (nan where the value is undefined or not real)."""
@@ -228,27 +318,14 @@ def _evaluate_many(exprs: Sequence[Any], symbols: Sequence[Any], values: Sequenc
     import mpmath
 
     exprs = [sp.sympify(e) for e in exprs]
-    if not exprs:
-        return []
-    free = set().union(*(e.free_symbols for e in exprs))
-    unknown = free - set(symbols)
-    if unknown:
-        raise ValueError(f"the formula has symbols that are not leaves of the graph: "
-                         f"{', '.join(sorted(map(str, unknown)))}")
     with mpmath.workdps(_EVAL_DIGITS):
-        args = [mpmath.mpf(float(x)) for x in values]
-        try:
-            f = sp.lambdify(list(symbols), exprs, modules="mpmath", cse=True)
-            return [_to_float(r) for r in f(*args)]
-        except (ArithmeticError, ValueError, TypeError, NameError):
-            pass
-        out = []  # one at a time, so one undefined formula does not spoil the others
-        for e in exprs:
-            try:
-                out.append(_to_float(sp.lambdify(list(symbols), e, modules="mpmath", cse=True)(*args)))
-            except (ArithmeticError, ValueError, TypeError, NameError):
-                out.append(_to_float(sp.N(e.xreplace(dict(zip(symbols, map(sp.Float, values)))), _EVAL_DIGITS)))
-        return out
+        env = {s: mpmath.mpf(float(x)) for s, x in zip(symbols, values)}
+        return [_to_float(v) for v in _mp_evaluate(sp, mpmath, exprs, env)]
+
+
+def latex(expr: Any) -> str:
+    """A formula as LaTeX (``sympy.latex``)."""
+    return _sympy().latex(expr)
 
 
 def evaluate(expr: Any, root: Value) -> float:
@@ -269,9 +346,11 @@ def _local_derivatives(sp, rules, op, args) -> list[Any]:
     table): the op is applied to placeholder symbols, differentiated, and the
     placeholders replaced by the actual argument expressions."""
     holders = [sp.Dummy(f"p{i}", real=True) for i in range(len(args))]
-    out = rules[op.name](*holders)
+    with sp.evaluate(True):
+        out = rules[op.name](*holders)
+        local = [sp.diff(out, h) for h in holders]
     back = dict(zip(holders, args))
-    return [sp.diff(out, h).xreplace(back) for h in holders]
+    return [d.xreplace(back) for d in local]
 
 
 def _reverse_derivatives(sp, order: Sequence[Value], memo: dict[int, Any]) -> dict[int, Any]:
@@ -279,18 +358,23 @@ def _reverse_derivatives(sp, order: Sequence[Value], memo: dict[int, Any]) -> di
     rule summed over the graph's edges, consumers before producers."""
     rules = sympy_rules()
     adjoint: dict[int, Any] = {id(order[-1]): sp.Integer(1)}
+    with sp.evaluate(False):
+        _accumulate(sp, order, memo, rules, adjoint)
+    return adjoint
+
+
+def _accumulate(sp, order, memo, rules, adjoint) -> None:
     for node in reversed(order):
         g = adjoint.get(id(node))
-        if node.op is None or g is None or g == 0:
+        if node.op is None or g is None or g is sp.S.Zero:
             continue
         parents = node.parents
         args = [memo[id(p)] if isinstance(p, Value) else _constant(sp, p) for p in parents]
         for p, d in zip(parents, _local_derivatives(sp, rules, node.op, args)):
             if isinstance(p, Value):
-                term = g * d
+                term = d if g is sp.S.One else g if d is sp.S.One else g * d
                 old = adjoint.get(id(p))
                 adjoint[id(p)] = term if old is None else old + term
-    return adjoint
 
 
 def _dag_size(expr: Any) -> int:
@@ -310,16 +394,21 @@ def _simplify_worker(conn, exprs) -> None:  # runs in the child process
     import sympy
 
     conn.send(("ready", None))
-    for i, e in enumerate(exprs):
-        try:
-            out = sympy.simplify(e)
-        except Exception:  # noqa: BLE001 -- any failure means "keep the unsimplified formula"
-            out = None
-        try:
-            conn.send((i, out))
-        except Exception:  # noqa: BLE001 -- e.g. a formula too deep to pickle
-            conn.send((i, None))
+    for i, (e, small) in enumerate(exprs):
+        # better and better versions; the parent keeps the last one that arrives in time
+        for step in (_evaluated, sympy.simplify) if small else (_evaluated,):
+            try:
+                e = step(e)
+                conn.send((i, e, step is sympy.simplify))
+            except Exception:  # noqa: BLE001 -- a failed step (or a formula too deep to pickle): stop here
+                break
+        conn.send((i, None, True))
     conn.close()
+
+
+def _evaluated(e):
+    """The formula rebuilt with SymPy's automatic evaluation (canonical order, numbers folded)."""
+    return e.doit(deep=True)
 
 
 def _context():
@@ -331,18 +420,20 @@ def _simplify_all(exprs: list[Any], timeout: float) -> tuple[list[Any], list[boo
     """``sympy.simplify`` each formula in a child process, at most ``timeout``
     seconds each; a formula that takes longer (or fails, or is bigger than
     `MAX_SIMPLIFY_SIZE`) stays as it was.  Returns (formulas, simplified flags)."""
+    sp = _sympy()
     out = list(exprs)
     done = [False] * len(exprs)
     todo = []
     for i, e in enumerate(exprs):
         if e.is_Atom:
             done[i] = True  # nothing to simplify
-        elif _dag_size(e) <= MAX_SIMPLIFY_SIZE:
+        else:
             todo.append(i)
+    small = {i: _dag_size(exprs[i]) <= MAX_SIMPLIFY_SIZE for i in todo}
     while todo:
         ctx = _context()
         receive, send = ctx.Pipe(duplex=False)
-        worker = ctx.Process(target=_simplify_worker, args=(send, [exprs[i] for i in todo]), daemon=True)
+        worker = ctx.Process(target=_simplify_worker, args=(send, [(exprs[i], small[i]) for i in todo]), daemon=True)
         finished = 0
         try:
             with warnings.catch_warnings():
@@ -351,12 +442,16 @@ def _simplify_all(exprs: list[Any], timeout: float) -> tuple[list[Any], list[boo
             send.close()
             if receive.poll(_WORKER_START_TIMEOUT):
                 receive.recv()  # "ready"
-                while finished < len(todo) and receive.poll(timeout):
-                    _, result = receive.recv()
+                deadline = time.monotonic() + timeout
+                while finished < len(todo) and receive.poll(max(0.0, deadline - time.monotonic())):
+                    with sp.evaluate(False):  # as the child built it: no re-evaluation here
+                        _, result, last = receive.recv()
                     if result is not None:
                         out[todo[finished]] = result
-                        done[todo[finished]] = True
-                    finished += 1
+                        done[todo[finished]] = done[todo[finished]] or last
+                    if last and result is None:
+                        finished += 1
+                        deadline = time.monotonic() + timeout
         except (OSError, EOFError, AssertionError, RuntimeError):  # cannot start or lost the worker
             pass
         finally:
@@ -401,9 +496,11 @@ def symbolic_gradients(L: Value, wrt: Iterable[Value] | None = None, *, simplify
     inputs fixed, as backprop defines it).
 
     SymPy differentiates every primitive and the chain rule is applied in
-    reverse over the graph.  With ``simplify=True`` each formula goes through
-    ``sympy.simplify`` in a child process killed after ``timeout`` seconds,
-    keeping the unsimplified formula if that is too slow (never a hang).
+    reverse over the graph.  With ``simplify=False`` the formula is returned as
+    the chain rule builds it (unevaluated, like `to_sympy`).  With
+    ``simplify=True`` a child process first evaluates it (``.doit()``), then
+    runs ``sympy.simplify``, and is killed after ``timeout`` seconds per
+    formula: the best version finished by then is kept (never a hang).
     """
     nodes, formulas, _, _, _ = _derive(L, wrt, simplify, timeout)
     return dict(zip(nodes, formulas))
@@ -509,7 +606,7 @@ class AnalyticReport:
         formulas = [r.formula for r in self.rows]
         lines = [f"∂{self.output}/∂{r.input} = {sp.sstr(r.formula)}" for r in self.rows]
         if any(len(line) > 100 for line in lines):  # long formulas: name their shared parts once
-            reps, reduced = sp.cse(formulas, symbols=_cse_symbols(sp, formulas))
+            reps, reduced = sp.cse(formulas, symbols=_cse_symbols(sp, formulas), order="none")
             lines = [f"∂{self.output}/∂{r.input} = {sp.sstr(e)}" for r, e in zip(self.rows, reduced)]
             lines += [f"  where {sp.sstr(s)} = {sp.sstr(e)}" for s, e in reps]
         return table + "\n\n" + "\n".join(lines)
