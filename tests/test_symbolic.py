@@ -371,3 +371,27 @@ def test_cli_grad_analytic_text_and_json():
         assert entry["latex"] == sympy.latex(formula)
     assert doc["analytic"]["u"]["formula"] == "0"
     assert "analytic" not in json.loads(run("grad", expr, *at, "--json").stdout)
+
+
+# --- the demo's walkthrough ----------------------------------------------------------------------
+def test_walkthrough_shows_sympys_formulas_next_to_the_hand_written_ones(capsys):
+    from autograd_lite import walkthrough
+
+    rows = walkthrough.symbolic_rows({"x1": -2.0, "x2": 0.7, "w1": 1.1, "w2": 0.4, "b": -0.3, "y": 0.0})
+    assert [r[0] for r in rows] == ["dL/dz", "dL/dw1", "dL/dw2", "dL/db"]
+    for name, formula, hand, same, sympy_value, hand_value, auto in rows:
+        assert same, (name, formula)
+        assert sympy_value == pytest.approx(hand_value, rel=1e-12) and sympy_value == pytest.approx(auto, rel=1e-12)
+        assert "exp(z)" in formula and "y" in formula       # derived from the graph, in terms of z and y
+    walkthrough.main()
+    out = capsys.readouterr().out
+    assert "SymPy, derived from the graph" in out and "x1(a − y)" in out
+
+
+def test_walkthrough_without_sympy_says_how_to_install_it(monkeypatch, capsys):
+    from autograd_lite import walkthrough
+
+    monkeypatch.setitem(sys.modules, "sympy", None)
+    walkthrough.main()
+    out = capsys.readouterr().out
+    assert "dL/dw1" in out and "install autograd-lite[symbolic]" in out
