@@ -1,4 +1,4 @@
-# make demo  -- create .venv, install autograd_lite (with its plot and progress extras), run the walkthrough
+# make demo  -- create .venv, install autograd_lite (with its plot, progress and symbolic extras), run the walkthrough
 # make test  -- create .venv with the dev extras (and Graphviz if missing), run everything
 # make bench -- the benchmark against micrograd and PyTorch (writes benchmarks/RESULTS.md)
 # make mutate -- mutation testing of autograd_lite/engine.py (tools/mutate.py; e.g. ARGS="--max 60")
@@ -11,7 +11,7 @@ PIP    := $(PY) -m pip install --quiet --disable-pip-version-check
 
 $(VENV)/.base: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PIP) -e '.[plot,progress]'
+	$(PIP) -e '.[plot,progress,symbolic]'
 	touch $@
 
 $(VENV)/.dev: pyproject.toml $(VENV)/.base

@@ -142,6 +142,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--json", action="store_true", help="print the result as JSON")
     g.add_argument("--graph", metavar="FILE", help="draw the computational graph (.svg, .png, .pdf or .dot)")
     g.add_argument("--force", action="store_true", help="overwrite an existing --graph file")
+    g.add_argument("--analytic", action="store_true",
+                   help="add SymPy's formula for each derivative and its value (needs autograd-lite[symbolic])")
 
     t = sub.add_parser("train", help="train logistic regression or an MLP", epilog=_TRAIN_EPILOG,
                        formatter_class=_FMT, description="Train a model with gradient descent and report "
@@ -278,6 +280,7 @@ def cmd_grad(args: argparse.Namespace) -> int:
     check = None
     if args.check and names:
         check = _check(e, names, at, args.eps)
+    analytic = _analytic(out, [leaves[n] for n in names]) if args.analytic else None
     if args.graph:
         path = _render(out, args.graph)
     if args.json:
@@ -288,6 +291,9 @@ def cmd_grad(args: argparse.Namespace) -> int:
                             "rows": {r.input: {"autodiff": _num(r.autodiff), "numeric": _num(r.numeric),
                                                "abs_error": _num(r.abs_error), "rel_error": _num(r.rel_error),
                                                "ok": r.ok} for r in check.rows}}
+        if analytic is not None:
+            doc["analytic"] = {n: {"formula": f, "latex": tex, "value": _num(v)} for n, (f, tex, v) in
+                               zip(names, analytic)}
         print(json.dumps(doc, ensure_ascii=False))
     else:
         print(f"f = {e.text}")
@@ -303,9 +309,24 @@ def cmd_grad(args: argparse.Namespace) -> int:
                                      f"{r.abs_error:.2e}", f"{r.rel_error:.2e}", "yes" if r.ok else "NO")
                                     for r in check.rows]))
                 print("gradient check:", "passed" if check else "FAILED", f"(eps = {args.eps:g})")
+            if analytic is not None:
+                print()
+                print(format_table(("variable", "∂f/∂ (SymPy)", "SymPy's formula"),
+                                   [(n, _fmt(v), f) for n, (f, _, v) in zip(names, analytic)]))
         if args.graph:
             print(f"wrote {path}")
     return 1 if check is not None and not check else 0
+
+
+def _analytic(out, leaves: list) -> list[tuple[str, str, float]]:
+    """--analytic: (formula, its LaTeX, its value) of ∂out/∂leaf for each leaf, derived by SymPy."""
+    from autograd_lite import symbolic
+
+    if not leaves:
+        return []
+    formulas = symbolic.symbolic_gradients(out, leaves)
+    values = [symbolic.evaluate(formulas[x], out) for x in leaves]
+    return [(str(formulas[x]), symbolic.latex(formulas[x]), v) for x, v in zip(leaves, values)]
 
 
 def _first_col(e: _expr.Expression, name: str) -> int | None:

@@ -99,6 +99,45 @@ def format_rows(rows) -> str:
                          for d, f, au, an, num in rows])
 
 
+def symbolic_rows(point: dict[str, float] | None = None) -> list[tuple[str, str, str, bool, float, float, float]]:
+    """SymPy derives the C6 derivatives from the graph itself (y a leaf too, so the
+    formulas are general): rows (derivative, SymPy's simplified formula, the
+    formula by hand, whether SymPy − hand simplifies to 0, SymPy's value, the
+    hand formula's value, autodiff).  Needs SymPy (autograd-lite[symbolic])."""
+    import sympy
+
+    from autograd_lite import symbolic
+    from autograd_lite.engine import gradients
+
+    p = {**DEFAULT_POINT, **(point or {})}
+    v = {k: Value(p[k], label=k) for k in ("x1", "x2", "w1", "w2", "b", "y")}
+    z = v["w1"] * v["x1"] + v["w2"] * v["x2"] + v["b"]
+    a = z.sigmoid()
+    L = -(v["y"] * a.log() + (1 - v["y"]) * (1 - a).log())
+    s = {leaf.label: sym for leaf, sym in symbolic.leaf_symbols(L).items()}
+    z_sum = s["w1"] * s["x1"] + s["w2"] * s["x2"] + s["b"]
+    sigma = 1 / (1 + sympy.exp(-z_sum))  # a = σ(z)
+    wrt = {"dL/dz": (z, "a − y", sigma - s["y"]), "dL/dw1": (v["w1"], "x1(a − y)", s["x1"] * (sigma - s["y"])),
+           "dL/dw2": (v["w2"], "x2(a − y)", s["x2"] * (sigma - s["y"])), "dL/db": (v["b"], "a − y", sigma - s["y"])}
+    nodes = [node for node, _, _ in wrt.values()]
+    formulas = symbolic.symbolic_gradients(L, nodes)
+    auto = gradients(L, nodes)
+    rows = []
+    for (name, (node, hand_text, hand)), g in zip(wrt.items(), auto):
+        f = formulas[node]
+        shown = f.subs(z_sum, sympy.Symbol("z", real=True))  # the same formula, with z = w1·x1 + w2·x2 + b
+        rows.append((name, str(shown), hand_text, sympy.simplify(f - hand) == 0, symbolic.evaluate(f, L),
+                     symbolic.evaluate(hand, L), g))
+    return rows
+
+
+def format_symbolic_rows(rows) -> str:
+    return format_table(("derivative", "SymPy, derived from the graph", "by hand", "SymPy − hand",
+                         "SymPy", "by hand", "autodiff"),
+                        [(d, f, h, "0" if same else "≠ 0", f"{sv:+.8f}", f"{hv:+.8f}", f"{au:+.8f}")
+                         for d, f, h, same, sv, hv, au in rows])
+
+
 def main() -> None:
     p = DEFAULT_POINT
     g = build_zal_graph(**p)
@@ -108,6 +147,14 @@ def main() -> None:
     print(f"  L = −[y log a + (1 − y) log(1 − a)] = {g.L.data:.6f}   with y = {g.y:g}")
     print()
     print(format_rows(derivative_rows(p)))
+    print()
+    try:
+        rows = symbolic_rows(p)
+    except ImportError:
+        print("(install autograd-lite[symbolic] to see SymPy derive these formulas from the graph)")
+        return
+    print("SymPy derives them from the graph (y kept as a symbol; z = w1·x1 + w2·x2 + b, a = σ(z) = 1/(1 + e^−z)):")
+    print(format_symbolic_rows(rows))
 
 
 if __name__ == "__main__":

@@ -2,6 +2,8 @@
 
 dL/dw1 = dL/da · da/dz · dz/dw1 with dL/da = −y/a + (1 − y)/(1 − a), da/dz = a(1 − a),
 so dL/dz = a − y and dL/dw1 = x1(a − y).  examples/computational_graph.py draws the graph.
+With SymPy installed (autograd-lite[symbolic]) the formulas are also derived from the graph itself
+and shown next to the hand-written ones and autodiff.
 Run:  python examples/c05_backprop_is_the_chain_rule.py [--fast]
 """
 
@@ -34,4 +36,14 @@ rows = derivative_rows()
 print(format_rows(rows))
 for _, _, auto, analytic, numeric in rows:
     assert abs(auto - analytic) < 1e-12 and (numeric != numeric or abs(auto - numeric) < 1e-7)
+try:
+    from autograd_lite.walkthrough import format_symbolic_rows, symbolic_rows
+
+    srows = symbolic_rows()
+except ImportError:
+    print("(SymPy not installed: pip install autograd-lite[symbolic] to derive the formulas from the graph)")
+else:
+    print(format_symbolic_rows(srows))
+    for name, _, _, same, sympy_value, hand_value, auto in srows:  # derived, not typed: SymPy − hand = 0
+        assert same and abs(sympy_value - hand_value) < 1e-12 and abs(sympy_value - auto) < 1e-12, name
 print("C5, C6: OK")
