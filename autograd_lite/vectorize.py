@@ -38,11 +38,14 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
+from itertools import chain
 from typing import Any
 
 import numpy as np
 
 from autograd_lite.engine import OPS, Value, partial, topological_order
+from autograd_lite.fuse import INSTRUCTIONS as _SELF_RUNNING
+from autograd_lite.fuse import fuse_affine
 from autograd_lite.transforms import _normalize_argnums
 
 __all__ = ["vectorize", "Vectorized", "TracingError", "compile_loss", "compile_predict", "LossStep"]
@@ -174,39 +177,45 @@ class _Tape:
     def __init__(self, placeholders: list[Value], outputs: list[Value | float],
                  arg_slots: list[int | list[int]], fuse: bool = True) -> None:
         roots = [o for o in outputs if o.__class__ is Value]
-        nodes: dict[Value, None] = {}
-        for r in roots:
-            nodes.update(dict.fromkeys(topological_order(r)))
-        order = sorted(nodes, key=lambda v: v._id)  # producers first
-        slot: dict[Value, int] = {p: i for i, p in enumerate(placeholders)}
+        if len(roots) == 1:
+            order = topological_order(roots[0])
+            order.reverse()  # producers first
+        else:
+            nodes: dict[Value, None] = {}
+            for r in roots:
+                nodes.update(dict.fromkeys(topological_order(r)))
+            order = sorted(nodes, key=lambda v: v._id)  # producers first
+        # slots by id(): every object of the graph (Values and the constants' float objects)
+        # is alive while this runs, so ids tell them apart and dict lookups stay in C
+        slot: dict[int, int] = {id(p): i for i, p in enumerate(placeholders)}
         self.n_args = len(placeholders)
         self.arg_slots = arg_slots
-        self.leaves: list[Value] = [v for v in order if v._op is None and v not in slot]
+        ops = [v.op for v in order]
+        self.leaves: list[Value] = [v for v, op in zip(order, ops) if op is None and id(v) not in slot]
         for v in self.leaves:
-            slot[v] = len(slot)
+            slot[id(v)] = len(slot)
         self.leaf0, self.leaf1 = self.n_args, self.n_args + len(self.leaves)
         # constants first (their slots come before the op results), then the ops
         const_values: list[float] = []
         consts: dict[str, int] = {}
-        nodes_ = [v for v in order if v._op is not None]
-        for c in [p for v in nodes_ for p in v.parents if p.__class__ is not Value] + \
+        nodes_ = [v for v, op in zip(order, ops) if op is not None]
+        parents = [v.parents for v in nodes_]
+        for c in [p for p in chain.from_iterable(parents) if p.__class__ is not Value] + \
                  [o for o in outputs if o.__class__ is not Value]:
             key = float(c).hex()
             if key not in consts:
                 consts[key] = self.leaf1 + len(const_values)
                 const_values.append(float(c))
+            slot[id(c)] = consts[key]
         self.consts = [np.float64(c) for c in const_values]
         first_node = self.leaf1 + len(const_values)
-        for k, v in enumerate(nodes_):
-            slot[v] = first_node + k
-
-        def ref(p: Any) -> int:
-            return slot[p] if p.__class__ is Value else consts[float(p).hex()]
-
-        self.plain: list[tuple] = [(v._op, slot[v], tuple(ref(p) for p in v.parents)) for v in nodes_]
+        slot.update(zip(map(id, nodes_), range(first_node, first_node + len(nodes_))))
+        get = slot.__getitem__
+        self.plain: list[tuple] = [(v.op, s, tuple(map(get, map(id, ps))))
+                                   for v, s, ps in zip(nodes_, range(first_node, first_node + len(nodes_)), parents)]
         self.n_slots = first_node + len(nodes_)
-        self.outputs = [ref(o) for o in outputs]
-        self.instrs = self._fuse(first_node) if fuse else list(self.plain)
+        self.outputs = [slot[id(o)] for o in outputs]
+        self.instrs = fuse_affine(self, self._fuse(first_node)) if fuse else list(self.plain)  # sums of products too
         self.owner = {s: (i, j) for i, ss in enumerate(arg_slots) if isinstance(ss, list) for j, s in enumerate(ss)}
         self._need_cache: dict[frozenset, list[bool]] = {}
 
@@ -274,6 +283,8 @@ class _Tape:
                     vals[out] = _forward_one(op, vals, ins)
                 elif op.__class__ is _Dense:
                     self._dense_forward(op, run)
+                elif op.__class__ in _SELF_RUNNING:  # autograd_lite.fuse: a sum-of-products layer
+                    op.forward(self, run)
                 else:
                     z = run.mats.get(op.ins)
                     if z is None:
@@ -384,6 +395,9 @@ class _Tape:
                     continue
                 gs = [grads[o] for o in op.outs]
                 if all(g is None for g in gs) or not any(need[o] for o in op.outs):
+                    continue
+                if op.__class__ in _SELF_RUNNING:
+                    op.backward(self, run, grads, need, add, scatter, reduce)
                     continue
                 if op.__class__ is _Map:
                     z = run.mats.get(op.ins)
