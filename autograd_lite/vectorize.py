@@ -506,6 +506,13 @@ def _arity(f: Callable) -> int:
     return sum(1 for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty)
 
 
+def _takes_varargs(f: Callable) -> bool:
+    try:
+        return any(p.kind is p.VAR_POSITIONAL for p in inspect.signature(f).parameters.values())
+    except (TypeError, ValueError):
+        return False
+
+
 def _arg_names(f: Callable, n: int) -> list[str]:
     try:
         names = [p.name for p in inspect.signature(f).parameters.values()
@@ -536,6 +543,12 @@ class Vectorized:
         self.__wrapped__ = f
         self.__name__ = getattr(f, "__name__", "f")
         self.__doc__ = getattr(f, "__doc__", None)
+        self._fuse = fuse
+        self._by_arity: dict[int, Vectorized] | None = None
+        if sizes is None and _takes_varargs(f):  # f(*args): the call shows the arity
+            self._by_arity = {}
+            self.sizes, self.tape, self.multi = None, None, False
+            return
         if sizes is None:
             sizes = (None,) * _arity(f)
         sizes = tuple(sizes)
@@ -569,7 +582,28 @@ class Vectorized:
         self.tape = _Tape(placeholders, outs, self._arg_slots, fuse=fuse)
 
     def __repr__(self) -> str:
+        if self.tape is None:
+            return f"<vectorized {self.__name__}: takes *args, traced at the first call>"
         return f"<vectorized {self.__name__}: {len(self.tape)} ops, sizes={self.sizes}>"
+
+    def _for_call(self, arrays: Sequence[Any]) -> Vectorized:
+        """f(*args) traced for this call's number of arguments, each a scalar per example."""
+        n = len(arrays)
+        g = self._by_arity.get(n)  # type: ignore[union-attr]
+        if g is None:
+            try:
+                g = Vectorized(self.__wrapped__, (None,) * n, self._fuse)
+            except (TypeError, IndexError) as e:
+                if isinstance(e, TracingError):
+                    raise
+                shapes = [np.shape(a) for a in arrays]
+                guess = tuple(sh[-1] if len(sh) >= 2 else None for sh in shapes)
+                raise TypeError(f"vectorize: {self.__name__} takes *args; traced with {n} scalar argument(s) "
+                                f"(shapes {shapes}) it failed: {e}. If an argument is a sequence per example, "
+                                f"pass sizes=: e.g. vectorize({self.__name__}, sizes={guess!r})") from e
+            self._by_arity[n] = g  # type: ignore[index]
+        self.sizes, self.tape, self.multi = g.sizes, g.tape, g.multi  # the latest, to inspect
+        return g
 
     # inputs ------------------------------------------------------------------
     def _prepare(self, arrays: Sequence[Any], name: str) -> tuple[list, list[tuple], tuple]:
@@ -615,6 +649,8 @@ class Vectorized:
         """f on every example: the arguments broadcast together like a numpy ufunc
         (a sequence argument contributes its shape without the last axis).
         Returns an array of the batch shape (with a last axis for a list output)."""
+        if self._by_arity is not None:
+            return self._for_call(arrays)(*arrays)
         arrs, _, batch = self._prepare(arrays, self.__name__)
         run = self.tape.forward(self._placeholder_values(arrs), arrs)
         return self._results(run.vals, batch)
@@ -630,6 +666,8 @@ class Vectorized:
         the N examples) with respect to each argument *as passed* (its own shape),
         like ``f(x).sum().backward()`` in PyTorch: a shared scalar gets one number.
         ``argnums`` is an int (one gradient) or a tuple of ints (a tuple)."""
+        if self._by_arity is not None:
+            return self._for_call(arrays).value_and_grad(*arrays, argnums=argnums, reduce=reduce)
         name = f"{self.__name__}.value_and_grad"
         if reduce not in _REDUCTIONS:
             raise ValueError(f"{name}: reduce must be None, 'sum' or 'mean', got {reduce!r}")
@@ -672,7 +710,9 @@ def vectorize(f: Callable[..., Any], sizes: Sequence[int | None] | None = None, 
     ``f`` is written for one example.  ``sizes`` has one entry per argument:
     ``None`` for a scalar argument (the default for every argument) or ``n`` for a
     sequence of n scalars (``f`` receives a list of n Values; pass an array whose
-    last axis has length n, e.g. an ``(m, n)`` matrix of m examples).
+    last axis has length n, e.g. an ``(m, n)`` matrix of m examples).  For
+    ``f(*args)`` without ``sizes`` every argument is a scalar and the call shows
+    how many (traced once per number of arguments).
     The result ``g`` evaluates the tape: ``g(*arrays)`` → array of values,
     ``g.value_and_grad(*arrays, argnums=0, reduce=None)`` → values and gradients.
 
