@@ -27,6 +27,9 @@ path from the inputs), a topological order in which every group is one step.
 
 from __future__ import annotations
 
+from collections import Counter
+from itertools import chain
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -161,53 +164,72 @@ def fuse_affine(tape: Any, instrs: list) -> list:
     plain = tape.plain
     n_slots = tape.n_slots
     first = n_slots - len(plain)  # the slot of plain[0]'s result
-    uses = [0] * n_slots
+    uses = Counter(chain.from_iterable(map(itemgetter(2), plain)))  # how many inputs read each slot
+    uses.update(tape.outputs)
     dyn = [False] * n_slots  # depends on an argument (differs per example)
     dyn[:tape.n_args] = [True] * tape.n_args
     for _, out, ins in plain:
-        d = False
         for i in ins:
-            uses[i] += 1
-            d = d or dyn[i]
-        dyn[out] = d
-    for o in tape.outputs:
-        uses[o] += 1
+            if dyn[i]:
+                dyn[out] = True
+                break
 
     # 1. sums of products, found from the consumers down (plain is producers first)
+    add_, sub_, neg_, mul_ = _ADD, _SUB, _NEG, _MUL
     seen = bytearray(len(plain))
+    inside = bytearray(len(plain))  # the nodes of the sums rewritten
     forms: dict[int, tuple] = {}  # root slot -> (root, xs, ws, signs, biases, bias_static, members)
     for k in range(len(plain) - 1, -1, -1):
         op, out, ins = plain[k]
-        if seen[k] or (op is not _ADD and op is not _SUB):
+        if seen[k] or (op is not add_ and op is not sub_):
             continue
         members = [k]
         terms: list[tuple] = []
         biases: list[tuple] = []
-        stack = [(ins[1], -1.0 if op is _SUB else 1.0), (ins[0], 1.0)]
+        stack = [(out, 1.0)]
         while stack:
             s, sign = stack.pop()
-            j = s - first
-            if j >= 0 and uses[s] == 1:
-                pop, _, pins = plain[j]
-                if pop is _ADD or pop is _SUB:
-                    members.append(j)
-                    stack.append((pins[1], -sign if pop is _SUB else sign))
-                    stack.append((pins[0], sign))
-                    continue
-                if pop is _NEG:
-                    members.append(j)
-                    stack.append((pins[0], -sign))
-                    continue
-                if pop is _MUL:
-                    a, b = pins
-                    if dyn[a] != dyn[b]:
+            while True:  # down the left operands (s = s + w·h is a left chain); right ones are terms
+                j = s - first
+                if j < 0 or uses[s] != 1 and s != out:
+                    biases.append((s, sign))
+                    break
+                op, _, pins = plain[j]
+                if op is add_ or op is sub_:
+                    if s != out:
                         members.append(j)
-                        terms.append((b, a, sign) if dyn[b] else (a, b, sign))  # (x, w, ±1)
-                        continue
-            biases.append((s, sign))
+                    r, rsign = pins[1], (-sign if op is sub_ else sign)
+                    jr = r - first
+                    if jr >= 0 and uses[r] == 1:
+                        rop, _, rins = plain[jr]
+                        if rop is mul_ and dyn[rins[0]] != dyn[rins[1]]:  # the common case: a product
+                            members.append(jr)
+                            a, b = rins
+                            terms.append((b, a, rsign) if dyn[b] else (a, b, rsign))  # (x, w, ±1)
+                        elif rop is add_ or rop is sub_ or rop is neg_:
+                            stack.append((r, rsign))
+                        else:
+                            biases.append((r, rsign))
+                    else:
+                        biases.append((r, rsign))
+                    s = pins[0]
+                    continue
+                if op is neg_:
+                    members.append(j)
+                    s, sign = pins[0], -sign
+                    continue
+                if op is mul_ and dyn[pins[0]] != dyn[pins[1]]:
+                    members.append(j)
+                    a, b = pins
+                    terms.append((b, a, sign) if dyn[b] else (a, b, sign))
+                    break
+                biases.append((s, sign))
+                break
         for j in members:
             seen[j] = 1
         if terms:
+            for j in members:
+                inside[j] = 1
             terms.sort()
             forms[out] = (out, tuple(t[0] for t in terms), tuple(t[1] for t in terms), tuple(t[2] for t in terms),
                           biases, all(not dyn[s] for s, _ in biases), members)
@@ -215,9 +237,6 @@ def fuse_affine(tape: Any, instrs: list) -> list:
         return instrs
 
     # 2. depth of every result (statics: 0), with each sum standing for its tree
-    absorbed: set[int] = set()
-    for f in forms.values():
-        absorbed.update(plain[j][1] for j in f[6])
     level = [0] * n_slots
     items: list[list] = []  # [level, position, instruction or form]
     for pos, item in enumerate(instrs):
@@ -229,7 +248,7 @@ def fuse_affine(tape: Any, instrs: list) -> list:
             f = forms[out]
             ins = [*f[1], *f[2], *(s for s, _ in f[4])]
             outs = (out,)
-        elif out in absorbed:
+        elif inside[out - first]:
             continue
         else:
             outs = (out,)

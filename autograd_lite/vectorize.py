@@ -38,7 +38,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
-from itertools import chain
+from itertools import accumulate, chain
 from typing import Any
 
 import numpy as np
@@ -210,9 +210,12 @@ class _Tape:
         self.consts = [np.float64(c) for c in const_values]
         first_node = self.leaf1 + len(const_values)
         slot.update(zip(map(id, nodes_), range(first_node, first_node + len(nodes_))))
-        get = slot.__getitem__
-        self.plain: list[tuple] = [(v.op, s, tuple(map(get, map(id, ps))))
-                                   for v, s, ps in zip(nodes_, range(first_node, first_node + len(nodes_)), parents)]
+        # every node's input slots, looked up in one C-level sweep, then cut per node
+        flat = list(map(slot.__getitem__, map(id, chain.from_iterable(parents))))
+        ends = list(accumulate(map(len, parents)))
+        ins = map(tuple, map(flat.__getitem__, map(slice, [0, *ends[:-1]], ends)))
+        self.plain: list[tuple] = list(zip([op for op in ops if op is not None],
+                                           range(first_node, first_node + len(nodes_)), ins))
         self.n_slots = first_node + len(nodes_)
         self.outputs = [slot[id(o)] for o in outputs]
         self.instrs = fuse_affine(self, self._fuse(first_node)) if fuse else list(self.plain)  # sums of products too
