@@ -322,3 +322,28 @@ def test_star_args_with_a_sequence_argument_names_the_sizes_to_pass():
     with pytest.raises(TypeError, match=r"sizes=\(3, None\)"):
         g(np.ones((4, 3)), np.ones(4))
     assert vectorize(lambda *a: a[0][0] * a[1], sizes=(3, None))(np.ones((4, 3)), np.ones(4)).shape == (4,)
+
+
+def test_a_shared_sequence_argument_broadcasts_against_a_batched_one():
+    """x is one example's inputs for the whole batch (shape (2,)), y a batch: the fused layer's
+    output has no batch axis and broadcasts downstream; gradients per example and reduced."""
+    w = [Value(0.5), Value(-1.5), Value(2.0), Value(0.25)]
+
+    def f(x, y):
+        z1 = w[0] * x[0] + w[1] * x[1]
+        z2 = x[1] * w[2] + x[0] * w[3]
+        return z1.tanh() * y + z2.tanh()
+
+    g = vectorize(f, sizes=(2, None))
+    assert fused(g.tape) and fused(g.tape, _Apply)
+    x, ys = np.array([0.3, -0.8]), np.array([1.0, -2.0, 0.5])
+    vals, (gx, gy) = g.value_and_grad(x, ys, argnums=(0, 1))
+    _, gx_sum = g.value_and_grad(x, ys, argnums=0, reduce="sum")
+    assert gx.shape == (3, 2) and gx_sum.shape == (2,)
+    for k, yk in enumerate(ys):
+        xs, yv = [Value(0.3), Value(-0.8)], Value(float(yk))
+        out = f(xs, yv)
+        close(vals[k], out.data)
+        close(gx[k], [float(t) for t in engine.gradients(out, xs)])
+        close(gy[k], float(engine.gradients(out, [yv])[0]))
+    close(gx_sum, gx.sum(axis=0))
