@@ -37,11 +37,14 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Sequence
+from itertools import accumulate, chain
 from typing import Any
 
 import numpy as np
 
 from autograd_lite.engine import OPS, TracingError, Value, _traced_leaf, contribution, topological_order
+from autograd_lite.fuse import INSTRUCTIONS as _SELF_RUNNING
+from autograd_lite.fuse import fuse_affine
 from autograd_lite.transforms import _normalize_argnums
 
 __all__ = ["vectorize", "Vectorized", "TracingError", "compile_loss", "compile_predict", "LossStep"]
@@ -127,39 +130,48 @@ class _Tape:
     def __init__(self, placeholders: list[Value], outputs: list[Value | float],
                  arg_slots: list[int | list[int]], fuse: bool = True) -> None:
         roots = [o for o in outputs if o.__class__ is Value]
-        nodes: dict[Value, None] = {}
-        for r in roots:
-            nodes.update(dict.fromkeys(topological_order(r)))
-        order = sorted(nodes, key=lambda v: v._id)  # producers first
-        slot: dict[Value, int] = {p: i for i, p in enumerate(placeholders)}
+        if len(roots) == 1:
+            order = topological_order(roots[0])
+            order.reverse()  # producers first
+        else:
+            nodes: dict[Value, None] = {}
+            for r in roots:
+                nodes.update(dict.fromkeys(topological_order(r)))
+            order = sorted(nodes, key=lambda v: v._id)  # producers first
+        # slots by id(): every object of the graph (Values and the constants' float objects)
+        # is alive while this runs, so ids tell them apart and dict lookups stay in C
+        slot: dict[int, int] = {id(p): i for i, p in enumerate(placeholders)}
         self.n_args = len(placeholders)
         self.arg_slots = arg_slots
-        self.leaves: list[Value] = [v for v in order if v._op is None and v not in slot]
+        ops = [v.op for v in order]
+        self.leaves: list[Value] = [v for v, op in zip(order, ops) if op is None and id(v) not in slot]
         for v in self.leaves:
-            slot[v] = len(slot)
+            slot[id(v)] = len(slot)
         self.leaf0, self.leaf1 = self.n_args, self.n_args + len(self.leaves)
         # constants first (their slots come before the op results), then the ops
         const_values: list[float] = []
         consts: dict[str, int] = {}
-        nodes_ = [v for v in order if v._op is not None]
-        for c in [p for v in nodes_ for p in v.parents if p.__class__ is not Value] + \
+        nodes_ = [v for v, op in zip(order, ops) if op is not None]
+        parents = [v.parents for v in nodes_]
+        for c in [p for p in chain.from_iterable(parents) if p.__class__ is not Value] + \
                  [o for o in outputs if o.__class__ is not Value]:
             key = float(c).hex()
             if key not in consts:
                 consts[key] = self.leaf1 + len(const_values)
                 const_values.append(float(c))
+            slot[id(c)] = consts[key]
         self.consts = [np.float64(c) for c in const_values]
         first_node = self.leaf1 + len(const_values)
-        for k, v in enumerate(nodes_):
-            slot[v] = first_node + k
-
-        def ref(p: Any) -> int:
-            return slot[p] if p.__class__ is Value else consts[float(p).hex()]
-
-        self.plain: list[tuple] = [(v._op, slot[v], tuple(ref(p) for p in v.parents)) for v in nodes_]
+        slot.update(zip(map(id, nodes_), range(first_node, first_node + len(nodes_))))
+        # every node's input slots, looked up in one C-level sweep, then cut per node
+        flat = list(map(slot.__getitem__, map(id, chain.from_iterable(parents))))
+        ends = list(accumulate(map(len, parents)))
+        ins = map(tuple, map(flat.__getitem__, map(slice, [0, *ends[:-1]], ends)))
+        self.plain: list[tuple] = list(zip([op for op in ops if op is not None],
+                                           range(first_node, first_node + len(nodes_)), ins))
         self.n_slots = first_node + len(nodes_)
-        self.outputs = [ref(o) for o in outputs]
-        self.instrs = self._fuse(first_node) if fuse else list(self.plain)
+        self.outputs = [slot[id(o)] for o in outputs]
+        self.instrs = fuse_affine(self, self._fuse(first_node)) if fuse else list(self.plain)  # sums of products too
         self.owner = {s: (i, j) for i, ss in enumerate(arg_slots) if isinstance(ss, list) for j, s in enumerate(ss)}
         self._need_cache: dict[frozenset, list[bool]] = {}
 
@@ -227,6 +239,8 @@ class _Tape:
                     vals[out] = _forward_one(op, vals, ins)
                 elif op.__class__ is _Dense:
                     self._dense_forward(op, run)
+                elif op.__class__ in _SELF_RUNNING:  # autograd_lite.fuse: a sum-of-products layer
+                    op.forward(self, run)
                 else:
                     z = run.mats.get(op.ins)
                     if z is None:
@@ -338,6 +352,9 @@ class _Tape:
                 gs = [grads[o] for o in op.outs]
                 if all(g is None for g in gs) or not any(need[o] for o in op.outs):
                     continue
+                if op.__class__ in _SELF_RUNNING:
+                    op.backward(self, run, grads, need, add, scatter, reduce)
+                    continue
                 if op.__class__ is _Map:
                     z = run.mats.get(op.ins)
                     if z is None:
@@ -442,6 +459,13 @@ def _arity(f: Callable) -> int:
     return sum(1 for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty)
 
 
+def _takes_varargs(f: Callable) -> bool:
+    try:
+        return any(p.kind is p.VAR_POSITIONAL for p in inspect.signature(f).parameters.values())
+    except (TypeError, ValueError):
+        return False
+
+
 def _arg_names(f: Callable, n: int) -> list[str]:
     try:
         names = [p.name for p in inspect.signature(f).parameters.values()
@@ -472,6 +496,12 @@ class Vectorized:
         self.__wrapped__ = f
         self.__name__ = getattr(f, "__name__", "f")
         self.__doc__ = getattr(f, "__doc__", None)
+        self._fuse = fuse
+        self._by_arity: dict[int, Vectorized] | None = None
+        if sizes is None and _takes_varargs(f):  # f(*args): the call shows the arity
+            self._by_arity = {}
+            self.sizes, self.tape, self.multi = None, None, False
+            return
         if sizes is None:
             sizes = (None,) * _arity(f)
         sizes = tuple(sizes)
@@ -504,7 +534,28 @@ class Vectorized:
         self.tape = _Tape(placeholders, outs, self._arg_slots, fuse=fuse)
 
     def __repr__(self) -> str:
+        if self.tape is None:
+            return f"<vectorized {self.__name__}: takes *args, traced at the first call>"
         return f"<vectorized {self.__name__}: {len(self.tape)} ops, sizes={self.sizes}>"
+
+    def _for_call(self, arrays: Sequence[Any]) -> Vectorized:
+        """f(*args) traced for this call's number of arguments, each a scalar per example."""
+        n = len(arrays)
+        g = self._by_arity.get(n)  # type: ignore[union-attr]
+        if g is None:
+            try:
+                g = Vectorized(self.__wrapped__, (None,) * n, self._fuse)
+            except (TypeError, IndexError) as e:
+                if isinstance(e, TracingError):
+                    raise
+                shapes = [np.shape(a) for a in arrays]
+                guess = tuple(sh[-1] if len(sh) >= 2 else None for sh in shapes)
+                raise TypeError(f"vectorize: {self.__name__} takes *args; traced with {n} scalar argument(s) "
+                                f"(shapes {shapes}) it failed: {e}. If an argument is a sequence per example, "
+                                f"pass sizes=: e.g. vectorize({self.__name__}, sizes={guess!r})") from e
+            self._by_arity[n] = g  # type: ignore[index]
+        self.sizes, self.tape, self.multi = g.sizes, g.tape, g.multi  # the latest, to inspect
+        return g
 
     # inputs ------------------------------------------------------------------
     def _prepare(self, arrays: Sequence[Any], name: str) -> tuple[list, list[tuple], tuple]:
@@ -550,6 +601,8 @@ class Vectorized:
         """f on every example: the arguments broadcast together like a numpy ufunc
         (a sequence argument contributes its shape without the last axis).
         Returns an array of the batch shape (with a last axis for a list output)."""
+        if self._by_arity is not None:
+            return self._for_call(arrays)(*arrays)
         arrs, _, batch = self._prepare(arrays, self.__name__)
         run = self.tape.forward(self._placeholder_values(arrs), arrs)
         return self._results(run.vals, batch)
@@ -565,6 +618,8 @@ class Vectorized:
         the N examples) with respect to each argument *as passed* (its own shape),
         like ``f(x).sum().backward()`` in PyTorch: a shared scalar gets one number.
         ``argnums`` is an int (one gradient) or a tuple of ints (a tuple)."""
+        if self._by_arity is not None:
+            return self._for_call(arrays).value_and_grad(*arrays, argnums=argnums, reduce=reduce)
         name = f"{self.__name__}.value_and_grad"
         if reduce not in _REDUCTIONS:
             raise ValueError(f"{name}: reduce must be None, 'sum' or 'mean', got {reduce!r}")
@@ -607,7 +662,9 @@ def vectorize(f: Callable[..., Any], sizes: Sequence[int | None] | None = None, 
     ``f`` is written for one example.  ``sizes`` has one entry per argument:
     ``None`` for a scalar argument (the default for every argument) or ``n`` for a
     sequence of n scalars (``f`` receives a list of n Values; pass an array whose
-    last axis has length n, e.g. an ``(m, n)`` matrix of m examples).
+    last axis has length n, e.g. an ``(m, n)`` matrix of m examples).  For
+    ``f(*args)`` without ``sizes`` every argument is a scalar and the call shows
+    how many (traced once per number of arguments).
     The result ``g`` evaluates the tape: ``g(*arrays)`` → array of values,
     ``g.value_and_grad(*arrays, argnums=0, reduce=None)`` → values and gradients.
 

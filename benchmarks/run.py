@@ -393,10 +393,10 @@ def check(value: float | None, ok) -> bool | None:
 def sizes(quick: bool) -> dict:
     if quick:
         return {"wide": (60, 1500), "chain": (50, 3000), "mlp_n": 6, "logreg_m": 40, "mem_n": 700,
-                "vec_m": 500, "budget": 0.02, "big_budget": 0.02, "timeout": 60,
+                "vec_m": 500, "trace_h": 8, "budget": 0.02, "big_budget": 0.02, "timeout": 60,
                 "min_rep": 2}
     return {"wide": (450, 100_000), "chain": (400, 1_000_000), "mlp_n": 100, "logreg_m": None,
-            "mem_n": 33_334, "vec_m": 10_000, "budget": 2.0, "big_budget": 3.0,
+            "mem_n": 33_334, "vec_m": 10_000, "trace_h": 69, "budget": 2.0, "big_budget": 3.0,
             "timeout": 120, "min_rep": 5}
 
 
@@ -440,8 +440,15 @@ def run_all(quick: bool, log=print) -> dict:
 
     log("mlp_step ...")
     n = S["mlp_n"]
-    res = time_interleaved({e: build("mlp_step", e, n) for e in ("autograd_lite", *PEERS, "vectorized")}, budget)
+    res = time_interleaved({e: build("mlp_step", e, n) for e in ("autograd_lite", *PEERS, "vectorized",
+                                                                 "autograd_lite_elementary", "vectorized_elementary")},
+                           budget)
     row("mlp_step", n, f"{n} moons, MLP(2,[16,16,1])", res)
+
+    log("trace + rewrite (issue 16) ...")
+    h = S["trace_h"]
+    res = time_interleaved({e: build("trace", e, h) for e in ("autograd_lite", "vectorized")}, budget)
+    row("trace", h, f"{2 * h * h + 8 * h + 4:,}-node tape (MLP 2→{h}→{h}→1, + and ×)", res)
 
     log("logreg_epoch ...")
     m = S["logreg_m"]
@@ -473,6 +480,25 @@ def _find(rows, workload, i):
     return found[i] if i < len(found) else None
 
 
+def _elementary_rows(r: dict, target) -> list[list[str]]:
+    """Issue 16: micrograd's demo step written per example with + and × (s = b; s = s + w·h),
+    scalar and vectorized, timed in the same rounds as the mlp_step row."""
+    mg, ts, tb = r.get("micrograd"), r.get("torch_scalar"), r.get("torch_batched")
+    ae, ve = r.get("autograd_lite_elementary"), r.get("vectorized_elementary")
+    out = []
+    if ae is not None:
+        out.append(["mlp_step elementary ops", r["label"], cell(ae), cell(mg), cell(ts), cell(tb),
+                    f"{fmt_ratio(ratio(mg, ae))} vs micrograd; {fmt_ratio(ratio(ts, ae))} vs torch scalar", "—", "—"])
+    if ve is not None:
+        v_mg, v_tb = ratio(mg, ve), ratio(ve, tb)
+        t1 = target("mlp_step elementary ops vectorised: speed-up vs micrograd", "≥ 300×", v_mg, lambda x: x >= 300)
+        t2 = target("mlp_step elementary ops vectorised: time / torch batched time", "≤ 2×", v_tb, lambda x: x <= 2)
+        out.append(["mlp_step elementary ops vectorised", r["label"], cell(ve), cell(mg), cell(ts), cell(tb),
+                    f"{fmt_ratio(v_mg)} vs micrograd; {fmt_ratio(v_tb)} torch batched's time",
+                    "≥300× mg, ≤2× torch batched", f"{t1.verdict}, {t2.verdict}"])
+    return out
+
+
 def _gc_cell(r: Result | None) -> str:
     return f"{100 * r.gc_share:.0f}%" if r is not None and r.ok and r.gc_share is not None else "—"
 
@@ -491,7 +517,7 @@ def report(data: dict, quick: bool) -> str:
 
     for r in rows:
         wl = r["workload"]
-        if wl == "logreg_grad":
+        if wl in ("logreg_grad", "trace"):
             continue
         al, mg, ts, tb = (r.get(k) for k in ("autograd_lite", "micrograd", "torch_scalar", "torch_batched"))
         vs_mg, vs_ts, vs_tb = ratio(mg, al), ratio(ts, al), ratio(tb, al)
@@ -526,9 +552,22 @@ def report(data: dict, quick: bool) -> str:
             v_mg, v_tb = ratio(mg, vm), ratio(vm, tb)
             t5 = target("mlp_step vectorised: speed-up vs micrograd", "≥ 300×", v_mg, lambda x: x >= 300)
             t6 = target("mlp_step vectorised: time / torch batched time", "≤ 3×", v_tb, lambda x: x <= 3)
+            t6b = target("mlp_step vectorised (nn layers): time / torch batched time (issue 16)", "≤ 1×", v_tb,
+                         lambda x: x <= 1)
             table.append(["mlp_step vectorised", r["label"], cell(vm), cell(mg), cell(ts), cell(tb),
                           f"{fmt_ratio(v_mg)} vs micrograd; {fmt_ratio(v_tb)} torch batched's time",
-                          "≥300× mg, ≤3× torch batched", f"{t5.verdict}, {t6.verdict}"])
+                          "≥300× mg, ≤3× torch batched, ≤1× (issue 16)",
+                          f"{t5.verdict}, {t6.verdict}, {t6b.verdict}"])
+            table.extend(_elementary_rows(r, target))
+    tr = _find(rows, "trace", 0)
+    if tr is not None:  # issue 16: compiling costs less than one scalar step of the same graph
+        sc, vt = tr["autograd_lite"], tr["vectorized"]
+        t_tr = ratio(vt, sc)
+        t9 = target(f"trace + rewrite a {tr['label'].split()[0]} tape: time / one scalar forward + backward",
+                    "< 1×", t_tr, lambda x: x < 1)
+        table.append(["trace + rewrite", tr["label"], cell(vt), "—", "—", "—",
+                      f"scalar forward + backward {cell(sc)}; {fmt_ratio(t_tr)} its time", "<1× scalar step",
+                      t9.verdict])
     lg = _find(rows, "logreg_grad", 0)
     if lg is not None:
         vl, nl, tl = lg["vectorized"], lg["numpy"], lg["torch_batched"]
@@ -577,7 +616,7 @@ def report(data: dict, quick: bool) -> str:
     out += [f"## Memory (tracemalloc): Σ xᵢ² over {S['mem_n']:,} fresh leaves summed pairwise, leaves included", ""]
     out += [markdown_table(["engine", "nodes", "bytes/node built", "bytes/node after backward",
                             "freed by `del` with the cyclic GC disabled?"], mem_rows), ""]
-    out += ["## Targets (issue 6, issue 8)", ""]
+    out += ["## Targets (issue 6, issue 8, issue 16)", ""]
     out += [markdown_table(["target", "wanted", "measured", "verdict"],
                            [[t.name, t.wanted, t.measured, t.verdict] for t in targets]), ""]
     notes = sorted({f"{e} ({r['workload']}): {r[e].note}" for r in rows for e in r

@@ -232,6 +232,40 @@ def autograd_lite_mlp():
     return MLP(2, SIZES, seed=1337), "autograd_lite.nn.MLP"
 
 
+class ElementaryMLP:
+    """The same network written per example with elementary ops, as micrograd's demo and the
+    course write a neuron: ``s = b; s = s + wⱼ·hⱼ`` (no fused ``linear`` node); relu between
+    layers.  Its weights are fresh leaves holding the given model's numbers (or random ones)."""
+
+    def __init__(self, model=None, what: str = "", sizes: tuple = (2, *SIZES), seed: int = 1337) -> None:
+        engine = _autograd_lite()
+        if model is not None:
+            numbers = [p.data for p in model.parameters()]  # nn layout: per neuron, its weights then its bias
+        else:
+            rng = random.Random(seed)
+            numbers = [rng.uniform(-1, 1) for _ in range(sum((a + 1) * b for a, b in zip(sizes, sizes[1:])))]
+        it = iter(numbers)
+        self.layers = [[([engine.Value(next(it)) for _ in range(nin)], engine.Value(next(it))) for _ in range(nout)]
+                       for nin, nout in zip(sizes, sizes[1:])]
+        self.note = "per example with + and × (s = b; s = s + w·h)" + (f", weights of {what}" if what else "")
+
+    def __call__(self, x):
+        h = x
+        last = len(self.layers) - 1
+        for i, layer in enumerate(self.layers):
+            out = []
+            for w, b in layer:
+                s = b
+                for wj, hj in zip(w, h):
+                    s = s + wj * hj
+                out.append(s if i == last else s.relu())
+            h = out
+        return h[0] if len(h) == 1 else h
+
+    def parameters(self):
+        return [p for layer in self.layers for w, b in layer for p in (*w, b)]
+
+
 def _zero(params):
     for p in params:
         p.grad = 0.0
@@ -274,7 +308,13 @@ def make_mlp_step(engine: str, n: int) -> Case:
         return Case(lambda: None, run, note="batched matmuls")
     if engine == "vectorized":
         return _vectorized_mlp_step(X, y, counter)
-    if engine == "autograd_lite":
+    if engine == "vectorized_elementary":
+        return _vectorized_mlp_step(X, y, counter, elementary=True)
+    if engine == "autograd_lite_elementary":
+        model = ElementaryMLP(*autograd_lite_mlp())
+        inputs = [list(row) for row in X.tolist()]
+        note = model.note
+    elif engine == "autograd_lite":
         model, what = autograd_lite_mlp()
         inputs = [list(row) for row in X.tolist()]
         note = what
@@ -364,13 +404,17 @@ def _vectorize_module():
     return vec
 
 
-def _vectorized_mlp_step(X: np.ndarray, y: np.ndarray, counter: dict) -> Case:
+def _vectorized_mlp_step(X: np.ndarray, y: np.ndarray, counter: dict, elementary: bool = False) -> Case:
     """`compile_loss(model, loss_fn)` → ``step(Xb, yb) -> (cost, grads)``; the L2 term and the
-    SGD update are added with numpy (they are per-parameter, not per-example)."""
+    SGD update are added with numpy (they are per-parameter, not per-example).  ``elementary``:
+    the model written with + and × (`ElementaryMLP`) instead of `nn` layers."""
     vec = _vectorize_module()
     if not hasattr(vec, "compile_loss"):
         raise Unavailable("n/a (autograd_lite.vectorize has no compile_loss)")
     model, what = autograd_lite_mlp()
+    if elementary:
+        model = ElementaryMLP(model, what)
+        what = "ElementaryMLP (" + model.note + ")"
     params = model.parameters()
 
     def hinge(score, yi):
@@ -522,6 +566,40 @@ def reference_logreg_grad(m: int) -> tuple[np.ndarray, float]:
     return make_logreg_grad("numpy", m).run(None)
 
 
+# ----------------------------------------------------------------------------- trace (issue 16)
+
+
+def trace_graph(hidden: int):
+    """The loss of one example of an `ElementaryMLP` 2 → hidden → hidden → 1 (max-margin), as
+    a function ``loss(x, y)`` of the features (a list of 2) and the label: 2h² + 8h + 4 op nodes."""
+    model = ElementaryMLP(sizes=(2, hidden, hidden, 1), seed=16)
+
+    def loss(x, y):
+        return (1 + -y * model(x)).relu()
+
+    return loss
+
+
+def make_trace(engine: str, hidden: int) -> Case:
+    """``vectorized``: trace the loss once and rewrite its tape (``vectorize(loss, sizes=(2, None))``);
+    ``autograd_lite``: one scalar forward + backward of the same graph on one example."""
+    loss = trace_graph(hidden)
+    nodes = 2 * hidden * hidden + 8 * hidden + 4
+    if engine == "autograd_lite":
+        def run(_):
+            loss([0.3, -0.7], 1.0).backward()
+
+        return Case(lambda: None, run, nodes=nodes, note="ElementaryMLP loss of one example: forward + backward")
+    if engine != "vectorized":
+        raise Unavailable("n/a")
+    vec = _vectorize_module()
+
+    def run(_):
+        return vec.vectorize(loss, sizes=(2, None))
+
+    return Case(lambda: None, run, nodes=nodes, note="vectorize(loss, sizes=(2, None)): trace + rewrite the tape")
+
+
 # ----------------------------------------------------------------------------- floor
 
 
@@ -554,4 +632,5 @@ MAKERS = {
     "mlp_step": make_mlp_step,
     "logreg_epoch": make_logreg_epoch,
     "logreg_grad": make_logreg_grad,
+    "trace": make_trace,
 }

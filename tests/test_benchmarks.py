@@ -101,7 +101,8 @@ def test_targets_and_memory_tables(quick_run):
     targets = tables["Targets"]
     names = " ".join(t["target"] for t in targets)
     for part in ("speed-up vs micrograd", "time per node / floor", "mlp_step vectorised",
-                 "logreg gradient vectorised", "memory per node", "freed by `del`"):
+                 "logreg gradient vectorised", "memory per node", "freed by `del`",
+                 "elementary ops vectorised", "trace + rewrite"):
         assert part in names
     assert all(t["verdict"] in ("met", "NOT met", "n/a") for t in targets)
     mem = {r["engine"]: r for r in tables["Memory"]}

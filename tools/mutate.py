@@ -63,8 +63,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 DEFAULT_TARGET = "autograd_lite/engine.py"
-DEFAULT_TESTS = ("pytest -x -q -p no:cacheprovider tests/test_ieee_edges.py tests/test_engine_edges.py tests/test_engine.py "
-                 "tests/test_higher_order.py")  # the quickest file first: -x stops at the first failure
+# the quickest file first: -x stops at the first failure
+DEFAULT_TESTS = ("pytest -x -q -p no:cacheprovider tests/test_ieee_edges.py tests/test_engine_edges.py "
+                 "tests/test_engine.py tests/test_higher_order.py")
 DEFAULT_EQUIVALENT = "tools/mutate-equivalent.txt"
 PRAGMA = re.compile(r"#\s*mutate:\s*(equivalent|skip)\b\s*(?:--|:)?\s*(.*)$")
 
