@@ -56,6 +56,7 @@ _ieee = ieee  # the old private name, still imported by autograd_lite.expr
 #   X, Y or OUT       ∂out/∂input *is* that input/the output (contribution g·it)
 #   Over(f)           ∂out/∂input = 1/f(...)                (contribution g/f, as PyTorch divides)
 #   Mask(cond)        ∂out/∂input = 1 where cond else 0     (contribution g or 0, even if g is inf/nan)
+#   Mask(cond, f)     ∂out/∂input = f(...) where cond else 0 (contribution g·f or 0, as PyTorch's where)
 #   a function f      ∂out/∂input = f(...)                   (contribution g·f)
 
 
@@ -84,12 +85,13 @@ class Over:
 
 
 class Mask:
-    """∂out/∂input = 1 where ``cond`` else 0: backprop passes the upstream gradient or 0."""
+    """∂out/∂input = ``then`` (1 if not given) where ``cond`` else exactly 0: backprop
+    passes g·then or 0, so an inf or nan upstream gradient stays out where cond fails."""
 
-    __slots__ = ("cond",)
+    __slots__ = ("cond", "then")
 
-    def __init__(self, cond: Callable) -> None:
-        self.cond = cond
+    def __init__(self, cond: Callable, then: Callable | None = None) -> None:
+        self.cond, self.then = cond, then
 
 
 class Op:
@@ -132,24 +134,25 @@ def _defop(name: str, symbol: str, forward: Callable, *partials: Any, formula: s
     return op
 
 
+def _exponent_not_zero(x, y, out):
+    """Where ∂xʸ/∂x is not simply 0: y ≠ 0 (x⁰ = 1 for every x)."""
+    return _data(y) != 0
+
+
 def _dpow_dx(x, y, out):
-    """y·xʸ⁻¹, and 0 where y = 0 (as PyTorch: no 0·∞ = nan at x = 0 or a tiny x).
-    With a Value exponent at 0 (create_graph) it is written (y·xʸ)/x, also 0, so
-    that its derivative with respect to y, 1/x, survives in the gradient's graph."""
-    yd = _data(y)
-    if isinstance(yd, np.ndarray):
-        with np.errstate(all="ignore"):
-            return np.where(yd == 0, 0.0, y * K.power(x, y - 1))
-    if yd == 0:
-        xd = _data(x)
-        if y.__class__ is Value and xd != 0 and math.isfinite(xd):
-            return (y * x ** y) / x
-        return 0.0
-    return y * x ** (y - 1) if (x.__class__ is Value or y.__class__ is Value) else y * K.power(x, y - 1)
+    """y·xʸ⁻¹.  Where a Value exponent is 0 (create_graph) it is written (y·xʸ)/x:
+    also 0, but its derivative with respect to y, 1/x, survives in the gradient's graph."""
+    if y.__class__ is Value and y.data == 0 and _data(x) != 0 and math.isfinite(_data(x)):
+        return (y * x ** y) / x
+    if x.__class__ is Value or y.__class__ is Value:
+        return y * x ** (y - 1)
+    with np.errstate(all="ignore"):
+        return y * K.power(x, y - 1)
 
 
 def _dpow_dy(x, y, out):
-    """xʸ·ln x, and 0 where x = 0 ≤ y (as PyTorch)."""
+    """xʸ·ln x, and 0 where x = 0 ≤ y (0ʸ is 0 or 1 there whatever y; PyTorch zeroes the
+    local derivative, not the product: an inf upstream gradient still gives nan here)."""
     xd, yd = _data(x), _data(y)
     if isinstance(xd, np.ndarray) or isinstance(yd, np.ndarray):
         with np.errstate(all="ignore"):
@@ -166,7 +169,7 @@ _defop("mul",     "×",    operator.mul,      Y, X,
        formula="∂(xy)/∂x = y,  ∂(xy)/∂y = x")
 _defop("div",     "÷",    operator.truediv,  Over(Y), lambda x, y, out: -(out / y),
        formula="∂(x/y)/∂x = 1/y,  ∂(x/y)/∂y = −x/y²")
-_defop("pow",     "**",   K.power,           _dpow_dx, _dpow_dy,
+_defop("pow",     "**",   K.power,           Mask(_exponent_not_zero, _dpow_dx), _dpow_dy,
        formula="∂xʸ/∂x = y·xʸ⁻¹,  ∂xʸ/∂y = xʸ·ln x  (0 where y = 0, resp. x = 0 ≤ y, as PyTorch)")
 _defop("neg",     "−",    operator.neg,      -1.0,
        formula="(−x)' = −1")
@@ -207,7 +210,10 @@ def partial(rule: Any, *args: Any) -> Any:
         return 1.0 / partial(rule.by, *args)
     if kind is Mask:
         cond = rule.cond(*args)
-        return np.where(cond, 1.0, 0.0) if isinstance(cond, np.ndarray) else 1.0 if cond else 0.0
+        then = 1.0 if rule.then is None else rule.then(*args)
+        if isinstance(cond, np.ndarray):
+            return np.where(cond, _data(then), 0.0)
+        return then if cond else 0.0
     return rule(*args)
 
 
@@ -225,8 +231,19 @@ def contribution(rule: Any, g: Any, *args: Any) -> Any:
     if kind is Mask:
         cond = rule.cond(*args)
         if isinstance(cond, np.ndarray):
-            return np.where(cond, g, 0.0)
-        return g if cond else (Value(0.0) if g.__class__ is Value else 0.0)
+            if rule.then is None:
+                return np.where(cond, g, 0.0)
+            with np.errstate(all="ignore"):
+                return np.where(cond, g * _data(rule.then(*args)), 0.0)
+        if cond:
+            return g if rule.then is None else g * rule.then(*args)
+        if g.__class__ is not Value:
+            return 0.0
+        if rule.then is not None and math.isfinite(g.data):  # create_graph: the rule may be a zero whose
+            d = rule.then(*args)                               # derivative is not (∂²xʸ/∂x∂y = 1/x at y = 0)
+            if d.__class__ is Value and d.data == 0:
+                return g * d
+        return Value(0.0)
     return g * rule(*args)
 
 

@@ -45,21 +45,12 @@ def build_zal_graph(x1: float = 1.5, x2: float = -0.5, w1: float = 0.3, w2: floa
     p1.label = "w1·x1"
     p2 = nodes["w2"] * nodes["x2"]
     p2.label = "w2·x2"
-    s12 = p1 + p2
-    s12.label = "w1·x1 + w2·x2"
-    z = s12 + nodes["b"]
+    z = p1 + p2 + nodes["b"]
     z.label = "z"
     a = z.sigmoid()
     a.label = "a"
-    log_a, one_minus_a = a.log(), 1 - a
-    log_1ma = one_minus_a.log()
-    t1, t2 = y * log_a, (1 - y) * log_1ma
-    inner = t1 + t2
-    L = -inner
-    # name every node as the course writes it, so the drawn graph reads like the formula
-    for node, name in ((log_a, "log a"), (one_minus_a, "1 − a"), (log_1ma, "log(1 − a)"), (t1, "y log a"),
-                       (t2, "(1 − y) log(1 − a)"), (inner, "y log a + (1 − y) log(1 − a)"), (L, "L")):
-        node.label = name
+    L = -(y * a.log() + (1 - y) * (1 - a).log())  # its inner nodes are named when drawn: names="expression"
+    L.label = "L"
     L.backward()
     return LogRegGraph(**nodes, y=float(y), z=z, a=a, L=L)
 
