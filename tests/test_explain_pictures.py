@@ -75,7 +75,7 @@ def test_edge_labels_local():
     g = build_zal_graph()
     labels = edge_texts(draw_graph(g.L, edge_labels="local"))
     assert "0.2011" in labels  # ∂a/∂z on the z → σ edge
-    assert "1.5" in labels and "y: -1" in labels  # ∂(w1·x1)/∂w1 = x1; ∂(1 − a)/∂a
+    assert "1.5" in labels and "2nd: -1" in labels  # ∂(w1·x1)/∂w1 = x1; ∂(1 − a)/∂a (a is the 2nd operand)
     with pytest.raises(ValueError, match="edge_labels"):
         draw_graph(g.L, edge_labels="global")
 
@@ -86,7 +86,7 @@ def test_edge_labels_on_a_fused_linear_node_fused_and_expanded():
     w0, w1, x0, b = (Value(v, label=n) for v, n in [(2.0, "w0"), (3.0, "w1"), (5.0, "x0"), (7.0, "b")])
     out = al.linear([w0, w1], [x0, 11.0], b)
     fused = edge_texts(draw_graph(out, edge_labels="local"))
-    assert {"w0: 5", "x0: 2", "w1: 11", "b: 1"} <= set(fused)
+    assert {"weight 0: 5", "input 0: 2", "weight 1: 11", "bias: 1"} <= set(fused)
     expanded = edge_texts(draw_graph(out, edge_labels="local", expand_linear=True))
     assert {"5", "2", "11", "1"} <= set(expanded)
 
