@@ -1,5 +1,5 @@
-# make demo  -- create .venv, install autograd_lite (with its plot, progress and symbolic extras), run the walkthrough
-# make test  -- create .venv with the dev extras (and Graphviz if missing), run everything
+# make demo  -- create .venv, install autograd_lite (with its plot, progress, symbolic and gif extras), run the walkthrough
+# make test  -- create .venv with the dev extras (and Graphviz, Chromium and chromedriver if missing), run everything
 # make bench -- the benchmark against micrograd and PyTorch (writes benchmarks/RESULTS.md)
 # make mutate -- mutation testing of autograd_lite/engine.py (tools/mutate.py; e.g. ARGS="--max 60")
 PYTHON ?= python3
@@ -7,11 +7,11 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip install --quiet --disable-pip-version-check
 
-.PHONY: demo test lint typecheck bench mutate graphviz clean
+.PHONY: demo test lint typecheck bench mutate graphviz browser clean
 
 $(VENV)/.base: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PIP) -e '.[plot,progress,symbolic]'
+	$(PIP) -e '.[plot,progress,symbolic,gif]'
 	touch $@
 
 $(VENV)/.dev: pyproject.toml $(VENV)/.base
@@ -29,6 +29,14 @@ graphviz:
 	  (sudo apt-get update -qq && sudo apt-get install -y -qq graphviz >/dev/null) || \
 	  echo "could not install Graphviz; tests that need 'dot' will be skipped (not in CI)"; }
 
+# the headless browser that drives the step-through backprop page in the tests (Debian's packages)
+browser:
+	@{ command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; } || { \
+	  echo "chromium/chromedriver not found: installing them with apt-get"; \
+	  (apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null) || \
+	  (sudo apt-get update -qq && sudo apt-get install -y -qq chromium chromium-driver >/dev/null) || \
+	  echo "could not install Chromium; browser tests will be skipped (not in CI)"; }
+
 demo: $(VENV)/.base graphviz
 	$(PY) -m autograd_lite demo
 
@@ -38,7 +46,7 @@ lint: $(VENV)/.dev
 typecheck: $(VENV)/.dev
 	$(PY) -m mypy
 
-test: $(VENV)/.dev graphviz lint typecheck
+test: $(VENV)/.dev graphviz browser lint typecheck
 	$(PY) -m pytest -q
 
 bench: $(VENV)/.bench
