@@ -815,11 +815,10 @@ def backprop(root: Value, seed: Any = 1.0, *, create_graph: bool = False,
                 c = contribution(rule, upstream, *args)
             except ARITH_ERRORS:  # a rule on constants only, e.g. 1/y for x / 0.0
                 c = ieee(contribution, rule, upstream, *args)
-            total = grads.get(inp)
-            if total is None:  # a float sum starts at 0.0, as in the float pass (a lone -0.0
-                total = c if create_graph else 0.0 + c  # adds up to 0.0); a Value one, at c
-            else:
-                total = total + c
+            # a float sum starts at 0.0, as in the float pass (a lone -0.0 contribution sums
+            # to 0.0); a Value sum starts at its first contribution (no node for 0 + c)
+            total = grads.get(inp, None if create_graph else 0.0)
+            total = c if total is None else total + c
             grads[inp] = total
             if _anomaly:
                 _check_backward(node, upstream, inp, c)
