@@ -832,7 +832,9 @@ def backprop(root: Value, seed: Any = 1.0, *, create_graph: bool = False,
                 c = contribution(rule, upstream, *args)
             except ARITH_ERRORS:  # a rule on constants only, e.g. 1/y for x / 0.0
                 c = ieee(contribution, rule, upstream, *args)
-            total = grads.get(inp)
+            # a float sum starts at 0.0, as in the float pass (a lone -0.0 contribution sums
+            # to 0.0); a Value sum starts at its first contribution (no node for 0 + c)
+            total = grads.get(inp, None if create_graph else 0.0)
             total = c if total is None else total + c
             grads[inp] = total
             if _anomaly:
@@ -844,18 +846,21 @@ def backprop(root: Value, seed: Any = 1.0, *, create_graph: bool = False,
 
 # The float pass keeps each node's running sum on the node itself (slot _sum), not
 # in a dict: a dict lookup per edge is most of the time of a backward pass over a
-# big graph.  The lock keeps passes from sharing that scratch (Python threads take
-# turns anyway), and every _sum is None again when a pass ends, so `backprop` stays
-# pure: no node's state, .grad included, differs before and after.
+# big graph.  A node found by the pass gets _sum = 0.0 and each contribution is
+# added with +=, as `backprop` adds them to 0.0.  The lock keeps passes from sharing
+# that scratch (Python threads take turns anyway), and every _sum is None again when
+# a pass ends, so `backprop` stays pure: no node's state, .grad included, differs
+# before and after.
 _scratch = threading.Lock()
-_FOUND = object()  # _sum of a node found by this pass that has no contribution yet
+_ADD, _MUL = OPS["add"], OPS["mul"]  # unrolled in `_float_pass`
 
 
 def _backprop_floats(root: Value, seed: float, write: bool = False) -> dict[Value, float] | None:
     """`backprop` on floats without an observer: the same chain rule over the same
-    rules, with the rule kinds dispatched inline and the fused linear node's rules
-    (∂/∂wᵢ = xᵢ, ∂/∂xᵢ = wᵢ, ∂/∂b = 1) unrolled, because this loop is the hot path
-    of training (tests/test_engine_edges.py checks both give the same numbers).
+    rules, with the rule kinds dispatched inline and the rules of x + y (1, 1),
+    x·y (y, x) and the fused linear node (∂/∂wᵢ = xᵢ, ∂/∂xᵢ = wᵢ, ∂/∂b = 1)
+    unrolled, because this loop is the hot path of training
+    (tests/test_engine_edges.py checks both give the same numbers).
     ``write=True`` is `Value.backward`: the sums go into ``.grad`` (leaves
     accumulate), not into a dict."""
     with _scratch:
@@ -881,7 +886,6 @@ def _backprop_floats(root: Value, seed: float, write: bool = False) -> dict[Valu
 
 
 def _float_pass(order: list[Value], leaves: list[Value], sums: dict | None) -> None:
-    FOUND = _FOUND  # a local name: read on every edge
     keep, keep_leaf = order.append, leaves.append
     for node in order:  # find the nodes; the list grows while we walk it
         a = node._a
@@ -889,14 +893,14 @@ def _float_pass(order: list[Value], leaves: list[Value], sums: dict | None) -> N
         if a.__class__ is tuple:  # fused linear node: (*ws, b) and xs
             for p in a + b:
                 if p.__class__ is Value and p._sum is None:
-                    p._sum = FOUND
+                    p._sum = 0.0
                     (keep_leaf if p._op is None else keep)(p)
             continue
         if a.__class__ is Value and a._sum is None:  # unrolled for two inputs: no tuple per node
-            a._sum = FOUND
+            a._sum = 0.0
             (keep_leaf if a._op is None else keep)(a)
         if b.__class__ is Value and b._sum is None:
-            b._sum = FOUND
+            b._sum = 0.0
             (keep_leaf if b._op is None else keep)(b)
     order.sort(key=_by_id, reverse=True)  # newest first: consumers before producers
     check = _anomaly
@@ -909,25 +913,45 @@ def _float_pass(order: list[Value], leaves: list[Value], sums: dict | None) -> N
         else:
             sums[node] = g
         a, b = node._a, node._b
+        # x + y and x·y are most of the nodes of any graph, so their rows of the
+        # table (1 and 1; y and x) are unrolled here: no rule dispatch per input
+        if op is _ADD:
+            if a.__class__ is Value:
+                a._sum += g
+                if check:
+                    _check_backward(node, g, a, g)
+            if b.__class__ is Value:
+                b._sum += g
+                if check:
+                    _check_backward(node, g, b, g)
+            continue
+        if op is _MUL:
+            if a.__class__ is Value:
+                c = g * (b.data if b.__class__ is Value else b)
+                a._sum += c
+                if check:
+                    _check_backward(node, g, a, c)
+            if b.__class__ is Value:
+                c = g * (a.data if a.__class__ is Value else a)
+                b._sum += c
+                if check:
+                    _check_backward(node, g, b, c)
+            continue
         if op is _LINEAR:
             for w, x in zip(a, b):
                 if x.__class__ is Value:
-                    c, t = g * w.data, x._sum
-                    x._sum = c if t is FOUND else t + c
-                    c = g * x.data
+                    x._sum += g * w.data
+                    w._sum += g * x.data
                 else:
-                    c = g * x
-                t = w._sum
-                w._sum = c if t is FOUND else t + c
-            t = a[-1]._sum
-            a[-1]._sum = g if t is FOUND else t + g
+                    w._sum += g * x
+            a[-1]._sum += g
             if check:
                 for p in node.parents:
                     if p.__class__ is Value:
                         _check_backward(node, g, p, p._sum)
             continue
-        # a rule that is a number or an argument (add, sub, mul, exp, neg) is used
-        # here directly; the others go through `contribution` like in `backprop`
+        # a rule that is a number or an argument (sub, exp, neg) is used here
+        # directly; the others go through `contribution` like in `backprop`
         da = op.partials[0]
         if b is None:  # unary: the rule's arguments are (x, out)
             if da.__class__ is Arg:
@@ -936,8 +960,7 @@ def _float_pass(order: list[Value], leaves: list[Value], sums: dict | None) -> N
                 c = -g if da == -1.0 else g * da
             else:
                 c = _float_contribution(da, g, a.data, node.data)
-            t = a._sum
-            a._sum = c if t is FOUND else t + c
+            a._sum += c
             if check:
                 _check_backward(node, g, a, c)
             continue
@@ -949,8 +972,7 @@ def _float_pass(order: list[Value], leaves: list[Value], sums: dict | None) -> N
                 c = g if da == 1.0 else -g if da == -1.0 else g * da
             else:
                 c = g * args[da.index] if da.__class__ is Arg else _float_contribution(da, g, *args)
-            t = a._sum
-            a._sum = c if t is FOUND else t + c
+            a._sum += c
             if check:
                 _check_backward(node, g, a, c)
         if b.__class__ is Value:  # the same for the second input
@@ -958,8 +980,7 @@ def _float_pass(order: list[Value], leaves: list[Value], sums: dict | None) -> N
                 c = g if db == 1.0 else -g if db == -1.0 else g * db
             else:
                 c = g * args[db.index] if db.__class__ is Arg else _float_contribution(db, g, *args)
-            t = b._sum
-            b._sum = c if t is FOUND else t + c
+            b._sum += c
             if check:
                 _check_backward(node, g, b, c)
 
