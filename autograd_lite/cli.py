@@ -751,7 +751,7 @@ def _explain_demo_graph(out: Path) -> list[Path]:
     wrote = []
     for name in ("backprop.html", "backprop.gif"):
         try:
-            wrote.append(render_backprop(ex.root, out / name, explanation=ex))
+            wrote.append(render_backprop(ex.root, out / name, explanation=ex, names="expression"))
         except viz.GraphvizNotFoundError:
             break  # already said above: the graph was written as DOT source
         except ImportError as e:
