@@ -218,6 +218,11 @@ def test_an_mlp_graph_converts_fast_and_stays_shared():
     assert seconds < 1.0, f"{n_nodes}-node MLP took {seconds:.2f} s to convert"
     assert _dag_nodes(expr) < 10 * n_nodes     # shared, not unfolded into a tree
     assert close(S.evaluate(expr, out), out.data)
+    t0 = time.perf_counter()
+    report = S.analytic_check(out)               # 260 formulas, too big to simplify: bounded time, all agree
+    assert report and len(report.rows) == 260 and time.perf_counter() - t0 < 30
+    assert max(r.autodiff_rel_error for r in report.rows) < 1e-9
+    assert "where t0 = " in str(report)
 
 
 def test_deep_sharing_does_not_blow_up():
@@ -379,7 +384,7 @@ def test_walkthrough_shows_sympys_formulas_next_to_the_hand_written_ones(capsys)
 
     rows = walkthrough.symbolic_rows({"x1": -2.0, "x2": 0.7, "w1": 1.1, "w2": 0.4, "b": -0.3, "y": 0.0})
     assert [r[0] for r in rows] == ["dL/dz", "dL/dw1", "dL/dw2", "dL/db"]
-    for name, formula, hand, same, sympy_value, hand_value, auto in rows:
+    for name, formula, _hand, same, sympy_value, hand_value, auto in rows:
         assert same, (name, formula)
         assert sympy_value == pytest.approx(hand_value, rel=1e-12) and sympy_value == pytest.approx(auto, rel=1e-12)
         assert "exp(z)" in formula and "y" in formula       # derived from the graph, in terms of z and y
