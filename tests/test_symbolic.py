@@ -104,19 +104,11 @@ def graphs(draw):
         arity, build, ok = BUILDERS[name]
         args = [draw(st.sampled_from(pool)) for _ in range(arity)]
         if name in ("add", "sub", "mul", "div", "pow") and draw(st.booleans()):
-            c = draw(st.sampled_from(CONSTANTS))  # a number on one side: stored as a constant
-            args[1 if name == "pow" or draw(st.booleans()) else 0] = Value(c)
-            const_side = 0 if args[0].label is None and args[0].op is None and args[0].data == c else 1
-            args[const_side] = c
-            if name == "pow" and const_side == 0:
-                continue
-            if ok is not None and not ok(*[a if isinstance(a, Value) else Value(a) for a in args]):
-                continue
-            node = build(*args)
-        else:
-            if ok is not None and not ok(*args):
-                continue
-            node = build(*args)
+            side = 1 if name == "pow" else draw(st.integers(0, 1))   # a number on one side: a constant
+            args[side] = draw(st.sampled_from(CONSTANTS))
+        if ok is not None and not ok(*[a if isinstance(a, Value) else Value(a) for a in args]):
+            continue
+        node = build(*args)
         if not (math.isfinite(node.data) and abs(node.data) < 1e3):
             continue
         pool.append(node)
