@@ -30,11 +30,17 @@ Conventions:
   many times is converted and differentiated once: no exponential blow-up on
   deep graphs with shared subexpressions.  Numbers are evaluated with
   50-digit mpmath over the formula's DAG (each shared part once).
-- *Simplification* runs in a separate process (fork where available) that is
-  killed after ``timeout`` seconds per formula, the formula then stays
-  unsimplified: a thread cannot be stopped, a process can, so a slow
-  ``simplify`` never hangs the caller.  Formulas with more than
-  `MAX_SIMPLIFY_SIZE` distinct subexpressions are not simplified at all.
+  Expressions are built with SymPy's automatic evaluation off (it can take
+  exponential time on nested graphs), so they mirror the graph; ``.doit()``
+  gives SymPy's canonical form.
+- *Simplification* runs in a separate process (fork where available; spawn
+  elsewhere, where scripts need the usual ``if __name__ == "__main__":``
+  guard): it sends back the formula evaluated (``.doit()``), then simplified
+  (``sympy.simplify``), and is killed after ``timeout`` seconds per formula
+  (20 s for all formulas of a call); the last version that arrived in time is
+  kept.  A thread cannot be stopped, a process can: a slow ``simplify`` never
+  hangs the caller.  Formulas with more than `MAX_SIMPLIFY_SIZE` distinct
+  subexpressions are left as derived.
 
 >>> from autograd_lite import Value
 >>> from autograd_lite.symbolic import to_sympy, symbolic_gradients
