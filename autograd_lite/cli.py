@@ -143,7 +143,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--graph", metavar="FILE", help="draw the computational graph (.svg, .png, .pdf or .dot)")
     g.add_argument("--force", action="store_true", help="overwrite an existing --graph file")
     g.add_argument("--analytic", action="store_true",
-                   help="add SymPy's formula for each derivative and its value (needs autograd-lite[symbolic])")
+                   help="add SymPy's formula for each derivative and its value; with --json an \"analytic\" "
+                        "entry {name: {formula, latex, value}} (needs autograd-lite[symbolic])")
 
     t = sub.add_parser("train", help="train logistic regression or an MLP", epilog=_TRAIN_EPILOG,
                        formatter_class=_FMT, description="Train a model with gradient descent and report "

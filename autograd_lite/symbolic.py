@@ -30,11 +30,17 @@ Conventions:
   many times is converted and differentiated once: no exponential blow-up on
   deep graphs with shared subexpressions.  Numbers are evaluated with
   50-digit mpmath over the formula's DAG (each shared part once).
-- *Simplification* runs in a separate process (fork where available) that is
-  killed after ``timeout`` seconds per formula, the formula then stays
-  unsimplified: a thread cannot be stopped, a process can, so a slow
-  ``simplify`` never hangs the caller.  Formulas with more than
-  `MAX_SIMPLIFY_SIZE` distinct subexpressions are not simplified at all.
+  Expressions are built with SymPy's automatic evaluation off (it can take
+  exponential time on nested graphs), so they mirror the graph; ``.doit()``
+  gives SymPy's canonical form.
+- *Simplification* runs in a separate process (fork where available; spawn
+  elsewhere, where scripts need the usual ``if __name__ == "__main__":``
+  guard): it sends back the formula evaluated (``.doit()``), then simplified
+  (``sympy.simplify``), and is killed after ``timeout`` seconds per formula
+  (20 s for all formulas of a call); the last version that arrived in time is
+  kept.  A thread cannot be stopped, a process can: a slow ``simplify`` never
+  hangs the caller.  Formulas with more than `MAX_SIMPLIFY_SIZE` distinct
+  subexpressions are left as derived.
 
 >>> from autograd_lite import Value
 >>> from autograd_lite.symbolic import to_sympy, symbolic_gradients
@@ -72,8 +78,11 @@ __all__ = [
 INSTALL_HINT = "pip install autograd-lite[symbolic]"
 MAX_SIMPLIFY_SIZE = 400
 """Formulas with more distinct subexpressions than this are not simplified."""
+DISPLAY_SIZE = 5000
+"""Reports print formulas only up to this many distinct subexpressions (all formulas together)."""
 _EVAL_DIGITS = 50
 _WORKER_START_TIMEOUT = 60.0
+_TOTAL_SIMPLIFY_TIME = 20.0  # seconds for all formulas of one call (at least one formula's timeout)
 
 
 class SymPyNotInstalledError(ImportError):
@@ -377,26 +386,32 @@ def _accumulate(sp, order, memo, rules, adjoint) -> None:
                 adjoint[id(p)] = term if old is None else old + term
 
 
-def _dag_size(expr: Any) -> int:
-    """The number of distinct subexpressions (a shared one counts once)."""
+def _subexpressions(*exprs: Any) -> set:
+    """The distinct subexpressions of the formulas, found over their DAG (a shared
+    one is visited once; SymPy's own walks, e.g. ``free_symbols``, visit the tree)."""
     seen = set()
-    stack = [expr]
+    stack = list(exprs)
     while stack:
         e = stack.pop()
         if e in seen:
             continue
         seen.add(e)
         stack.extend(e.args)
-    return len(seen)
+    return seen
+
+
+def _dag_size(*exprs: Any) -> int:
+    """The number of distinct subexpressions of the formulas (a shared one counts once)."""
+    return len(_subexpressions(*exprs))
 
 
 def _simplify_worker(conn, exprs) -> None:  # runs in the child process
     import sympy
 
     conn.send(("ready", None))
-    for i, (e, small) in enumerate(exprs):
+    for i, e in enumerate(exprs):
         # better and better versions; the parent keeps the last one that arrives in time
-        for step in (_evaluated, sympy.simplify) if small else (_evaluated,):
+        for step in (_evaluated, sympy.simplify):
             try:
                 e = step(e)
                 conn.send((i, e, step is sympy.simplify))
@@ -418,8 +433,9 @@ def _context():
 
 def _simplify_all(exprs: list[Any], timeout: float) -> tuple[list[Any], list[bool]]:
     """``sympy.simplify`` each formula in a child process, at most ``timeout``
-    seconds each; a formula that takes longer (or fails, or is bigger than
-    `MAX_SIMPLIFY_SIZE`) stays as it was.  Returns (formulas, simplified flags)."""
+    seconds each and 20 s (or ``timeout``) in all; a formula that takes longer (or
+    fails, or is bigger than `MAX_SIMPLIFY_SIZE`) keeps the best version finished.
+    Returns (formulas, simplified flags)."""
     sp = _sympy()
     out = list(exprs)
     done = [False] * len(exprs)
@@ -427,13 +443,13 @@ def _simplify_all(exprs: list[Any], timeout: float) -> tuple[list[Any], list[boo
     for i, e in enumerate(exprs):
         if e.is_Atom:
             done[i] = True  # nothing to simplify
-        else:
+        elif _dag_size(e) <= MAX_SIMPLIFY_SIZE:
             todo.append(i)
-    small = {i: _dag_size(exprs[i]) <= MAX_SIMPLIFY_SIZE for i in todo}
-    while todo:
+    stop = time.monotonic() + max(timeout, _TOTAL_SIMPLIFY_TIME)
+    while todo and time.monotonic() < stop:
         ctx = _context()
         receive, send = ctx.Pipe(duplex=False)
-        worker = ctx.Process(target=_simplify_worker, args=(send, [(exprs[i], small[i]) for i in todo]), daemon=True)
+        worker = ctx.Process(target=_simplify_worker, args=(send, [exprs[i] for i in todo]), daemon=True)
         finished = 0
         try:
             with warnings.catch_warnings():
@@ -442,7 +458,7 @@ def _simplify_all(exprs: list[Any], timeout: float) -> tuple[list[Any], list[boo
             send.close()
             if receive.poll(_WORKER_START_TIMEOUT):
                 receive.recv()  # "ready"
-                deadline = time.monotonic() + timeout
+                deadline = min(time.monotonic() + timeout, stop)
                 while finished < len(todo) and receive.poll(max(0.0, deadline - time.monotonic())):
                     with sp.evaluate(False):  # as the child built it: no re-evaluation here
                         _, result, last = receive.recv()
@@ -451,7 +467,7 @@ def _simplify_all(exprs: list[Any], timeout: float) -> tuple[list[Any], list[boo
                         done[todo[finished]] = done[todo[finished]] or last
                     if last and result is None:
                         finished += 1
-                        deadline = time.monotonic() + timeout
+                        deadline = min(time.monotonic() + timeout, stop)
         except (OSError, EOFError, AssertionError, RuntimeError):  # cannot start or lost the worker
             pass
         finally:
@@ -500,7 +516,8 @@ def symbolic_gradients(L: Value, wrt: Iterable[Value] | None = None, *, simplify
     the chain rule builds it (unevaluated, like `to_sympy`).  With
     ``simplify=True`` a child process first evaluates it (``.doit()``), then
     runs ``sympy.simplify``, and is killed after ``timeout`` seconds per
-    formula: the best version finished by then is kept (never a hang).
+    formula (and after 20 s, or ``timeout`` if longer, for all formulas): the best
+    version finished by then is kept (never a hang).
     """
     nodes, formulas, _, _, _ = _derive(L, wrt, simplify, timeout)
     return dict(zip(nodes, formulas))
@@ -604,11 +621,18 @@ class AnalyticReport:
         sp = _sympy()
         table = format_table(self._HEADER, [self._cells(r) for r in self.rows])
         formulas = [r.formula for r in self.rows]
-        lines = [f"∂{self.output}/∂{r.input} = {sp.sstr(r.formula)}" for r in self.rows]
-        if any(len(line) > 100 for line in lines):  # long formulas: name their shared parts once
-            reps, reduced = sp.cse(formulas, symbols=_cse_symbols(sp, formulas), order="none")
-            lines = [f"∂{self.output}/∂{r.input} = {sp.sstr(e)}" for r, e in zip(self.rows, reduced)]
-            lines += [f"  where {sp.sstr(s)} = {sp.sstr(e)}" for s, e in reps]
+        sizes = [_dag_size(f) for f in formulas]
+        total = _dag_size(*formulas)
+        if total > DISPLAY_SIZE:
+            return table + (f"\n\n(the formulas have {total} distinct subexpressions, too many to print: "
+                            f"see report.rows[i].formula)")
+        with sp.evaluate(False):
+            if max(sizes, default=0) <= 30:
+                lines = [f"∂{self.output}/∂{r.input} = {sp.sstr(r.formula)}" for r in self.rows]
+            else:  # long formulas: name their shared parts once
+                reps, reduced = sp.cse(formulas, symbols=_cse_symbols(sp, formulas), order="none")
+                lines = [f"∂{self.output}/∂{r.input} = {sp.sstr(e)}" for r, e in zip(self.rows, reduced)]
+                lines += [f"  where {sp.sstr(s)} = {sp.sstr(e)}" for s, e in reps]
         return table + "\n\n" + "\n".join(lines)
 
     __repr__ = __str__
@@ -618,7 +642,8 @@ class AnalyticReport:
         body = []
         for r in self.rows:
             cells = self._cells(r)
-            formula = html.escape(rf"\(\displaystyle {r.latex}\)")
+            formula = html.escape(rf"\(\displaystyle {r.latex}\)" if _dag_size(r.formula) <= DISPLAY_SIZE
+                                  else f"(a formula with {_dag_size(r.formula)} distinct subexpressions)")
             tds = [f"<td>{html.escape(cells[0])}</td>", f'<td class="formula">{formula}</td>']
             tds += [f"<td>{html.escape(c)}</td>" for c in cells[1:]]
             body.append("<tr>" + "".join(tds) + "</tr>")
@@ -628,6 +653,8 @@ class AnalyticReport:
     def _repr_latex_(self) -> str:
         lines = []
         for r in self.rows:
+            if _dag_size(r.formula) > DISPLAY_SIZE:
+                continue
             lines.append(rf"\frac{{\partial {_tex_name(self.output)}}}{{\partial {_tex_name(r.input)}}} &= "
                          rf"{r.latex} = {_num(r.analytic)} & \text{{autodiff }} {_num(r.autodiff)}"
                          rf" & \text{{numeric }} {_num(r.numeric)}")
@@ -639,7 +666,7 @@ def _tex_name(name: str) -> str:
 
 
 def _cse_symbols(sp, exprs):
-    taken = {str(s) for e in exprs for s in e.free_symbols}
+    taken = {str(e) for e in _subexpressions(*exprs) if e.is_Symbol}
     prefix = "t"
     while any(name.startswith(prefix) for name in taken):
         prefix += "_"
