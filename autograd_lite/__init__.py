@@ -45,7 +45,8 @@ _LAZY = {
     "fit": "autograd_lite.train", "predict": "autograd_lite.train",
     "predict_proba": "autograd_lite.train", "accuracy": "autograd_lite.train",
 }
-_SUBMODULES = {"nn", "optim", "losses", "data", "train", "viz", "figures", "transforms", "check", "expr"}
+_SUBMODULES = {"nn", "optim", "losses", "data", "train", "viz", "figures", "transforms", "check", "expr",
+               "symbolic", "kernels", "fuse"}
 
 
 def __getattr__(name: str):
