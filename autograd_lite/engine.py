@@ -230,7 +230,7 @@ def contribution(rule: Any, g: Any, *args: Any) -> Any:
         return g / partial(rule.by, *args)
     if kind is Mask:
         cond = rule.cond(*args)
-        if isinstance(cond, np.ndarray):
+        if isinstance(cond, np.ndarray) or isinstance(g, np.ndarray):  # vectorize: elementwise
             if rule.then is None:
                 return np.where(cond, g, 0.0)
             with np.errstate(all="ignore"):
