@@ -630,6 +630,7 @@ def _add_explain_parser(sub) -> None:
     x.add_argument("--precision", type=_positive_int, default=4, help="significant digits shown (default 4)")
     x.add_argument("--html", metavar="FILE.html", help="write the step-through page (self-contained HTML)")
     x.add_argument("--gif", metavar="FILE.gif", help="write the backward pass as an animated GIF (needs Pillow)")
+    x.add_argument("--force", action="store_true", help="overwrite an existing --html or --gif file")
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
@@ -644,6 +645,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
     for flag, path, suffix in (("--html", args.html, ".html"), ("--gif", args.gif, ".gif")):
         if path is not None and not path.lower().endswith(suffix):
             raise CLIError(f"{flag} writes a {suffix} file; got {path!r}")
+        if path is not None:
+            _destination(path, flag, args.force)  # before any work, like every other output file
     if args.precision > 17:
         raise CLIError(f"--precision is at most 17 significant digits; got {args.precision}")
     out, leaves = _expr.evaluate(e, at)

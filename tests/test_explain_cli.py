@@ -81,3 +81,19 @@ def test_demo_explains_the_zal_graph_and_writes_html_and_gif(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "∂a/∂z = a(1 − a) = 0.7211 × 0.2789 = 0.2011" in out
     assert "∂L/∂w1 = ∂L/∂a · ∂a/∂z" in out
+
+
+def test_explain_checks_its_output_files_before_any_work(tmp_path):
+    """Like every other output flag: a missing folder or an existing file (without --force)
+    is a one-line error before the ledger is printed, and --force overwrites."""
+    missing = run("x*y", "--at", "x=1", "y=2", "--gif", str(tmp_path / "no" / "a.gif"))
+    assert missing.returncode == 2 and missing.stdout == ""
+    assert missing.stderr.strip().splitlines() == [f"error: --gif {tmp_path / 'no' / 'a.gif'}: the directory "
+                                                   f"'{tmp_path / 'no'}' does not exist"]
+    page = tmp_path / "p.html"
+    page.write_text("mine")
+    kept = run("x*y", "--at", "x=1", "y=2", "--html", str(page))
+    assert kept.returncode == 2 and "--force" in kept.stderr and page.read_text() == "mine"
+    forced = run("x*y", "--at", "x=1", "y=2", "--html", str(page), "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert "<html" in page.read_text().lower()
