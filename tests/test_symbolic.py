@@ -379,7 +379,7 @@ def test_walkthrough_shows_sympys_formulas_next_to_the_hand_written_ones(capsys)
 
     rows = walkthrough.symbolic_rows({"x1": -2.0, "x2": 0.7, "w1": 1.1, "w2": 0.4, "b": -0.3, "y": 0.0})
     assert [r[0] for r in rows] == ["dL/dz", "dL/dw1", "dL/dw2", "dL/db"]
-    for name, formula, hand, same, sympy_value, hand_value, auto in rows:
+    for name, formula, _hand, same, sympy_value, hand_value, auto in rows:
         assert same, (name, formula)
         assert sympy_value == pytest.approx(hand_value, rel=1e-12) and sympy_value == pytest.approx(auto, rel=1e-12)
         assert "exp(z)" in formula and "y" in formula       # derived from the graph, in terms of z and y
