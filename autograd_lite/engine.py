@@ -402,8 +402,7 @@ class Value:
     _sum: Any
 
     if TYPE_CHECKING:
-        # The operators and methods below are installed by setattr from the table (see after
-        # the class); these declarations only tell the type checker (and editors) their types.
+        # installed by setattr from the table after the class; declared here for type checkers and editors
         def __add__(self, other: Value | float) -> Value: ...
         def __radd__(self, other: Value | float) -> Value: ...
         def __sub__(self, other: Value | float) -> Value: ...
