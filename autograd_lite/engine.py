@@ -30,7 +30,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from operator import attrgetter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -303,7 +303,8 @@ def _check_forward(op: Op, parents: Sequence, out: float) -> None:
 
 def _check_backward(node: Value, upstream: Any, parent: Value, c: Any) -> None:
     if _bad(c, [_data(upstream), node.data, parent.data]):
-        raise AnomalyError(f"backward of {node._op.name} (output {_describe(node)}, grad {upstream!r}) "
+        name = node.op.name if node.op else "a leaf"
+        raise AnomalyError(f"backward of {name} (output {_describe(node)}, grad {upstream!r}) "
                            f"gave gradient {c!r} for input {_describe(parent)}")
 
 
@@ -361,7 +362,7 @@ def _number(x: Any, what: str = "Value()") -> float:
         try:
             return float(x)
         except OverflowError:  # 10**400: beyond the largest float, so ±inf as IEEE rounding gives
-            return math.inf if x > 0 else -math.inf
+            return math.inf if x > 0 else -math.inf  # type: ignore[operator]  # typeshed: int < Real
     if x is _TRACED:
         x._refuse()
     raise TypeError(f"{what} takes a real number (int, float, bool or numpy scalar), "
@@ -391,14 +392,52 @@ class Value:
     # fused linear node, _a = (*ws, b) and _b = xs; otherwise the op's inputs.
     # _sum is backprop's scratch (see `_backprop_floats`): None outside a pass.
     __slots__ = ("data", "grad", "label", "_op", "_a", "_b", "_id", "_sum")
+    data: float  # the number (a `_Traced` placeholder while `vectorize` traces)
+    grad: Any  # ∂L/∂(this): a float, a Value (create_graph=True) or None
+    label: str | None
+    _op: Op | None
+    _a: Any  # a Value, a float constant or (for linear) a tuple; None for a leaf
+    _b: Any
+    _id: int
+    _sum: Any
+
+    if TYPE_CHECKING:
+        # installed by setattr from the table after the class; declared here for type checkers and editors
+        def __add__(self, other: Value | float) -> Value: ...
+        def __radd__(self, other: Value | float) -> Value: ...
+        def __sub__(self, other: Value | float) -> Value: ...
+        def __rsub__(self, other: Value | float) -> Value: ...
+        def __mul__(self, other: Value | float) -> Value: ...
+        def __rmul__(self, other: Value | float) -> Value: ...
+        def __truediv__(self, other: Value | float) -> Value: ...
+        def __rtruediv__(self, other: Value | float) -> Value: ...
+        def __pow__(self, other: Value | float) -> Value: ...
+        def __rpow__(self, other: Value | float) -> Value: ...
+        def __neg__(self) -> Value: ...
+        def __abs__(self) -> Value: ...
+        def __eq__(self, other: object) -> bool: ...
+        def __ne__(self, other: object) -> bool: ...
+        def __lt__(self, other: Value | float) -> bool: ...
+        def __le__(self, other: Value | float) -> bool: ...
+        def __gt__(self, other: Value | float) -> bool: ...
+        def __ge__(self, other: Value | float) -> bool: ...
+        def exp(self) -> Value: ...
+        def log(self) -> Value: ...
+        def sigmoid(self) -> Value: ...
+        def tanh(self) -> Value: ...
+        def relu(self) -> Value: ...
+        def sqrt(self) -> Value: ...
+        def abs(self) -> Value: ...
+        def sin(self) -> Value: ...
+        def cos(self) -> Value: ...
 
     def __init__(self, data: Any, label: str | None = None) -> None:
         if label is not None and not isinstance(label, str):
             raise TypeError(f"label must be a str, not {type(label).__name__}")
         self.data = _number(data)
-        self.grad: Any = 0.0
+        self.grad = 0.0
         self.label = label
-        self._op: Op | None = None
+        self._op = None
         self._a = self._b = None
         self._id = _next_id()
         self._sum = None
@@ -433,7 +472,7 @@ class Value:
     def __float__(self) -> float:
         """Refused (TypeError): ``math.exp(v)`` would silently cut the graph."""
         if self.data is _TRACED:
-            self.data._refuse()
+            _TRACED._refuse()
         raise TypeError(_FLOAT_MESSAGE)
 
     def __format__(self, spec: str) -> str:
@@ -591,7 +630,7 @@ def _unpickle_graph(records: list) -> Value:
     return nodes[-1]
 
 
-_UFUNC_OPERATORS = {
+_UFUNC_OPERATORS: dict[str, Callable[..., Any]] = {
     "add": operator.add, "subtract": operator.sub, "multiply": operator.mul, "true_divide": operator.truediv,
     "divide": operator.truediv, "power": operator.pow, "negative": operator.neg, "positive": operator.pos,
     "absolute": abs, "less": operator.lt, "less_equal": operator.le, "greater": operator.gt,
@@ -636,6 +675,7 @@ def _binary_method(op: Op, reflected: bool = False) -> Callable:
     forward = op.forward
 
     def method(self: Value, other: Any) -> Value:
+        y: Any  # a float, or None when `other` is not a number
         if other.__class__ is Value:
             y = other.data
         elif other.__class__ is float:
@@ -691,8 +731,8 @@ for _name in ("add", "sub", "mul", "div", "pow"):
     setattr(Value, f"__r{_dunder}__", _binary_method(OPS[_name], reflected=True))
 for _name in ("exp", "log", "sigmoid", "tanh", "relu", "sqrt", "abs", "sin", "cos"):
     setattr(Value, _name, _unary_method(OPS[_name]))
-Value.__neg__ = _unary_method(OPS["neg"])
-Value.__abs__ = Value.abs
+Value.__neg__ = _unary_method(OPS["neg"])  # type: ignore[method-assign]  # declared above for the checker
+Value.__abs__ = Value.abs  # type: ignore[method-assign]
 
 
 def _function(name: str) -> Callable:
@@ -708,6 +748,15 @@ def _function(name: str) -> Callable:
     return f
 
 
+# on a Value: a Value (a new node); on a number or an array: the number function
+exp: Callable[[Any], Any]
+log: Callable[[Any], Any]
+sigmoid: Callable[[Any], Any]
+tanh: Callable[[Any], Any]
+relu: Callable[[Any], Any]
+sqrt: Callable[[Any], Any]
+sin: Callable[[Any], Any]
+cos: Callable[[Any], Any]
 exp, log, sigmoid, tanh, relu, sqrt, sin, cos = map(_function, ("exp", "log", "sigmoid", "tanh", "relu",
                                                                   "sqrt", "sin", "cos"))
 
@@ -747,7 +796,7 @@ def _traced(x: Any) -> bool:
 def _traced_leaf(label: str) -> Value:
     """A placeholder for `vectorize`: a leaf whose number is not known (see `_Traced`)."""
     v = Value(0.0, label)
-    v.data = _TRACED
+    v.data = _TRACED  # type: ignore[assignment]  # the one place data is not a float: see _Traced
     return v
 
 
@@ -1004,7 +1053,7 @@ def gradients(output: Value, inputs: Value | Iterable[Value], *, create_graph: b
     if not single and not isinstance(inputs, Iterable):
         raise TypeError(f"gradients() takes a Value or an iterable of Values as inputs, "
                         f"got {type(inputs).__name__}")
-    xs = [inputs] if single else list(inputs)
+    xs = [inputs] if isinstance(inputs, Value) else list(inputs)
     for x in xs:
         if x.__class__ is not Value:
             raise TypeError(f"gradients() takes Values as inputs, got {type(x).__name__}")

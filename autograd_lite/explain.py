@@ -45,8 +45,10 @@ __all__ = ["explain", "Explanation", "ForwardRow", "Step", "PathSum", "PathLimit
 # --------------------------------------------------------------------------
 
 
-def _f(x: float, p: int = 4) -> str:
-    """A number with ``p`` significant digits (``-0.2789``, ``1.5``, ``inf``)."""
+def _f(x: float | None, p: int = 4) -> str:
+    """A number with ``p`` significant digits (``-0.2789``, ``1.5``, ``inf``; ``—`` for none)."""
+    if x is None:
+        return "—"
     if isinstance(x, float) and math.isnan(x):
         return "nan"
     return "0" if x == 0 else format(x, f".{p}g")
@@ -227,6 +229,8 @@ TEMPLATES: dict[str, Callable[[_Ctx], str]] = {
 def _expression(node: Value, names: dict[int, str], p: int) -> str:
     """How ``node`` was computed from earlier names and constants: ``w1 × x1``, ``σ(z)``."""
     op = node.op
+    if op is None:  # a leaf: not computed
+        return ""
     args = [names[id(a)] if a.__class__ is Value else _f(a, p) for a in node.parents]
     if op.name == "linear":
         n = (len(args) - 1) // 2

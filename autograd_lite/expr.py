@@ -84,7 +84,7 @@ def _at_column(message: str, column: int) -> str:
 
 
 def _abs(x: Number) -> Number:
-    return abs(x)  # type: ignore[arg-type]  # Value.__abs__ is installed from the engine's table
+    return x.abs() if isinstance(x, Value) else abs(x)
 
 
 def _bce(a: Number, y: Number) -> Number:

@@ -112,7 +112,8 @@ def _plot(fn: Callable[..., Any]) -> Callable[..., Any]:
         _matplotlib()
         import matplotlib
 
-        with matplotlib.rc_context(STYLE):
+        # matplotlib's stubs key rc by a Literal of every setting name; STYLE's keys are such names
+        with matplotlib.rc_context(STYLE):  # type: ignore[arg-type]
             return fn(*args, **kw)
 
     return wrapper
@@ -272,13 +273,13 @@ def cost_curvature_data(ws: Sequence[float] | None = None, xs: Sequence[float] =
                         ys: Sequence[float] = ONE_FEATURE_Y, b: float = 0.0) -> dict[str, np.ndarray]:
     """J(w) under the log loss and under squared error, and their curvature
     J''(w) computed as ``grad(grad(J))`` (second-order backprop)."""
-    ws = np.linspace(-8, 8, 161) if ws is None else np.asarray(ws, dtype=float)
-    out: dict[str, np.ndarray] = {"w": ws}
+    w_grid = np.linspace(-8, 8, 161) if ws is None else np.asarray(ws, dtype=float)
+    out: dict[str, np.ndarray] = {"w": w_grid}
     for kind in ("logloss", "mse"):
         J = _cost(kind, xs, ys, b)
         d2 = grad(grad(J))
-        out[kind] = np.array([J(Value(w)).data for w in ws.tolist()])
-        out[f"{kind}_curvature"] = np.array([d2(w) for w in ws.tolist()])
+        out[kind] = np.array([J(Value(w)).data for w in w_grid.tolist()])
+        out[f"{kind}_curvature"] = np.array([d2(w) for w in w_grid.tolist()])
     return out
 
 
@@ -413,7 +414,8 @@ def decision_boundary_data(epochs: int = 300, n_samples: int = 200, hidden: Sequ
             hist = train.fit(model, X, y, loss="bce", optimizer=opt, epochs=epochs, seed=seed, progress=False,
                              engine="vectorized")
             runs[name] = (model, list(hist.cost))
-    test = (trained or {}).get("X_test")
+    given = trained or {}
+    test = given.get("X_test")
     xx, yy = np.meshgrid(np.linspace(X[:, 0].min() - 0.5, X[:, 0].max() + 0.5, grid),
                          np.linspace(X[:, 1].min() - 0.5, X[:, 1].max() + 0.5, grid))
     grid_X = np.c_[xx.ravel(), yy.ravel()]
@@ -422,7 +424,7 @@ def decision_boundary_data(epochs: int = 300, n_samples: int = 200, hidden: Sequ
         proba = np.asarray(train.predict_proba(model, grid_X), float).reshape(xx.shape)
         out["models"][name] = {
             "model": model, "cost": cost, "accuracy": float(train.accuracy(model, X, y)), "proba": proba,
-            "test_accuracy": None if test is None else float(train.accuracy(model, test, trained["y_test"]))}
+            "test_accuracy": None if test is None else float(train.accuracy(model, test, given["y_test"]))}
     return out
 
 
@@ -655,7 +657,7 @@ def save_all(out_dir: str | os.PathLike, fast: bool = False, trained: dict[str, 
     for name, (_model, hist) in (trained or {}).items():
         words = TRAINED_TITLES.get(name, name.replace("_", " "))
         jobs.append((f"training_curve_{name}.png",
-                     lambda p, h=hist, w=words: plot_training_curve(h, p, title=w)))
+                     functools.partial(plot_training_curve, hist, title=words)))
     written = []
     for name, job in jobs:
         path = out / name

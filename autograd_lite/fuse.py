@@ -270,7 +270,9 @@ def fuse_affine(tape: Any, instrs: list) -> list:
             groups.setdefault((f[1], it[0]), []).append(it)
     unary: dict[int, list] = {}  # slot -> its unary consumers (items)
     for it in items:
-        op, out, ins = it[2] if it[2].__class__ is tuple and len(it[2]) == 3 else (None, None, None)
+        if it[2].__class__ is not tuple or len(it[2]) != 3:
+            continue
+        op, out, ins = it[2]
         if out is not None and len(ins) == 1 and op is not _LINEAR and dyn[ins[0]]:
             unary.setdefault(ins[0], []).append(it)
     dropped: set[int] = set()

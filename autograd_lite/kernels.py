@@ -96,5 +96,5 @@ def not_at_most_zero(x: Any) -> Any:
 def sign(x: Any) -> Any:
     """-1, 0 or 1 (0 at 0 and at nan): |x|'s derivative, as PyTorch."""
     if isinstance(x, ARRAY):
-        return (x > 0).astype(float) - (x < 0)
+        return np.greater(x, 0).astype(float) - np.less(x, 0)
     return float((x > 0) - (x < 0))

@@ -126,6 +126,7 @@ def hinge(score: Value | Number, y: Value | Number) -> Value:
     1 → 1, 0 → −1 and −1 → −1 without a branch."""
     s = _value(score, "score")
     y = _target(y)
+    t: float | Value
     if isinstance(y, float):
         if y not in (-1.0, 0.0, 1.0):
             raise ValueError(f"hinge needs a label in {{0, 1}} or {{-1, +1}}, got {y}")

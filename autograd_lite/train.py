@@ -75,7 +75,7 @@ class History:
         n = len(self.cost)
         shown = list(range(n)) if n <= 10 else [*range(5), *range(n - 5, n)]
         header = ["epoch", "cost", "accuracy"] + (["val cost", "val accuracy"] if self.val_cost else [])
-        rows = []
+        rows: list[list[str | int]] = []
         for k, e in enumerate(shown):
             if k and e != shown[k - 1] + 1:
                 rows.append(["…"] * len(header))

@@ -314,7 +314,7 @@ class _Tape:
         need = self._needs(frozenset(wrt))
         grads: list[Any] = [None] * self.n_slots
         reduce = batch is not None
-        grads[output] = np.ones(batch) if reduce else 1.0
+        grads[output] = 1.0 if batch is None else np.ones(batch)
         acc: dict[Any, Any] = {}  # bulk gradients of whole arguments / all leaves
 
         def add(s: int, c: Any) -> None:
@@ -487,6 +487,11 @@ def _as_float_array(a: Any, what: str) -> np.ndarray:
     return arr.astype(np.float64, copy=False)
 
 
+def _slot_list(slots: int | list[int]) -> list[int]:
+    """An argument's tape slots: one for a scalar argument, a list for a sequence."""
+    return slots if isinstance(slots, list) else [slots]
+
+
 class Vectorized:
     """``f`` traced once; call it on arrays.  See `vectorize`."""
 
@@ -559,10 +564,12 @@ class Vectorized:
 
     # inputs ------------------------------------------------------------------
     def _prepare(self, arrays: Sequence[Any], name: str) -> tuple[list, list[tuple], tuple]:
-        if len(arrays) != len(self.sizes):
-            raise TypeError(f"{name}: {self.__name__} takes {len(self.sizes)} argument(s), got {len(arrays)}")
+        sizes = self.sizes
+        assert sizes is not None  # traced: a fixed number of arguments (not *args mode)
+        if len(arrays) != len(sizes):
+            raise TypeError(f"{name}: {self.__name__} takes {len(sizes)} argument(s), got {len(arrays)}")
         arrs, batch_shapes = [], []
-        for i, (a, size) in enumerate(zip(arrays, self.sizes)):
+        for i, (a, size) in enumerate(zip(arrays, sizes)):
             arr = _as_float_array(a, f"{name}: argument {i}")
             if size is not None:
                 if arr.ndim == 0 or arr.shape[-1] != size:
@@ -581,6 +588,7 @@ class Vectorized:
         return arrs, batch_shapes, batch
 
     def _placeholder_values(self, arrs: list) -> list:
+        assert self.tape is not None  # traced (not *args mode)
         vals: list[Any] = [None] * self.tape.n_args
         for arr, slots in zip(arrs, self._arg_slots):
             if isinstance(slots, list):
@@ -591,6 +599,7 @@ class Vectorized:
         return vals
 
     def _results(self, vals: list, batch: tuple) -> np.ndarray:
+        assert self.tape is not None  # traced (not *args mode)
         outs = [np.broadcast_to(vals[s], batch) for s in self.tape.outputs]
         if self.multi:
             return np.stack(outs, axis=-1) if outs else np.zeros((*batch, 0))
@@ -604,6 +613,7 @@ class Vectorized:
         if self._by_arity is not None:
             return self._for_call(arrays)(*arrays)
         arrs, _, batch = self._prepare(arrays, self.__name__)
+        assert self.tape is not None  # traced (not *args mode)
         run = self.tape.forward(self._placeholder_values(arrs), arrs)
         return self._results(run.vals, batch)
 
@@ -621,26 +631,27 @@ class Vectorized:
         if self._by_arity is not None:
             return self._for_call(arrays).value_and_grad(*arrays, argnums=argnums, reduce=reduce)
         name = f"{self.__name__}.value_and_grad"
+        tape, sizes = self.tape, self.sizes
+        assert tape is not None and sizes is not None  # traced (not *args mode)
         if reduce not in _REDUCTIONS:
             raise ValueError(f"{name}: reduce must be None, 'sum' or 'mean', got {reduce!r}")
         if self.multi:
-            raise TypeError(f"{name}: f returns {len(self.tape.outputs)} values; gradients need one scalar output")
+            raise TypeError(f"{name}: f returns {len(tape.outputs)} values; gradients need one scalar output")
         arrs, batch_shapes, batch = self._prepare(arrays, name)
-        nums = _normalize_argnums(argnums, len(self.sizes), name)
-        run = self.tape.forward(self._placeholder_values(arrs), arrs)
-        wrt = sorted({s for i in nums for s in (self._arg_slots[i] if isinstance(self._arg_slots[i], list)
-                                                 else [self._arg_slots[i]])})
-        grads, acc = self.tape.backward(run, wrt, self.tape.outputs[0], batch if reduce else None, whole=True)
+        nums = _normalize_argnums(argnums, len(sizes), name)
+        run = tape.forward(self._placeholder_values(arrs), arrs)
+        wrt = sorted({s for i in nums for s in _slot_list(self._arg_slots[i])})
+        grads, acc = tape.backward(run, wrt, tape.outputs[0], batch if reduce else None, whole=True)
         n = float(np.prod(batch)) if batch else 1.0
         results = []
         for i in nums:
-            slots = self._arg_slots[i]
-            seq = isinstance(slots, list)
+            slots = _slot_list(self._arg_slots[i])
+            seq = isinstance(self._arg_slots[i], list)
             target = (batch_shapes[i] if reduce else batch) + ((len(slots),) if seq else ())
             g = np.zeros(target)
             if i in acc:  # a fused layer's gradient for the whole argument
                 g += acc[i]
-            for j, s in enumerate(slots if seq else [slots]):
+            for j, s in enumerate(slots):
                 gs = grads[s]
                 if gs is not None:
                     if seq:
@@ -716,12 +727,15 @@ class _Traced:
         self.param_slots: list[int] = []
 
     def get(self, key: tuple) -> Vectorized:
-        if key != self.key:
-            self.g = self.build(*key)
-            slot_of = {v: self.g.tape.leaf0 + k for k, v in enumerate(self.g.tape.leaves)}
+        g = self.g
+        if key != self.key or g is None:
+            g = self.g = self.build(*key)
+            tape = g.tape
+            assert tape is not None  # built with sizes: traced at once
+            slot_of = {v: tape.leaf0 + k for k, v in enumerate(tape.leaves)}
             self.param_slots = [slot_of.get(p, -1) for p in self.params]
             self.key = key
-        return self.g
+        return g
 
 
 class LossStep:
@@ -764,6 +778,7 @@ class LossStep:
             raise ValueError("compile_loss step: empty batch")
         g = self._traced.get((X.shape[1], None if y.ndim == 1 else y.shape[1]))
         tape = g.tape
+        assert tape is not None  # built with sizes: traced at once
         run = tape.forward(g._placeholder_values([X, y]), [X, y])
         vals = run.vals
         out = tape.outputs[0]

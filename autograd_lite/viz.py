@@ -227,7 +227,7 @@ def _model_clusters(order: list[Value], model: Any) -> tuple[dict[Value, str], d
         if mod is not None:
             cluster[node] = mod
             core.add(node)
-        elif len(vparents) == 1 and node.op.arity == 1 and vparents[0] in core:
+        elif len(vparents) == 1 and node.op is not None and node.op.arity == 1 and vparents[0] in core:
             cluster[node] = cluster[vparents[0]]
         elif (len(vparents) >= 2 and all(p in core for p in vparents)
               and len({cluster[p] for p in vparents}) == 1):
@@ -363,7 +363,7 @@ def _plain_size(g: graphviz.Digraph) -> tuple[float, float] | None:
 def _cuts(first: dict[str, int], links: list[tuple[str, str]], ncols: int, nrows: int) -> list[int]:
     """Where to start rows 2 … nrows: near equal widths, at the column boundary that the
     fewest edges cross (a line break where the graph is narrow, e.g. right after ``z``)."""
-    cuts = []
+    cuts: list[int] = []
     for k in range(1, nrows):
         ideal = k * ncols / nrows
         slack = max(1, round(ncols / nrows / 4))
@@ -392,6 +392,7 @@ def _wrap_rows(build: Any, ids: list[str], edges: list[tuple[str, str, dict[str,
     links = [(group.get(t, t), group.get(h, h)) for t, h, _ in edges]
     g = build(None)
     layout = _plain_layout(g)
+    boxes: dict[str, tuple[float, float, float, float]]
     if layout is None:  # no dot: about 0.75 in per column, 0.6 in per node of the busiest column
         per_col: dict[int, int] = {}
         for r in rank.values():
@@ -578,10 +579,10 @@ def draw_graph(root: Value, *, rankdir: str = "LR", show_data: bool = True, show
         mod = cluster_of.get(node)
         kind = "root" if i == 0 else "leaf" if node.is_leaf() else "intermediate"
         grad = _grad_float(node.grad)
-        if node.is_leaf():
+        op = node.op
+        if op is None:  # a leaf
             value_box(vid, kind, node.label, node.data, grad, mod)
             continue
-        op = node.op
         parents = node.parents
         if op.name == "linear":
             n = (len(parents) - 1) // 2
@@ -692,7 +693,7 @@ def draw_graph(root: Value, *, rankdir: str = "LR", show_data: bool = True, show
             for r in sorted(set(rows.values())):
                 with g.subgraph(name=f"cluster_row{r}") as c:
                     c.attr(label="", peripheries="0", id=f"row{r}", **{"class": "row"})
-                    emit(c, None, only=lambda key, r=r: rows[row_key.get(key, key)] == r)
+                    emit(c, None, only=lambda key, r=r, rows=rows: rows[row_key.get(key, key)] == r)
         if heads:  # an invisible node whose ordered out-edges stack the rows in reading order
             g.node("rows", label="", shape="point", style="invis", width="0", height="0", ordering="out")
             for h in heads:
@@ -763,10 +764,11 @@ class _BackpropView:
             self.caption = ("start: only the seed is known" if step == 0 else "done: every gradient is known"
                             if step == n + 1 else f"after backward step {step} of {n}")
 
-    def _known(self) -> tuple[dict[int, float], set[int]]:
+    def _known(self) -> tuple[dict[int, float | None], set[int]]:
         """Gradients known after ``self.step`` contributions, and the nodes whose sum is complete."""
-        known = {id(self.root): None}
-        k = self.step if self.step <= len(self.steps) else len(self.steps)
+        known: dict[int, float | None] = {id(self.root): None}  # the root's is the seed (see `_seed`)
+        step = self.step or 0
+        k = step if step <= len(self.steps) else len(self.steps)
         for s in self.steps[:k]:
             known[id(s[2])] = s[6]
         pending = {id(s[2]) for s in self.steps[k:]}
@@ -794,20 +796,18 @@ class _BackpropView:
         active = self.steps[self.step - 1] if 1 <= self.step <= len(self.steps) else None
         for vid, _kind, label, data, _grad, expanded in values:
             node = order[int(vid[1:].split("_")[0])]
-            g = known[id(node)] if id(node) in known else "?"
-            if node is self.root:
-                g = self._seed()
+            g = self._seed() if node is self.root else known.get(id(node))  # None: not known yet
             rows = [f"<B>{html.escape(str(label), quote=False)}</B>"] if label else []
             if show_data:
                 rows.append(f"data {_fmt(data, precision)}")
             if show_grad:
-                if g == "?":
+                if g is None:
                     rows.append("grad ?")
                 else:
                     rows.append(f"grad {_fmt(g, precision)}" + ("" if id(node) in complete else " + …"))
             attrs = attrs_of[vid]
             attrs["label"] = _html_rows(rows)
-            if g == "?":
+            if g is None:
                 attrs["fontcolor"] = _UNKNOWN_FONT
             if active is not None and not expanded and node is active[0]:
                 attrs.update(color=_CURRENT, penwidth="3")

@@ -66,7 +66,10 @@ def derivative_rows(point: dict[str, float] | None = None) -> list[tuple[str, st
     g = build_zal_graph(**p)
     a, y = g.a.data, g.y
     names = ["x1", "x2", "w1", "w2", "b"]
-    numeric = dict(zip(names, numerical_grad(lambda *v: _loss(*v, y), [p[n] for n in names])))
+    def loss(x1: float, x2: float, w1: float, w2: float, b: float) -> float:
+        return _loss(x1, x2, w1, w2, b, y)
+
+    numeric = dict(zip(names, numerical_grad(loss, [p[n] for n in names])))
     return [
         ("dL/da", "−y/a + (1−y)/(1−a)", g.a.grad, -y / a + (1 - y) / (1 - a), float("nan")),
         ("da/dz", "a(1 − a)  [σ' = σ(1−σ)]", g.z.grad / g.a.grad, a * (1 - a), float("nan")),

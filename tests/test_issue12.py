@@ -559,3 +559,35 @@ def test_py_typed_ships_and_make_test_runs_mypy():
     makefile = (ROOT / "Makefile").read_text()
     assert re.search(r"^test:.*\btypecheck\b", makefile, re.M) and "-m mypy" in makefile
     assert importlib.util.find_spec("mypy") is not None
+
+
+def test_mypy_sees_values_documented_types(tmp_path):
+    """Value's operators and methods are installed from the engine's table at import;
+    the type checker (and so an editor) must still see them: Value in, Value out."""
+    pytest.importorskip("mypy")
+    snippet = tmp_path / "user_code.py"
+    snippet.write_text(textwrap.dedent("""\
+        from autograd_lite import Value
+        z = Value(1.0) * 2 + 1
+        reveal_type(z.sigmoid())
+        reveal_type(2 - z)
+        reveal_type((-z / 3) ** 2)
+        reveal_type(abs(z).exp().log().tanh().relu())
+        reveal_type(z < 1)
+        bad = z + "one"
+    """))
+    package = Path(autograd_lite.__file__).parent
+    assert (package / "py.typed").is_file()  # PEP 561: an installed copy is typed
+    # mypy can't follow setuptools' editable-install import hook, so point it at the source
+    env = {**os.environ, "MYPYPATH": str(package.parent)}
+    proc = subprocess.run([sys.executable, "-m", "mypy", "--no-error-summary", "--hide-error-context",
+                           "--follow-imports=silent", "--cache-dir", str(tmp_path / ".mypy_cache"), str(snippet)],
+                          capture_output=True, text=True, cwd=tmp_path, timeout=300, env=env)
+    revealed = [(line, t.removeprefix("builtins."))
+                for line, t in re.findall(r':(\d+): note: Revealed type is "([^"]+)"', proc.stdout)]
+    assert revealed == [("3", "autograd_lite.engine.Value"), ("4", "autograd_lite.engine.Value"),
+                        ("5", "autograd_lite.engine.Value"), ("6", "autograd_lite.engine.Value"),
+                        ("7", "bool")], proc.stdout + proc.stderr
+    # a wrong operand is an error, so the operators are really typed (not Any)
+    errors = [ln for ln in proc.stdout.splitlines() if ": error:" in ln]
+    assert len(errors) == 1 and ":8:" in errors[0] and "[operator]" in errors[0], proc.stdout
