@@ -861,7 +861,9 @@ def backprop(root: Value, seed: Any = 1.0, *, create_graph: bool = False,
     else:
         seed = _number(seed, "backward(grad=...)")
         if observe is None:
-            return _backprop_floats(root, seed)
+            sums = _backprop_floats(root, seed)
+            assert sums is not None  # without write=True the pass returns its sums
+            return sums
     grads: dict[Value, Any] = {root: seed}
     for node in topological_order(root):
         op = node._op
@@ -869,6 +871,8 @@ def backprop(root: Value, seed: Any = 1.0, *, create_graph: bool = False,
             continue
         upstream = grads[node]
         parents = node.parents
+        inputs: Sequence[Any]
+        out: Any
         if create_graph:  # the rules see the Values themselves
             inputs, out = parents, node
         else:
@@ -954,7 +958,7 @@ def _float_pass(order: list[Value], leaves: list[Value], sums: dict | None) -> N
     order.sort(key=_by_id, reverse=True)  # newest first: consumers before producers
     check = _anomaly
     for node in order:
-        op = node._op
+        op: Op = node._op  # type: ignore[assignment]  # `order` holds op nodes only (leaves went to `leaves`)
         g = node._sum  # final: every consumer of this node came before it
         node._sum = None
         if sums is None:  # an intermediate node holds this pass's gradient
