@@ -126,7 +126,10 @@ def test_path_products_sum_to_the_gradient(g, data):
     grad = ex.grads.get(w, 0.0)
     if not all(math.isfinite(p) for p in ps.products) or not math.isfinite(grad) or abs(grad) > 1e8:
         return
-    assert math.isclose(ps.value, grad, rel_tol=1e-9, abs_tol=1e-12), (ps.value, grad)
+    # the path sum adds in another order than backprop: their difference is bounded by the
+    # rounding of the terms' magnitudes (large terms that cancel leave only that bound)
+    scale = sum(abs(p) for p in ps.products)
+    assert abs(ps.value - grad) <= 1e-9 * scale + 1e-12, (ps.value, grad, scale)
     if w is root:
         assert ps.paths == [()] and ps.value == 1.0
         return
