@@ -495,3 +495,83 @@ def test_a_pass_stopped_by_anomaly_mode_leaves_the_graph_clean():
     x.grad = 0.0
     (x * 3.0).backward()
     assert x.grad == 3.0 and backprop(y)[x] == math.inf
+
+
+# ---------------------------------------------------------------------------
+# small public behaviours the mutation run (tools/mutate.py) showed untested
+# ---------------------------------------------------------------------------
+
+
+def test_unary_plus_is_the_value_itself():
+    v = Value(2.0, "v")
+    assert +v is v
+
+
+def test_module_functions_are_named_for_help():
+    for name in ("exp", "log", "sigmoid", "tanh", "relu", "sqrt", "sin", "cos"):
+        f = getattr(al, name)
+        assert f.__name__ == f.__qualname__ == name
+        assert pydoc.plaintext.document(f).startswith(name + "(")
+        assert getattr(al.kernels, name).__name__ == name
+
+
+def test_rule_arguments_print_as_their_names():
+    assert [repr(a) for a in (engine.X, engine.Y, engine.OUT)] == ["x", "y", "out"]
+
+
+def test_contribution_multiplies_by_any_constant_rule():
+    assert engine.contribution(0.5, 4.0) == 2.0
+    assert engine.contribution(-1.0, 4.0) == -4.0
+    assert engine.contribution(1.0, 4.0) == 4.0
+    g = Value(3.0, "g")  # create_graph: a ±1 rule adds no mul node
+    assert engine.contribution(1.0, g) is g
+    neg = engine.contribution(-1.0, g)
+    assert neg.op is OPS["neg"] and neg.parents == (g,) and neg.data == -3.0
+
+
+def test_backprop_of_a_number_is_a_type_error():
+    with pytest.raises(TypeError, match="backprop"):
+        backprop(3.0)
+
+
+def test_anomaly_mode_checks_create_graph_gradients():
+    x = Value(2.0, "x")
+    with detect_anomaly():
+        (g,) = gradients(x * x * x, [x], create_graph=True)
+        (g2,) = gradients(g, [x], create_graph=True)
+    assert g.data == 12.0 and g2.data == 12.0
+
+
+def test_anomaly_mode_under_vectorize():
+    with detect_anomaly():
+        out = vectorize(lambda x: (x * x).exp())(np.array([0.0, 1.0]))
+    np.testing.assert_allclose(out, [1.0, math.e])
+
+
+def test_third_derivative_of_pow_through_a_zero_exponent():
+    """∂³(xʸ)/∂x∂y² = (2 ln x + y ln²x)·xʸ⁻¹, at y = 0: 2 ln x / x (through (y·xʸ)/x)."""
+    x, y = Value(2.0, "x"), Value(0.0, "y")
+    (gx,) = gradients(x ** y, [x], create_graph=True)
+    (gxy,) = gradients(gx, [y], create_graph=True)
+    (gxyy,) = gradients(gxy, [y])
+    assert gx.data == 0.0 and math.isclose(gxy.data, 0.5)
+    assert math.isclose(gxyy, 2 * math.log(2.0) / 2.0)
+
+
+def test_pow_derivatives_match_pytorch_at_ordinary_points():
+    torch = pytest.importorskip("torch")
+    for xv, yv in [(2.0, 3.0), (0.5, -1.5), (3.0, 0.0), (1.5, 2.5)]:
+        x, y = Value(xv), Value(yv)
+        gx, gy = gradients(x ** y, [x, y])
+        tx = torch.tensor(xv, dtype=torch.float64, requires_grad=True)
+        ty = torch.tensor(yv, dtype=torch.float64, requires_grad=True)
+        tgx, tgy = torch.autograd.grad(tx ** ty, [tx, ty])
+        assert close(gx, tgx.item()) and close(gy, tgy.item())
+
+
+def test_kernels_on_narrow_integer_arrays_and_numpy_scalars():
+    # |−128| overflows int8: the kernel must compute in float64
+    np.testing.assert_allclose(al.kernels.sigmoid(np.array([-128, 127], dtype=np.int8)),
+                               [math.exp(-128) / (1 + math.exp(-128)), 1 / (1 + math.exp(-127))], rtol=1e-15)
+    assert al.kernels.power(2.0, np.float64(3.0)) == 8.0
+    np.testing.assert_array_equal(al.kernels.power(np.array([2, 3]), np.float64(2.0)), [4.0, 9.0])
