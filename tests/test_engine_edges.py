@@ -575,3 +575,29 @@ def test_kernels_on_narrow_integer_arrays_and_numpy_scalars():
                                [math.exp(-128) / (1 + math.exp(-128)), 1 / (1 + math.exp(-127))], rtol=1e-15)
     assert al.kernels.power(2.0, np.float64(3.0)) == 8.0
     np.testing.assert_array_equal(al.kernels.power(np.array([2, 3]), np.float64(2.0)), [4.0, 9.0])
+
+
+def test_anomaly_message_names_a_constant_input():
+    x = Value(math.inf, "x")
+    with detect_anomaly(), pytest.raises(AnomalyError, match=r"forward of mul\(x=inf, constant 0\.0\)"):
+        x * 0.0
+
+
+def test_copy_is_a_new_node_with_the_same_op_and_parents():
+    a, b = Value(2.0, "a"), Value(3.0, "b")
+    y = a * b
+    y.label = "y"
+    y2 = copy.copy(y)
+    assert y2 is not y and y2.data == 6.0 and y2.label == "y" and y2.op is y.op
+    assert y2.parents[0] is a and y2.parents[1] is b
+    assert backprop(y2)[a] == 3.0
+
+
+def test_deepcopy_of_linear_with_constant_inputs():
+    w1, w2, b, x = Value(1.0, "w1"), Value(2.0, "w2"), Value(0.5, "b"), Value(4.0, "x")
+    z = copy.deepcopy(linear([w1, w2], [3.0, x], b))
+    ws = z.parents
+    assert z.data == 11.5 and ws[2] == 3.0 and ws[2].__class__ is float
+    assert not any(p is q for p in ws for q in (w1, w2, b, x))
+    grads = backprop(z)
+    assert [grads[p] for p in (ws[0], ws[1], ws[3], ws[4])] == [3.0, 4.0, 2.0, 1.0]
