@@ -601,3 +601,9 @@ def test_deepcopy_of_linear_with_constant_inputs():
     assert not any(p is q for p in ws for q in (w1, w2, b, x))
     grads = backprop(z)
     assert [grads[p] for p in (ws[0], ws[1], ws[3], ws[4])] == [3.0, 4.0, 2.0, 1.0]
+
+
+def test_a_misspelled_attribute_on_a_value_fails_loudly():
+    v = Value(1.0)
+    with pytest.raises(AttributeError):
+        v.gard = 0.0  # a typo of .grad must not silently create a new attribute
