@@ -575,6 +575,8 @@ def test_kernels_on_narrow_integer_arrays_and_numpy_scalars():
                                [math.exp(-128) / (1 + math.exp(-128)), 1 / (1 + math.exp(-127))], rtol=1e-15)
     assert al.kernels.power(2.0, np.float64(3.0)) == 8.0
     np.testing.assert_array_equal(al.kernels.power(np.array([2, 3]), np.float64(2.0)), [4.0, 9.0])
+    np.testing.assert_array_equal(al.kernels.power(np.array([4.0, 9.0]), 0.5), [2.0, 3.0])
+    np.testing.assert_array_equal(al.kernels.power(2.0, np.array([1, 3])), [2.0, 8.0])
 
 
 def test_anomaly_message_names_a_constant_input():
