@@ -609,3 +609,15 @@ def test_a_misspelled_attribute_on_a_value_fails_loudly():
     v = Value(1.0)
     with pytest.raises(AttributeError):
         v.gard = 0.0  # a typo of .grad must not silently create a new attribute
+
+
+def test_linear_validates_and_converts_its_inputs():
+    w, b = Value(2.0, "w"), Value(1.0, "b")
+    z = linear([w], [np.float64(3.0)], b)  # a numpy number becomes a float constant
+    assert z.data == 7.0 and z.data.__class__ is float and z.parents[1].__class__ is float
+    with pytest.raises(ValueError, match="as many weights"):
+        linear([w, w], [3.0], b)
+    with pytest.raises(TypeError, match="Values for the weights"):
+        linear([2.0], [3.0], b)
+    with pytest.raises(TypeError):
+        linear([w], ["3"], b)
