@@ -621,3 +621,17 @@ def test_linear_validates_and_converts_its_inputs():
         linear([2.0], [3.0], b)
     with pytest.raises(TypeError):
         linear([w], ["3"], b)
+
+
+def test_backward_sums_contributions_through_unary_and_division_nodes():
+    x, y = Value(0.5, "x"), Value(2.0, "y")
+    (x.exp() + x.sin() + x / y + x ** y).backward()
+    assert close(x.grad, math.exp(0.5) + math.cos(0.5) + 1 / 2.0 + 2.0 * 0.5)
+    assert close(y.grad, -0.5 / 4.0 + 0.25 * math.log(0.5))
+
+
+def test_anomaly_mode_checks_pow_and_div_gradients_in_backward():
+    x = Value(0.0, "x")
+    y = x ** 0.5  # forward 0, backward 0.5·0^-0.5 = inf
+    with detect_anomaly(), pytest.raises(AnomalyError, match="backward of pow"):
+        y.backward()
