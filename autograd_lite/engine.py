@@ -782,9 +782,7 @@ def linear(ws: Sequence[Value], xs: Sequence[Value | float], b: Value) -> Value:
         if any(w.__class__ is not Value for w in wb):
             raise TypeError("linear() takes Values for the weights and the bias")
         xs = tuple(x if x.__class__ is Value else _number(x, "linear()") for x in xs)
-        wd = [w.data for w in wb]
-        bias = wd.pop()
-        data = _forward(_LINEAR, wd, [_data(x) for x in xs], bias)
+        data = _forward(_LINEAR, wd, [_data(x) for x in xs], bias)  # wd, bias: from the try
     return _node(_LINEAR, wb, xs, data)
 
 

@@ -495,3 +495,143 @@ def test_a_pass_stopped_by_anomaly_mode_leaves_the_graph_clean():
     x.grad = 0.0
     (x * 3.0).backward()
     assert x.grad == 3.0 and backprop(y)[x] == math.inf
+
+
+# ---------------------------------------------------------------------------
+# small public behaviours the mutation run (tools/mutate.py) showed untested
+# ---------------------------------------------------------------------------
+
+
+def test_unary_plus_is_the_value_itself():
+    v = Value(2.0, "v")
+    assert +v is v
+
+
+def test_module_functions_are_named_for_help():
+    for name in ("exp", "log", "sigmoid", "tanh", "relu", "sqrt", "sin", "cos"):
+        f = getattr(al, name)
+        assert f.__name__ == f.__qualname__ == name
+        assert pydoc.plaintext.document(f).startswith(name + "(")
+        assert getattr(al.kernels, name).__name__ == name
+
+
+def test_rule_arguments_print_as_their_names():
+    assert [repr(a) for a in (engine.X, engine.Y, engine.OUT)] == ["x", "y", "out"]
+
+
+def test_contribution_multiplies_by_any_constant_rule():
+    assert engine.contribution(0.5, 4.0) == 2.0
+    assert engine.contribution(-1.0, 4.0) == -4.0
+    assert engine.contribution(1.0, 4.0) == 4.0
+    g = Value(3.0, "g")  # create_graph: a ±1 rule adds no mul node
+    assert engine.contribution(1.0, g) is g
+    neg = engine.contribution(-1.0, g)
+    assert neg.op is OPS["neg"] and neg.parents == (g,) and neg.data == -3.0
+
+
+def test_backprop_of_a_number_is_a_type_error():
+    with pytest.raises(TypeError, match="backprop"):
+        backprop(3.0)
+
+
+def test_anomaly_mode_checks_create_graph_gradients():
+    x = Value(2.0, "x")
+    with detect_anomaly():
+        (g,) = gradients(x * x * x, [x], create_graph=True)
+        (g2,) = gradients(g, [x], create_graph=True)
+    assert g.data == 12.0 and g2.data == 12.0
+
+
+def test_anomaly_mode_under_vectorize():
+    with detect_anomaly():
+        out = vectorize(lambda x: (x * x).exp())(np.array([0.0, 1.0]))
+    np.testing.assert_allclose(out, [1.0, math.e])
+
+
+def test_third_derivative_of_pow_through_a_zero_exponent():
+    """∂³(xʸ)/∂x∂y² = (2 ln x + y ln²x)·xʸ⁻¹, at y = 0: 2 ln x / x (through (y·xʸ)/x)."""
+    x, y = Value(2.0, "x"), Value(0.0, "y")
+    (gx,) = gradients(x ** y, [x], create_graph=True)
+    (gxy,) = gradients(gx, [y], create_graph=True)
+    (gxyy,) = gradients(gxy, [y])
+    assert gx.data == 0.0 and math.isclose(gxy.data, 0.5)
+    assert math.isclose(gxyy, 2 * math.log(2.0) / 2.0)
+
+
+def test_pow_derivatives_match_pytorch_at_ordinary_points():
+    torch = pytest.importorskip("torch")
+    for xv, yv in [(2.0, 3.0), (0.5, -1.5), (3.0, 0.0), (1.5, 2.5)]:
+        x, y = Value(xv), Value(yv)
+        gx, gy = gradients(x ** y, [x, y])
+        tx = torch.tensor(xv, dtype=torch.float64, requires_grad=True)
+        ty = torch.tensor(yv, dtype=torch.float64, requires_grad=True)
+        tgx, tgy = torch.autograd.grad(tx ** ty, [tx, ty])
+        assert close(gx, tgx.item()) and close(gy, tgy.item())
+
+
+def test_kernels_on_narrow_integer_arrays_and_numpy_scalars():
+    # |−128| overflows int8: the kernel must compute in float64
+    np.testing.assert_allclose(al.kernels.sigmoid(np.array([-128, 127], dtype=np.int8)),
+                               [math.exp(-128) / (1 + math.exp(-128)), 1 / (1 + math.exp(-127))], rtol=1e-15)
+    assert al.kernels.power(2.0, np.float64(3.0)) == 8.0
+    np.testing.assert_array_equal(al.kernels.power(np.array([2, 3]), np.float64(2.0)), [4.0, 9.0])
+    np.testing.assert_array_equal(al.kernels.power(np.array([4.0, 9.0]), 0.5), [2.0, 3.0])
+    np.testing.assert_array_equal(al.kernels.power(2.0, np.array([1, 3])), [2.0, 8.0])
+
+
+def test_anomaly_message_names_a_constant_input():
+    x = Value(math.inf, "x")
+    with detect_anomaly(), pytest.raises(AnomalyError, match=r"forward of mul\(x=inf, constant 0\.0\)"):
+        x * 0.0
+
+
+def test_copy_is_a_new_node_with_the_same_op_and_parents():
+    a, b = Value(2.0, "a"), Value(3.0, "b")
+    y = a * b
+    y.label = "y"
+    y2 = copy.copy(y)
+    assert y2 is not y and y2.data == 6.0 and y2.label == "y" and y2.op is y.op
+    assert y2.parents[0] is a and y2.parents[1] is b
+    assert backprop(y2)[a] == 3.0
+
+
+def test_deepcopy_of_linear_with_constant_inputs():
+    w1, w2, b, x = Value(1.0, "w1"), Value(2.0, "w2"), Value(0.5, "b"), Value(4.0, "x")
+    z = copy.deepcopy(linear([w1, w2], [3.0, x], b))
+    ws = z.parents
+    assert z.data == 11.5 and ws[2] == 3.0 and ws[2].__class__ is float
+    assert not any(p is q for p in ws for q in (w1, w2, b, x))
+    grads = backprop(z)
+    assert [grads[p] for p in (ws[0], ws[1], ws[3], ws[4])] == [3.0, 4.0, 2.0, 1.0]
+
+
+def test_a_misspelled_attribute_on_a_value_fails_loudly():
+    v = Value(1.0)
+    with pytest.raises(AttributeError):
+        v.gard = 0.0  # a typo of .grad must not silently create a new attribute
+
+
+def test_linear_validates_and_converts_its_inputs():
+    w, b = Value(2.0, "w"), Value(1.0, "b")
+    z = linear([w], [np.float64(3.0)], b)  # a numpy number becomes a float constant
+    assert z.data == 7.0 and z.data.__class__ is float and z.parents[1].__class__ is float
+    with pytest.raises(ValueError, match="as many weights"):
+        linear([w, w], [3.0], b)
+    with pytest.raises(TypeError, match="Values for the weights"):
+        linear([2.0], [3.0], b)
+    with pytest.raises(TypeError):
+        linear([w], ["3"], b)
+
+
+def test_backward_sums_contributions_through_unary_and_division_nodes():
+    x, y = Value(0.5, "x"), Value(2.0, "y")
+    (x.exp() + x.sin() + x / y + x ** y).backward()
+    assert close(x.grad, math.exp(0.5) + math.cos(0.5) + 1 / 2.0 + 2.0 * 0.5)
+    assert close(y.grad, -0.5 / 4.0 + 0.25 * math.log(0.5))
+
+
+def test_anomaly_mode_checks_pow_and_div_gradients_in_backward():
+    x = Value(0.0, "x")
+    y = x ** 0.5  # forward 0, backward 0.5·0^-0.5 = inf
+    with detect_anomaly(), pytest.raises(AnomalyError, match="backward of pow"):
+        y.backward()
