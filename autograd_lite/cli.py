@@ -135,8 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
     g = sub.add_parser("grad", help="value and derivatives of an expression", epilog=_GRAD_EPILOG,
                        formatter_class=_FMT, description="Differentiate an expression by backpropagation.")
     g.add_argument("expression", help='e.g. "sigmoid(w*x + b)" (quote it for the shell)')
-    g.add_argument("--at", nargs="+", action="extend", default=[], metavar="NAME=NUMBER",
-                   help="the value of every variable, e.g. --at x1=1.5 w1=-0.3")
+    _add_at(g)
     g.add_argument("--check", action="store_true", help="compare with central finite differences")
     g.add_argument("--eps", type=float, default=1e-6, help="finite-difference step for --check (default 1e-6)")
     g.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -197,6 +196,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("repl", help="a Python console with autograd_lite imported", epilog=_REPL_EPILOG,
                    formatter_class=_FMT, description="An interactive Python console with the library imported.")
     return parser
+
+
+def _add_at(p: argparse.ArgumentParser) -> None:
+    """--at NAME=NUMBER ...: the values of an expression's variables (grad and explain)."""
+    p.add_argument("--at", nargs="+", action="extend", default=[], metavar="NAME=NUMBER",
+                   help="the value of every variable, e.g. --at x1=1.5 w1=-0.3")
 
 
 def _version() -> str:
@@ -622,8 +627,7 @@ def _add_explain_parser(sub) -> None:
     x = sub.add_parser("explain", help="the chain-rule ledger of backprop, step by step", epilog=_EXPLAIN_EPILOG,
                        formatter_class=_FMT, description="Show every multiplication and sum backprop performs.")
     x.add_argument("expression", help='e.g. "bce(sigmoid(w1*x1 + w2*x2 + b), y)" (quote it for the shell)')
-    x.add_argument("--at", nargs="+", action="extend", default=[], metavar="NAME=NUMBER",
-                   help="the value of every variable, e.g. --at x1=1.5 w1=-0.3")
+    _add_at(x)
     x.add_argument("--paths", metavar="NAME", help="write d(root)/d(NAME) as a sum over paths of products")
     x.add_argument("--forward", metavar="NAME", help="add each node's tangent d(node)/d(NAME) (forward mode)")
     x.add_argument("--markdown", action="store_true", help="print the ledger as Markdown tables")
