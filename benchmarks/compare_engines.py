@@ -1,7 +1,7 @@
 """Time two or more checkouts of autograd_lite's engine in one process, interleaved.
 
-    python benchmarks/compare_engines.py                           # this checkout vs /work/main
-    python benchmarks/compare_engines.py old=/work/main new=. --reps 300
+    git worktree add /tmp/old 2a60f8d                                # a checkout of the engine to compare with
+    python benchmarks/compare_engines.py old=/tmp/old new=. --reps 300
 
 Each engine is imported from its checkout under its own name; the workloads of
 `workloads.py` (wide: Σ xᵢ·xᵢ over n leaves made beforehand; chain: y ← y·0.999 +
@@ -25,7 +25,6 @@ from pathlib import Path
 
 from workloads import sum_of_squares  # benchmarks/ is on sys.path when this file runs
 
-HERE = Path(__file__).resolve().parent
 
 
 def load_engine(root: str):
@@ -66,12 +65,12 @@ def chain(Value, depth):
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("engines", nargs="*", help="name=checkout (default: old=/work/main new=<this checkout>)")
+    ap.add_argument("engines", nargs="+", help="name=checkout, e.g. old=/tmp/old new=.")
     ap.add_argument("--reps", type=int, default=300)
     ap.add_argument("--wide", type=int, default=450)
     ap.add_argument("--chain", type=int, default=400)
     args = ap.parse_args()
-    specs = args.engines or ["old=/work/main", f"new={HERE.parent}"]
+    specs = args.engines
     engines = {}
     for spec in specs:
         name, _, root = spec.partition("=")
