@@ -26,7 +26,6 @@ from pathlib import Path
 from workloads import sum_of_squares  # benchmarks/ is on sys.path when this file runs
 
 
-
 def load_engine(root: str):
     """``autograd_lite.engine`` from the checkout at ``root``, imported apart from any other."""
     root = str(Path(root).resolve())
