@@ -27,9 +27,7 @@ path from the inputs), a topological order in which every group is one step.
 
 from __future__ import annotations
 
-from collections import Counter
-from itertools import chain
-from operator import itemgetter
+from itertools import chain, repeat
 from typing import Any
 
 import numpy as np
@@ -157,110 +155,131 @@ class _Apply:
 INSTRUCTIONS = (_Affine, _Apply)
 
 
-def fuse_affine(tape: Any, instrs: list) -> list:
-    """``instrs`` (a valid order of the tape's instructions, plain tuples ``(op, out, ins)``
-    and fused items with ``out`` None) with the sums of products rewritten as above; the
-    list itself if there are none."""
-    plain = tape.plain
-    n_slots = tape.n_slots
-    first = n_slots - len(plain)  # the slot of plain[0]'s result
-    uses = Counter(chain.from_iterable(map(itemgetter(2), plain)))  # how many inputs read each slot
-    uses.update(tape.outputs)
-    dyn = [False] * n_slots  # depends on an argument (differs per example)
-    dyn[:tape.n_args] = [True] * tape.n_args
-    for _, out, ins in plain:
-        for i in ins:
-            if dyn[i]:
-                dyn[out] = True
-                break
+_ADD_C, _SUB_C, _NEG_C, _MUL_C = 1, 2, 3, 4
+_CODES = {_ADD: _ADD_C, _SUB: _SUB_C, _NEG: _NEG_C, _MUL: _MUL_C}
 
-    # 1. sums of products, found from the consumers down (plain is producers first)
-    add_, sub_, neg_, mul_ = _ADD, _SUB, _NEG, _MUL
-    seen = bytearray(len(plain))
-    inside = bytearray(len(plain))  # the nodes of the sums rewritten
-    forms: dict[int, tuple] = {}  # root slot -> (root, xs, ws, signs, biases, bias_static, members)
-    for k in range(len(plain) - 1, -1, -1):
-        op, out, ins = plain[k]
-        if seen[k] or (op is not add_ and op is not sub_):
-            continue
-        members = [k]
-        terms: list[tuple] = []
-        biases: list[tuple] = []
-        stack = [(out, 1.0)]
-        while stack:
-            s, sign = stack.pop()
-            while True:  # down the left operands (s = s + w·h is a left chain); right ones are terms
-                j = s - first
-                if j < 0 or uses[s] != 1 and s != out:
-                    biases.append((s, sign))
-                    break
-                op, _, pins = plain[j]
-                if op is add_ or op is sub_:
-                    if s != out:
-                        members.append(j)
-                    r, rsign = pins[1], (-sign if op is sub_ else sign)
-                    jr = r - first
-                    if jr >= 0 and uses[r] == 1:
-                        rop, _, rins = plain[jr]
-                        if rop is mul_ and dyn[rins[0]] != dyn[rins[1]]:  # the common case: a product
-                            members.append(jr)
-                            a, b = rins
-                            terms.append((b, a, rsign) if dyn[b] else (a, b, rsign))  # (x, w, ±1)
-                        elif rop is add_ or rop is sub_ or rop is neg_:
-                            stack.append((r, rsign))
-                        else:
-                            biases.append((r, rsign))
-                    else:
-                        biases.append((r, rsign))
-                    s = pins[0]
-                    continue
-                if op is neg_:
-                    members.append(j)
-                    s, sign = pins[0], -sign
-                    continue
-                if op is mul_ and dyn[pins[0]] != dyn[pins[1]]:
-                    members.append(j)
-                    a, b = pins
-                    terms.append((b, a, sign) if dyn[b] else (a, b, sign))
-                    break
-                biases.append((s, sign))
-                break
-        for j in members:
-            seen[j] = 1
-        if terms:
-            for j in members:
-                inside[j] = 1
-            terms.sort()
-            forms[out] = (out, tuple(t[0] for t in terms), tuple(t[1] for t in terms), tuple(t[2] for t in terms),
-                          biases, all(not dyn[s] for s, _ in biases), members)
-    if not forms:
-        return instrs
+
+def fuse_affine(tape: Any, dense: list[tuple[int, tuple]] | None = None) -> list:
+    """The tape's instructions, with the sums of products rewritten as above.
+
+    ``dense``: the instructions after the linear-layer fusion (`_Tape._fuse`) with the
+    position of each, or None (every op node as it is).  The search runs over the
+    whole tape at once with numpy (its arrays ``sa``, ``sb``: each node's input slots),
+    so it costs a few array passes, not a Python step per node."""
+    n, first, n_slots = len(tape.ops), tape.first, tape.n_slots
+    sa, sb, uses = tape.sa, tape.sb, tape.uses
+    code = np.fromiter(map(_CODES.get, tape.ops, repeat(0)), np.int8, n)  # 0: any other op
+    dyn = np.zeros(n_slots + 1, dtype=bool)  # depends on an argument (differs per example); [-1]: no input
+    dyn[:tape.n_args] = True
+    dyn[tape.dyn0:n_slots] = True
+    tree = (code >= _ADD_C) & (code <= _NEG_C)  # +, − and unary −
+    product = (code == _MUL_C) & (dyn[sa] != dyn[sb])  # w·x: one static factor, one dynamic
+
+    # 1. every tree node and product read by exactly one +, − or unary − joins that node's
+    #    tree; following the consumers up (pointer jumping: log₂ depth array passes) gives
+    #    each its root and its sign there
+    nodes = np.arange(n)
+    consumer = np.full(n, -1)
+    side = np.zeros(n, dtype=bool)  # read as the right operand
+    for ins, right in ((sa, False), (sb, True)):
+        j = ins - first
+        ok = (j >= 0) & (uses[ins] == 1)
+        consumer[j[ok]] = nodes[ok]
+        side[j[ok]] = right
+    joins = consumer >= 0
+    cons = np.where(joins, consumer, 0)
+    joins &= (tree | product) & tree[cons]
+    flips = (code[cons] == _NEG_C) | ((code[cons] == _SUB_C) & side)
+    root = np.where(joins, cons, nodes)
+    sign = np.where(joins & flips, -1, 1).astype(np.int8)
+    while True:
+        up = root[root]
+        if (up == root).all():
+            break
+        sign *= sign[root]
+        root = up
+    addsub = (code == _ADD_C) | (code == _SUB_C)
+    terms = np.flatnonzero(product & joins & addsub[root])
+    if not terms.size:
+        return [tape.instr(k) for k in range(n)] if dense is None else [instr for _, instr in dense]
+    has_form = np.zeros(n, dtype=bool)
+    has_form[root[terms]] = True
+    members = has_form[root]  # the nodes each sum of products stands for (its root included)
+    # the terms (x, w, ±1) and the other operands of the tree (biases), by root
+    ta, tb = sa[terms], sb[terms]
+    xdyn = dyn[ta]
+    t_root, t_x, t_w, t_sign = root[terms], np.where(xdyn, ta, tb), np.where(xdyn, tb, ta), sign[terms]
+    order = np.lexsort((t_sign, t_w, t_x, t_root))
+    t_root, t_x, t_w, t_sign = t_root[order], t_x[order], t_w[order], t_sign[order]
+    tnodes = np.flatnonzero(tree & members)
+    b_root, b_slot, b_sign = [], [], []
+    for ins, right in ((sa, False), (sb, True)):
+        t = tnodes if not right else tnodes[code[tnodes] != _NEG_C]
+        s = ins[t]
+        j = s - first
+        inner = (j >= 0) & joins[np.where(j >= 0, j, 0)]
+        keep = ~inner
+        flip = (code[t] == _NEG_C) | ((code[t] == _SUB_C) & right)
+        b_root.append(root[t][keep])
+        b_slot.append(s[keep])
+        b_sign.append((sign[t] * np.where(flip, -1, 1))[keep])
+    b_root, b_slot, b_sign = np.concatenate(b_root), np.concatenate(b_slot), np.concatenate(b_sign)
+    border = np.lexsort((b_slot, b_root))
+    b_root, b_slot, b_sign = b_root[border], b_slot[border], b_sign[border]
+
+    forms: dict[int, tuple] = {}  # root slot -> (root, xs, ws, signs, biases, biases static, member nodes)
+    roots = np.flatnonzero(has_form)
+    t_cut = np.searchsorted(t_root, roots, side="right").tolist()
+    b_cut = np.searchsorted(b_root, roots, side="right").tolist()
+    xs_all, ws_all, sg_all = t_x.tolist(), t_w.tolist(), t_sign.tolist()
+    bs_all, bsg_all = b_slot.tolist(), b_sign.tolist()
+    static_bias = ~dyn[b_slot]
+    m_root = root[members]
+    m_nodes = np.flatnonzero(members)
+    m_order = np.argsort(m_root, kind="stable")
+    m_sorted = m_nodes[m_order]
+    m_cut = np.searchsorted(m_root[m_order], roots, side="right").tolist()
+    t0 = b0 = m0 = 0
+    for r, t1, b1, m1 in zip(roots.tolist(), t_cut, b_cut, m_cut):
+        out = first + r
+        forms[out] = (out, tuple(xs_all[t0:t1]), tuple(ws_all[t0:t1]), tuple(float(v) for v in sg_all[t0:t1]),
+                      list(zip(bs_all[b0:b1], map(float, bsg_all[b0:b1]))), bool(static_bias[b0:b1].all()),
+                      m_sorted[m0:m1])
+        t0, b0, m0 = t1, b1, m1
 
     # 2. depth of every result (statics: 0), with each sum standing for its tree
+    if dense is None:
+        base = [(k, tape.instr(k)) for k in np.flatnonzero(~members | has_form).tolist()]
+    else:
+        base = [(k, item) for k, item in dense if item[1] is None or not members[item[1] - first] or has_form[k]]
     level = [0] * n_slots
+    dynamic = dyn.tolist()
     items: list[list] = []  # [level, position, instruction or form]
-    for pos, item in enumerate(instrs):
+    unary: dict[int, list] = {}  # slot -> the items of the unary ops that read it
+    for pos, item in base:
         op, out, ins = item
         if out is None:  # an already fused layer: its inputs and outputs
-            ins = [i for m in item[0].members for i in m[2]]
-            outs = item[0].outs
+            ins = [i for m in op.members for i in m[2]]
+            outs = op.outs
         elif out in forms:
             f = forms[out]
-            ins = [*f[1], *f[2], *(s for s, _ in f[4])]
+            ins = list(chain(f[1], (s for s, _ in f[4])))  # its weights are static: level 0
             outs = (out,)
-        elif inside[out - first]:
-            continue
+            item = f
         else:
             outs = (out,)
         lv = 0
-        if dyn[outs[0]]:
+        if dynamic[outs[0]]:
             for i in ins:
                 if level[i] > lv:
                     lv = level[i]
             lv += 1
         for o in outs:
             level[o] = lv
-        items.append([lv, pos, forms.get(out, item) if out is not None else item])
+        it = [lv, pos, item]
+        items.append(it)
+        if out is not None and len(ins) == 1 and op is not _LINEAR and dynamic[ins[0]]:
+            unary.setdefault(ins[0], []).append(it)
 
     # 3. group the sums by (inputs, depth); a lone sum of one product stays as it was
     groups: dict[tuple, list] = {}
@@ -268,19 +287,12 @@ def fuse_affine(tape: Any, instrs: list) -> list:
         f = it[2]
         if f.__class__ is tuple and len(f) == 7:
             groups.setdefault((f[1], it[0]), []).append(it)
-    unary: dict[int, list] = {}  # slot -> its unary consumers (items)
-    for it in items:
-        if it[2].__class__ is not tuple or len(it[2]) != 3:
-            continue
-        op, out, ins = it[2]
-        if out is not None and len(ins) == 1 and op is not _LINEAR and dyn[ins[0]]:
-            unary.setdefault(ins[0], []).append(it)
     dropped: set[int] = set()
     for (xs, lv), its in groups.items():
         if len(its) == 1 and len(xs) == 1:
             f = its[0][2]
-            its[0][2] = plain[f[0] - first]  # back to the plain node; its tree's nodes come back too
-            restore = [[lv, its[0][1] - 0.5, plain[j]] for j in sorted(f[6][1:])]
+            its[0][2] = tape.instr(f[0] - first)  # back to the plain node; its tree's nodes come back too
+            restore = [[lv, its[0][1] - 0.5, tape.instr(j)] for j in f[6].tolist() if j != f[0] - first]
             items.extend(restore)
             continue
         its.sort(key=lambda it: it[2][0])

@@ -36,13 +36,15 @@ follows its parameters as an optimiser updates them.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Sequence
-from itertools import accumulate, chain
+import math
+from collections.abc import Callable, Iterable, Sequence
+from itertools import chain, compress, count, filterfalse, repeat
+from operator import attrgetter, not_
 from typing import Any
 
 import numpy as np
 
-from autograd_lite.engine import OPS, TracingError, Value, _traced_leaf, contribution, topological_order
+from autograd_lite.engine import OPS, TracingError, Value, contribution, topological_order, tracing
 from autograd_lite.fuse import INSTRUCTIONS as _SELF_RUNNING
 from autograd_lite.fuse import fuse_affine
 from autograd_lite.transforms import _normalize_argnums
@@ -118,6 +120,63 @@ class _Run:
         self.fast: dict[int, tuple] = {}  # id(dense) -> (X, W, Z) when the matrix path was taken
 
 
+_get_op, _get_a, _get_b, _get_id = attrgetter("_op"), attrgetter("_a"), attrgetter("_b"), attrgetter("_id")
+
+
+def _find(refs: list, sorted_ids: np.ndarray, by_id: np.ndarray | None) -> tuple:
+    """Which of ``refs`` are op nodes of the tape (given their creation numbers, sorted,
+    and the positions that sort them; None: in order): (their positions, -1 for the
+    rest; the indices of the rest; the rest)."""
+    n = len(sorted_ids)
+    pid = np.fromiter(map(getattr, refs, repeat("_id"), repeat(-1)), np.int64, len(refs))
+    k = np.minimum(np.searchsorted(sorted_ids, pid), max(n - 1, 0))
+    hit = sorted_ids[k] == pid if n else np.zeros(len(refs), dtype=bool)
+    if by_id is not None:
+        k = by_id[k]
+    idx = np.flatnonzero(~hit)
+    return np.where(hit, k, -1), idx, [refs[i] for i in idx.tolist()]
+
+
+def _live(nodes: list[Value], outputs: list) -> list[Value]:
+    """The nodes (creation order) that ``outputs`` are built from."""
+    wanted = {id(o) for o in outputs}
+    live = []
+    for v in reversed(nodes):
+        if id(v) in wanted:
+            live.append(v)
+            wanted.update(map(id, v.parents))
+    live.reverse()
+    return live
+
+
+def _signed_zero_lookup(slot: dict, consts: list, leaf1: int, inputs: Iterable) -> Callable[[Any], int] | None:
+    """0.0 and -0.0 are one dict key but two constants: if the graph has both, give the
+    other one a slot of its own (appended to ``consts``) and return a lookup that tells
+    them apart (None: it has one of them only)."""
+    signs = {math.copysign(1.0, o) for o in inputs if o.__class__ is not Value and o is not None and o == 0}
+    if len(signs) < 2:
+        return None
+    k = next(i for i, c in enumerate(consts) if c == 0)
+    consts.append(-float(consts[k]))
+    by_sign = {math.copysign(1.0, consts[k]): leaf1 + k, math.copysign(1.0, consts[-1]): leaf1 + len(consts) - 1}
+
+    def lookup(o: Any) -> int:
+        if o.__class__ is not Value and o is not None and o == 0:
+            return by_sign[math.copysign(1.0, o)]
+        return slot[o]
+
+    return lookup
+
+
+def _static_nodes(roots: list[Value]) -> list[Value]:
+    """The op nodes behind ``roots`` (op nodes that were not traced: built from closure
+    values only, such as ``w * 2`` for a weight w), in creation order."""
+    found: dict[Value, None] = {}
+    for r in roots:
+        found.update(dict.fromkeys(v for v in topological_order(r) if v._op is not None))
+    return sorted(found, key=attrgetter("_id"))
+
+
 class _Tape:
     """A graph flattened into slots and instructions.
 
@@ -128,55 +187,100 @@ class _Tape:
     the same with the layers fused (``fuse=True``)."""
 
     def __init__(self, placeholders: list[Value], outputs: list[Value | float],
-                 arg_slots: list[int | list[int]], fuse: bool = True) -> None:
-        roots = [o for o in outputs if o.__class__ is Value]
-        if len(roots) == 1:
-            order = topological_order(roots[0])
-            order.reverse()  # producers first
-        else:
-            nodes: dict[Value, None] = {}
-            for r in roots:
-                nodes.update(dict.fromkeys(topological_order(r)))
-            order = sorted(nodes, key=lambda v: v._id)  # producers first
-        # slots by id(): every object of the graph (Values and the constants' float objects)
-        # is alive while this runs, so ids tell them apart and dict lookups stay in C
-        slot: dict[int, int] = {id(p): i for i, p in enumerate(placeholders)}
+                 arg_slots: list[int | list[int]], traced: list[Value], fuse: bool = True) -> None:
+        """``traced``: the nodes the trace recorded, in creation order (producers first)."""
         self.n_args = len(placeholders)
         self.arg_slots = arg_slots
-        ops = [v.op for v in order]
-        self.leaves: list[Value] = [v for v, op in zip(order, ops) if op is None and id(v) not in slot]
-        for v in self.leaves:
-            slot[id(v)] = len(slot)
-        self.leaf0, self.leaf1 = self.n_args, self.n_args + len(self.leaves)
-        # constants first (their slots come before the op results), then the ops
-        const_values: list[float] = []
-        consts: dict[str, int] = {}
-        nodes_ = [v for v, op in zip(order, ops) if op is not None]
-        parents = [v.parents for v in nodes_]
-        for c in [p for p in chain.from_iterable(parents) if p.__class__ is not Value] + \
-                 [o for o in outputs if o.__class__ is not Value]:
-            key = float(c).hex()
-            if key not in consts:
-                consts[key] = self.leaf1 + len(const_values)
-                const_values.append(float(c))
-            slot[id(c)] = consts[key]
-        self.consts = [np.float64(c) for c in const_values]
-        first_node = self.leaf1 + len(const_values)
-        slot.update(zip(map(id, nodes_), range(first_node, first_node + len(nodes_))))
-        # every node's input slots, looked up in one C-level sweep, then cut per node
-        flat = list(map(slot.__getitem__, map(id, chain.from_iterable(parents))))
-        ends = list(accumulate(map(len, parents)))
-        ins = map(tuple, map(flat.__getitem__, map(slice, [0, *ends[:-1]], ends)))
-        self.plain: list[tuple] = list(zip([op for op in ops if op is not None],
-                                           range(first_node, first_node + len(nodes_)), ins))
-        self.n_slots = first_node + len(nodes_)
-        self.outputs = [slot[id(o)] for o in outputs]
-        self.instrs = fuse_affine(self, self._fuse(first_node)) if fuse else list(self.plain)  # sums of products too
+        # The op nodes: the static ones (op nodes the traced ones read that were not traced,
+        # e.g. w * 2 for a weight w: recomputed at every call, so they follow the weights),
+        # then the traced ones.  Everything below runs in bulk (map, zip, dict, numpy: C
+        # loops), as tracing a 10,000-node graph must cost less than one backward pass.
+        static: list[Value] = []
+        nodes = traced
+        while True:
+            n = len(nodes)
+            ops = list(map(_get_op, nodes))
+            As, Bs = list(map(_get_a, nodes)), list(map(_get_b, nodes))  # b is None: a unary op
+            special: dict[int, tuple] = {}  # linear nodes: (*ws, *xs, b), looked up apart
+            if _LINEAR in ops:
+                special = {k: nodes[k].parents for k, op in enumerate(ops) if op is _LINEAR}
+                for k in special:
+                    As[k] = Bs[k] = None
+            # An input that is an op node is found by its creation number (_id), in numpy;
+            # the other inputs (placeholders, closure leaves, constants) through a dict.
+            ids = np.fromiter(map(_get_id, nodes), np.int64, n)
+            by_id = np.argsort(ids) if static or n and (np.diff(ids) < 0).any() else None
+            sorted_ids = ids if by_id is None else ids[by_id]
+            linear_ins = list(chain.from_iterable(special.values()))
+            found = [_find(refs, sorted_ids, by_id) for refs in (As, Bs, outputs, linear_ins)]
+            # the graph's other objects as dict keys: a Value hashes by identity, a constant by value
+            slot: dict[Any, int] = dict(zip(placeholders, range(self.n_args)))
+            slot[None] = -1  # no input
+            others = list(dict.fromkeys(filterfalse(slot.__contains__, chain.from_iterable(f[2] for f in found))))
+            if any(map(getattr, others, repeat("_op"), repeat(None))):  # op nodes that were not traced
+                static = _static_nodes([o for o in others if o.__class__ is Value and o._op is not None] + static)
+                nodes = static + traced
+                continue
+            is_value = list(map(isinstance, others, repeat(Value)))
+            self.leaves: list[Value] = list(compress(others, is_value))  # closure leaves
+            consts = list(compress(others, map(not_, is_value)))  # numbers
+            slot.update(zip(self.leaves, count(self.n_args)))
+            self.leaf0, self.leaf1 = self.n_args, self.n_args + len(self.leaves)
+            slot.update(zip(consts, count(self.leaf1)))
+            first = self.leaf1 + len(consts)
+            lookup: Callable[[Any], int] = slot.__getitem__
+            if 0 in slot and consts:
+                lookup = _signed_zero_lookup(slot, consts, self.leaf1, chain.from_iterable(f[2] for f in found)) \
+                    or lookup
+            # every input's slot: an op node's from its position, the others' from the dict
+            sa, sb, outs, lin = [np.where(pos >= 0, pos + first, 0) for pos, _, _ in found]
+            for col, (_, idx, objs) in zip((sa, sb, outs, lin), found):
+                col[idx] = list(map(lookup, objs))
+            self.outputs = outs.tolist()
+            cut = np.cumsum([len(ins) for ins in special.values()])
+            special = dict(zip(special, map(tuple, np.split(lin, cut[:-1]) if special else [])))
+            flat = np.array([sa, sb])
+            self.n_slots = first + n
+            self.uses = np.bincount(np.concatenate([sa, sb, outs, lin]) + 1, minlength=self.n_slots + 1)[1:]
+            if self.uses[first:].all():
+                break
+            # f built nodes that no output reads: drop them and start again (rare)
+            traced = _live(traced, outputs)
+            static, nodes = [], traced
+        self.consts = list(np.array(consts, dtype=np.float64)) if consts else []
+        self.first = first  # the slot of the first op node
+        self.dyn0 = first + len(static)  # slots from here on hold traced results (per example)
+        self.ops = ops
+        self.sa, self.sb = flat
+        self._sa, self._sb, self.special = self.sa.tolist(), self.sb.tolist(), special
+        self._plain: list[tuple] | None = None
+        self.instrs: list[tuple] = []
+        if fuse:
+            dense = self._fuse(first) if special else None  # layers of linear nodes
+            self.instrs = fuse_affine(self, dense)  # sums of products written with + and ×
+        else:
+            self.instrs = list(self.plain)
         self.owner = {s: (i, j) for i, ss in enumerate(arg_slots) if isinstance(ss, list) for j, s in enumerate(ss)}
         self._need_cache: dict[frozenset, list[bool]] = {}
 
+    @property
+    def plain(self) -> list[tuple]:
+        """Every op node as ``(op, out_slot, in_slots)``, producers first, the inputs in
+        `Value.parents` order (``linear``: ``*ws, *xs, b``)."""
+        if self._plain is None:
+            self._plain = list(map(self.instr, range(len(self.ops))))
+        return self._plain
+
+    def instr(self, k: int) -> tuple:
+        """Op node k as ``(op, out_slot, in_slots)``."""
+        ins = self.special.get(k)
+        if ins is None:
+            b = self._sb[k]
+            ins = (self._sa[k],) if b < 0 else (self._sa[k], b)
+        return (self.ops[k], self.first + k, ins)
+
     def __len__(self) -> int:
-        return len(self.plain)
+        return len(self.ops)
 
     # fusion --------------------------------------------------------------------
     def _kind(self, slots: np.ndarray) -> tuple:
@@ -188,7 +292,7 @@ class _Tape:
                 return ("arg", i)
         return ("slots", tuple(flat.tolist()))
 
-    def _fuse(self, first_node: int) -> list[tuple]:
+    def _fuse(self, first_node: int) -> list[tuple[int, tuple]]:
         """Group the linear nodes that share their inputs and whose weights and bias are
         leaves/arguments into `_Dense` instructions; then a unary op applied to every
         output of a group into a `_Map`.  Each fused instruction sits where its first
@@ -220,7 +324,7 @@ class _Tape:
                 first = min(members)
                 replace[first] = _Map(op, [self.plain[k] for k in members])
                 drop.update(set(members) - {first})
-        return [(replace[k], None, None) if k in replace else instr
+        return [(k, (replace[k], None, None) if k in replace else instr)
                 for k, instr in enumerate(self.plain) if k not in drop]
 
     # forward -----------------------------------------------------------------
@@ -518,17 +622,18 @@ class Vectorized:
         self._arg_slots: list[int | list[int]] = []
         placeholders: list[Value] = []
         args: list[Any] = []
-        for name, size in zip(names, sizes):
-            if size is None:
-                self._arg_slots.append(len(placeholders))
-                placeholders.append(_traced_leaf(name))
-                args.append(placeholders[-1])
-            else:
-                ph = [_traced_leaf(f"{name}[{j}]") for j in range(size)]
-                self._arg_slots.append(list(range(len(placeholders), len(placeholders) + size)))
-                placeholders.extend(ph)
-                args.append(ph)
-        out = f(*args)
+        with tracing() as trace:
+            for name, size in zip(names, sizes):
+                if size is None:
+                    self._arg_slots.append(len(placeholders))
+                    placeholders.append(trace.leaf(name))
+                    args.append(placeholders[-1])
+                else:
+                    ph = [trace.leaf(f"{name}[{j}]") for j in range(size)]
+                    self._arg_slots.append(list(range(len(placeholders), len(placeholders) + size)))
+                    placeholders.extend(ph)
+                    args.append(ph)
+            out = f(*args)
         self.multi = isinstance(out, (list, tuple))
         outs = list(out) if self.multi else [out]
         for o in outs:
@@ -536,7 +641,7 @@ class Vectorized:
                                                  and not isinstance(o, bool)):
                 raise TypeError(f"vectorize: {self.__name__} must return a Value (or a list of Values), "
                                 f"got {type(o).__name__}")
-        self.tape = _Tape(placeholders, outs, self._arg_slots, fuse=fuse)
+        self.tape = _Tape(placeholders, outs, self._arg_slots, trace.nodes, fuse=fuse)
 
     def __repr__(self) -> str:
         if self.tape is None:
