@@ -268,7 +268,7 @@ class AnomalyError(FloatingPointError):
 
 _anomaly = False  # detect_anomaly is on
 _traces = 0  # traces running (vectorize), in any thread
-_watch = False  # either of them: new nodes are built by `_watched_node`, read once per node
+_watch = False  # either of them: new nodes take the careful path (`_watched_node`); read once per node
 _watch_lock = threading.Lock()
 
 
@@ -340,11 +340,11 @@ class _Trace:
     traces: a traced node has none yet, so its ``data`` is this object, and any use
     of it (``x > 0``, ``x.data * 2``, ``float(x)``) raises `TracingError`.
 
-    While a trace runs, new nodes are built by `_watched_node`, which gives a node
-    with a traced input this ``data`` too (no number is computed) and appends it to
-    ``nodes``: the traced graph in creation order, producers first, ready to
-    become a tape.  Each trace records its own nodes, so concurrent traces are
-    independent."""
+    While a trace runs, a node with a traced input gets this ``data`` too (no
+    number is computed) and is appended to ``nodes`` (in `_binary_method` and
+    `_watched_node`): the traced graph in creation order, producers first, ready
+    to become a tape.  Each trace records its own nodes, so concurrent traces are
+    independent; other threads pay one check per node while a trace runs."""
 
     __slots__ = ("nodes", "live")
 
@@ -383,6 +383,9 @@ def tracing() -> Iterator[_Trace]:
         _set_watch()
     try:
         yield trace
+    except BaseException:
+        trace.nodes.clear()  # the nodes refer to the trace (their data): leave no cycle behind
+        raise
     finally:
         trace.live = False
         with _watch_lock:
@@ -397,11 +400,11 @@ def _trace_in(args: Sequence) -> _Trace | None:
         if x.__class__ is list:  # linear's weights and inputs
             x = _trace_in(x)
         if x.__class__ is _Trace and x is not found:
+            if not x.live:
+                x._refuse()
             if found is not None:
                 raise TracingError(_MIXED_MESSAGE)
             found = x
-    if found is not None and not found.live:
-        found._refuse()
     return found
 
 
@@ -409,26 +412,14 @@ def _watched_node(op: Op, a: Any, b: Any, args: tuple) -> Value:
     """A new node ``op(a, b)`` from its forward arguments ``args``, built the careful
     way (while `detect_anomaly` is on or `vectorize` traces): check its value for
     anomalies; or, if an input is traced, trace it (no number) and record it on its
-    trace."""
-    # the trace of x·w, x + w or f(x) (every traced node runs these lines: no calls)
-    x = args[0]
-    trace = x if x.__class__ is _Trace else args[-1]
-    if trace.__class__ is not _Trace or not trace.live:
-        trace = _trace_in(args)  # linear's lists, or a trace that ended
-        if trace is None:
-            out = _node(op, a, b, _forward(op, *args))
-            if _anomaly:
-                _check_forward(op, out.parents, out.data)
-            return out
-    out = _new(Value)  # as in `_node`, written out
-    out.data = trace
-    out.grad = 0.0
-    out.label = None
-    out._op = op
-    out._a = a
-    out._b = b
-    out._id = _next_id()
-    out._sum = None
+    trace.  (``x * w`` and ``x + w`` trace inline, in `_binary_method`.)"""
+    trace = _trace_in(args)
+    if trace is None:
+        out = _node(op, a, b, _forward(op, *args))
+        if _anomaly:
+            _check_forward(op, out.parents, out.data)
+        return out
+    out = _node(op, a, b, trace)
     trace.nodes.append(out)
     return out
 
@@ -781,8 +772,8 @@ def _binary_method(op: Op, reflected: bool = False) -> Callable:
                 data = ieee(forward, x, y)
         else:
             data = x if x.__class__ is _Trace else y  # a traced input: the node is traced too
-            if data.__class__ is not _Trace or not data.live:  # anomaly checks, linear, ended traces
-                return _watched_node(op, a, b, (x, y))
+            if data.__class__ is not _Trace or not data.live or y is not data and y.__class__ is _Trace:
+                return _watched_node(op, a, b, (x, y))  # anomaly checks; ended or mixed traces
         # `_node` and `_forward`, written out: every x * y runs these lines, and a
         # Python call less per node is a fifth of the time it takes to build one
         out = _new(Value)

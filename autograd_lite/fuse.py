@@ -27,7 +27,7 @@ path from the inputs), a topological order in which every group is one step.
 
 from __future__ import annotations
 
-from itertools import chain, repeat
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -52,26 +52,44 @@ def _stack(gs: list, z: np.ndarray) -> np.ndarray:
     return g
 
 
+def negative_zero_sums(z: np.ndarray, x: np.ndarray, w: np.ndarray, b: Any = None) -> np.ndarray:
+    """``z = x @ wᵀ (+ b)`` with the sign of IEEE-754 sums: a sum whose every addend is
+    -0.0 is -0.0 (as the scalar engine adds them, one by one), but a matrix product
+    starts from +0.0.  Put the sign back there (only zeros of z are looked at)."""
+    zero = z == 0
+    if not zero.any():
+        return z
+    idx = np.nonzero(zero)
+    terms = np.broadcast_to(x, z.shape[:-1] + x.shape[-1:])[idx[:-1]] * w[idx[-1]]
+    negative = ((terms == 0) & np.signbit(terms)).all(axis=-1)
+    if b is not None:
+        bias = np.broadcast_to(b, z.shape)[idx]
+        negative &= (bias == 0) & np.signbit(bias)
+    z = np.array(z, dtype=np.float64)
+    z[idx] = np.where(negative, -0.0, z[idx])
+    return z
+
+
 class _Affine:
     """``k`` sums of products over the same inputs ``xs``: Z = X (S∘W)ᵀ + B, one matrix
     product over the batch.  ``w_slots`` (k × n) are static slots, ``signs`` ±1 (None: all +);
     ``biases[j]`` the other terms of sum j as (slot, ±1); ``b_slots`` when every sum has
     exactly one static bias added with +."""
 
-    def __init__(self, tape: Any, forms: list[tuple]) -> None:
-        self.outs = tuple(f[0] for f in forms)
-        self.xs = forms[0][1]
-        self.x_slots = np.array(self.xs, dtype=np.intp)
-        self.w_slots = np.array([f[2] for f in forms], dtype=np.intp).reshape(len(forms), len(self.xs))
-        signs = np.array([f[3] for f in forms], dtype=np.float64).reshape(self.w_slots.shape)
+    def __init__(self, tape: Any, forms: list[_Form], terms: tuple) -> None:
+        t_x, t_w, t_sign = terms
+        rows = [slice(f.t0, f.t1) for f in forms]
+        self.outs = tuple(f.out for f in forms)
+        self.x_slots = t_x[rows[0]]
+        self.xs = self.x_slots.tolist()
+        self.w_slots = np.array([t_w[r] for r in rows], dtype=np.intp)
+        signs = np.array([t_sign[r] for r in rows], dtype=np.float64)
         self.signs = None if (signs > 0).all() else signs
-        self.biases = [f[4] for f in forms]
-        self.static_bias = [f[5] for f in forms]
+        self.biases = [f.biases for f in forms]
         self.xkind, self.wkind = tape._kind(self.x_slots), tape._kind(self.w_slots)
-        simple = all(len(b) == 1 and b[0][1] > 0 and st for b, st in zip(self.biases, self.static_bias))
-        self.b_slots = np.array([b[0][0] for b in self.biases], dtype=np.intp) if simple else None
+        simple = all(len(f.biases) == 1 and f.biases[0][1] > 0 and f.static for f in forms)
+        self.b_slots = np.array([f.biases[0][0] for f in forms], dtype=np.intp) if simple else None
         self.bkind = tape._kind(self.b_slots) if simple else None
-        self.n_terms = sum(len(self.xs) + len(b) for b in self.biases)
 
     def __repr__(self) -> str:
         k, n = self.w_slots.shape
@@ -84,17 +102,19 @@ class _Affine:
         w = tape._gather(self.wkind, run, (k, n))
         if self.signs is not None:
             w = w * self.signs
-        z = x @ w.T
+        b: Any = None
         if self.b_slots is not None:
-            z = z + tape._gather(self.bkind, run, (k,))
+            b = tape._gather(self.bkind, run, (k,))
         elif any(self.biases):
             cols = []
             for terms in self.biases:
-                c: Any = 0.0
+                c: Any = None  # the sum of the terms, from the first one (0.0 + -0.0 would lose the sign)
                 for s, sign in terms:
-                    c = c + vals[s] if sign > 0 else c - vals[s]
-                cols.append(c)
-            z = z + np.stack(np.broadcast_arrays(*cols), axis=-1)
+                    v = vals[s] if sign > 0 else -vals[s]
+                    c = v if c is None else c + v
+                cols.append(0.0 if c is None else c)
+            b = np.stack(np.broadcast_arrays(*cols), axis=-1)
+        z = negative_zero_sums(x @ w.T if b is None else x @ w.T + b, x, w, b)
         run.fast[id(self)] = (x, w)
         run.mats[self.outs] = z
         for j, o in enumerate(self.outs):
@@ -153,6 +173,19 @@ class _Apply:
 
 
 INSTRUCTIONS = (_Affine, _Apply)
+
+
+class _Form:
+    """One sum of products found in the tape: its terms are ``t0:t1`` of the sorted term
+    arrays (``key``: its inputs' slots as bytes), ``biases`` the other terms as (slot, ±1)
+    (``static``: all of them static), ``members`` the nodes it stands for."""
+
+    __slots__ = ("out", "t0", "t1", "key", "biases", "static", "members")
+
+    def __init__(self, out: int, t0: int, t1: int, key: bytes, biases: list, static: bool,
+                 members: np.ndarray) -> None:
+        self.out, self.t0, self.t1, self.key = out, t0, t1, key
+        self.biases, self.static, self.members = biases, static, members
 
 
 _ADD_C, _SUB_C, _NEG_C, _MUL_C = 1, 2, 3, 4
@@ -227,25 +260,22 @@ def fuse_affine(tape: Any, dense: list[tuple[int, tuple]] | None = None) -> list
     border = np.lexsort((b_slot, b_root))
     b_root, b_slot, b_sign = b_root[border], b_slot[border], b_sign[border]
 
-    forms: dict[int, tuple] = {}  # root slot -> (root, xs, ws, signs, biases, biases static, member nodes)
+    forms: dict[int, _Form] = {}  # by the slot of its root
     roots = np.flatnonzero(has_form)
     t_cut = np.searchsorted(t_root, roots, side="right").tolist()
     b_cut = np.searchsorted(b_root, roots, side="right").tolist()
-    xs_all, ws_all, sg_all = t_x.tolist(), t_w.tolist(), t_sign.tolist()
-    bs_all, bsg_all = b_slot.tolist(), b_sign.tolist()
-    static_bias = ~dyn[b_slot]
+    bs_all, bsg_all, static_all = b_slot.tolist(), b_sign.tolist(), (~dyn[b_slot]).tolist()
     m_root = root[members]
-    m_nodes = np.flatnonzero(members)
     m_order = np.argsort(m_root, kind="stable")
-    m_sorted = m_nodes[m_order]
+    m_sorted = np.flatnonzero(members)[m_order]
     m_cut = np.searchsorted(m_root[m_order], roots, side="right").tolist()
     t0 = b0 = m0 = 0
     for r, t1, b1, m1 in zip(roots.tolist(), t_cut, b_cut, m_cut):
-        out = first + r
-        forms[out] = (out, tuple(xs_all[t0:t1]), tuple(ws_all[t0:t1]), tuple(float(v) for v in sg_all[t0:t1]),
-                      list(zip(bs_all[b0:b1], map(float, bsg_all[b0:b1]))), bool(static_bias[b0:b1].all()),
-                      m_sorted[m0:m1])
+        f = forms[first + r] = _Form(first + r, t0, t1, t_x[t0:t1].tobytes(),
+                                     list(zip(bs_all[b0:b1], bsg_all[b0:b1])), all(static_all[b0:b1]),
+                                     m_sorted[m0:m1])
         t0, b0, m0 = t1, b1, m1
+    xs_of = t_x.tolist()
 
     # 2. depth of every result (statics: 0), with each sum standing for its tree
     if dense is None:
@@ -256,24 +286,26 @@ def fuse_affine(tape: Any, dense: list[tuple[int, tuple]] | None = None) -> list
     dynamic = dyn.tolist()
     items: list[list] = []  # [level, position, instruction or form]
     unary: dict[int, list] = {}  # slot -> the items of the unary ops that read it
+    xs_level: dict[bytes, int] = {}  # the deepest input of each list of inputs
     for pos, item in base:
         op, out, ins = item
+        if out in forms:
+            f = forms[out]
+            lv = xs_level.get(f.key)
+            if lv is None:
+                lv = xs_level[f.key] = max(map(level.__getitem__, xs_of[f.t0:f.t1]))
+            for s, _ in f.biases:  # its weights are static: level 0
+                if level[s] > lv:
+                    lv = level[s]
+            level[out] = lv = lv + 1
+            items.append([lv, pos, f])
+            continue
         if out is None:  # an already fused layer: its inputs and outputs
             ins = [i for m in op.members for i in m[2]]
             outs = op.outs
-        elif out in forms:
-            f = forms[out]
-            ins = list(chain(f[1], (s for s, _ in f[4])))  # its weights are static: level 0
-            outs = (out,)
-            item = f
         else:
             outs = (out,)
-        lv = 0
-        if dynamic[outs[0]]:
-            for i in ins:
-                if level[i] > lv:
-                    lv = level[i]
-            lv += 1
+        lv = max(map(level.__getitem__, ins)) + 1 if dynamic[outs[0]] and ins else 0
         for o in outs:
             level[o] = lv
         it = [lv, pos, item]
@@ -284,19 +316,17 @@ def fuse_affine(tape: Any, dense: list[tuple[int, tuple]] | None = None) -> list
     # 3. group the sums by (inputs, depth); a lone sum of one product stays as it was
     groups: dict[tuple, list] = {}
     for it in items:
-        f = it[2]
-        if f.__class__ is tuple and len(f) == 7:
-            groups.setdefault((f[1], it[0]), []).append(it)
+        if it[2].__class__ is _Form:
+            groups.setdefault((it[2].key, it[0]), []).append(it)
     dropped: set[int] = set()
-    for (xs, lv), its in groups.items():
-        if len(its) == 1 and len(xs) == 1:
+    for (_, lv), its in groups.items():
+        if len(its) == 1 and its[0][2].t1 - its[0][2].t0 == 1:
             f = its[0][2]
-            its[0][2] = tape.instr(f[0] - first)  # back to the plain node; its tree's nodes come back too
-            restore = [[lv, its[0][1] - 0.5, tape.instr(j)] for j in f[6].tolist() if j != f[0] - first]
+            its[0][2] = tape.instr(f.out - first)  # back to the plain node; its tree's nodes come back too
+            restore = [[lv, its[0][1] - 0.5, tape.instr(j)] for j in f.members.tolist() if j != f.out - first]
             items.extend(restore)
             continue
-        its.sort(key=lambda it: it[2][0])
-        aff = _Affine(tape, [it[2][:6] for it in its])
+        aff = _Affine(tape, [it[2] for it in its], (t_x, t_w, t_sign))
         for it in its[1:]:
             dropped.add(id(it))
         its[0][2] = aff

@@ -35,6 +35,7 @@ follows its parameters as an optimiser updates them.
 
 from __future__ import annotations
 
+import gc
 import inspect
 import math
 from collections.abc import Callable, Iterable, Sequence
@@ -46,7 +47,7 @@ import numpy as np
 
 from autograd_lite.engine import OPS, TracingError, Value, contribution, topological_order, tracing
 from autograd_lite.fuse import INSTRUCTIONS as _SELF_RUNNING
-from autograd_lite.fuse import fuse_affine
+from autograd_lite.fuse import fuse_affine, negative_zero_sums
 from autograd_lite.transforms import _normalize_argnums
 
 __all__ = ["vectorize", "Vectorized", "TracingError", "compile_loss", "compile_predict", "LossStep"]
@@ -57,10 +58,11 @@ _REDUCTIONS = (None, "sum", "mean")
 
 # --------------------------------------------------------------------------
 # Tracing: f runs once on placeholders, leaves whose number is not known yet
-# (`engine._traced_leaf`).  Every node built from one is traced too, and reading
-# a traced number in any way (``if x > 0:``, ``x.data * 2``, ``float(x)``)
-# raises `TracingError`: the state of a trace lives in its own nodes, so
-# concurrent traces are independent and other code pays nothing.
+# (`engine.tracing`).  Every node built from one is traced too and recorded, in
+# creation order, on its trace; reading a traced number in any way (``if x > 0:``,
+# ``x.data * 2``, ``float(x)``) raises `TracingError`.  The recorded nodes become
+# the tape: no graph search, and each trace records its own nodes, so concurrent
+# traces are independent.
 # --------------------------------------------------------------------------
 
 
@@ -129,10 +131,14 @@ def _find(refs: list, sorted_ids: np.ndarray, by_id: np.ndarray | None) -> tuple
     rest; the indices of the rest; the rest)."""
     n = len(sorted_ids)
     pid = np.fromiter(map(getattr, refs, repeat("_id"), repeat(-1)), np.int64, len(refs))
-    k = np.minimum(np.searchsorted(sorted_ids, pid), max(n - 1, 0))
-    hit = sorted_ids[k] == pid if n else np.zeros(len(refs), dtype=bool)
+    if n and sorted_ids[-1] - sorted_ids[0] == n - 1:  # consecutive numbers (the usual case)
+        k = pid - sorted_ids[0]
+        hit = (k >= 0) & (k < n)
+    else:
+        k = np.minimum(np.searchsorted(sorted_ids, pid), max(n - 1, 0))
+        hit = sorted_ids[k] == pid if n else np.zeros(len(refs), dtype=bool)
     if by_id is not None:
-        k = by_id[k]
+        k = by_id[np.where(hit, k, 0)]
     idx = np.flatnonzero(~hit)
     return np.where(hit, k, -1), idx, [refs[i] for i in idx.tolist()]
 
@@ -209,7 +215,7 @@ class _Tape:
             # An input that is an op node is found by its creation number (_id), in numpy;
             # the other inputs (placeholders, closure leaves, constants) through a dict.
             ids = np.fromiter(map(_get_id, nodes), np.int64, n)
-            by_id = np.argsort(ids) if static or n and (np.diff(ids) < 0).any() else None
+            by_id = None if not n or (np.diff(ids) > 0).all() else np.argsort(ids)  # static nodes, threads
             sorted_ids = ids if by_id is None else ids[by_id]
             linear_ins = list(chain.from_iterable(special.values()))
             found = [_find(refs, sorted_ids, by_id) for refs in (As, Bs, outputs, linear_ins)]
@@ -252,7 +258,7 @@ class _Tape:
         self.dyn0 = first + len(static)  # slots from here on hold traced results (per example)
         self.ops = ops
         self.sa, self.sb = flat
-        self._sa, self._sb, self.special = self.sa.tolist(), self.sb.tolist(), special
+        self.special = special
         self._plain: list[tuple] | None = None
         self.instrs: list[tuple] = []
         if fuse:
@@ -275,8 +281,8 @@ class _Tape:
         """Op node k as ``(op, out_slot, in_slots)``."""
         ins = self.special.get(k)
         if ins is None:
-            b = self._sb[k]
-            ins = (self._sa[k],) if b < 0 else (self._sa[k], b)
+            a, b = int(self.sa[k]), int(self.sb[k])
+            ins = (a,) if b < 0 else (a, b)
         return (self.ops[k], self.first + k, ins)
 
     def __len__(self) -> int:
@@ -385,7 +391,7 @@ class _Tape:
                 run.vals[m[1]] = _forward_one(m[0], run.vals, m[2])
             return
         x = self._gather(d.xkind, run, None)
-        z = x @ w.T + b
+        z = negative_zero_sums(x @ w.T + b, x, w, b)
         run.fast[id(d)] = (x, w, z)
         run.mats[d.outs] = z
         for j, o in enumerate(d.outs):
@@ -634,6 +640,12 @@ class Vectorized:
                     placeholders.extend(ph)
                     args.append(ph)
             out = f(*args)
+        try:
+            self._record(out, placeholders, trace.nodes, fuse)
+        finally:
+            trace.nodes.clear()  # they refer to the trace (their data): no cycle left behind
+
+    def _record(self, out: Any, placeholders: list[Value], traced: list[Value], fuse: bool) -> None:
         self.multi = isinstance(out, (list, tuple))
         outs = list(out) if self.multi else [out]
         for o in outs:
@@ -641,7 +653,13 @@ class Vectorized:
                                                  and not isinstance(o, bool)):
                 raise TypeError(f"vectorize: {self.__name__} must return a Value (or a list of Values), "
                                 f"got {type(o).__name__}")
-        self.tape = _Tape(placeholders, outs, self._arg_slots, trace.nodes, fuse=fuse)
+        collecting = gc.isenabled()
+        gc.disable()  # the rewrite makes no reference cycles: a collection would only rescan the traced nodes
+        try:
+            self.tape = _Tape(placeholders, outs, self._arg_slots, traced, fuse=fuse)
+        finally:
+            if collecting:
+                gc.enable()
 
     def __repr__(self) -> str:
         if self.tape is None:
