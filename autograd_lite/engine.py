@@ -764,16 +764,17 @@ def _binary_method(op: Op, reflected: bool = False) -> Callable:
             a, b, x, y = other, self, y, self.data
         else:
             a, b, x = self, other, self.data
-        watch = _watch  # detect_anomaly is on or vectorize is tracing (read once: threads)
-        if not watch:
-            try:
-                data = forward(x, y)
-            except ARITH_ERRORS:
-                data = ieee(forward, x, y)
-        else:
-            data = x if x.__class__ is _Trace else y  # a traced input: the node is traced too
-            if data.__class__ is not _Trace or not data.live or y is not data and y.__class__ is _Trace:
+        if _watch:  # detect_anomaly is on or vectorize is tracing
+            trace = x if x.__class__ is _Trace else y  # a traced input: the node is traced too
+            if trace.__class__ is not _Trace or not trace.live or y is not trace and y.__class__ is _Trace:
                 return _watched_node(op, a, b, (x, y))  # anomaly checks; ended or mixed traces
+            out = _node(op, a, b, trace)
+            trace.nodes.append(out)
+            return out
+        try:
+            data = forward(x, y)
+        except ARITH_ERRORS:
+            data = ieee(forward, x, y)
         # `_node` and `_forward`, written out: every x * y runs these lines, and a
         # Python call less per node is a fifth of the time it takes to build one
         out = _new(Value)
@@ -785,8 +786,6 @@ def _binary_method(op: Op, reflected: bool = False) -> Callable:
         out._b = b
         out._id = _next_id()
         out._sum = None
-        if watch:
-            data.nodes.append(out)  # recorded on its trace
         return out
 
     method.__name__ = f"__{'r' if reflected else ''}{op.name.replace('div', 'truediv')}__"

@@ -245,7 +245,9 @@ def fuse_affine(tape: Any, dense: list[tuple[int, tuple]] | None = None) -> list
     order = np.lexsort((t_sign, t_w, t_x, t_root))
     t_root, t_x, t_w, t_sign = t_root[order], t_x[order], t_w[order], t_sign[order]
     tnodes = np.flatnonzero(tree & members)
-    b_root, b_slot, b_sign = [], [], []
+    b_roots: list[np.ndarray] = []
+    b_slots: list[np.ndarray] = []
+    b_signs: list[np.ndarray] = []
     for ins, right in ((sa, False), (sb, True)):
         t = tnodes if not right else tnodes[code[tnodes] != _NEG_C]
         s = ins[t]
@@ -253,10 +255,10 @@ def fuse_affine(tape: Any, dense: list[tuple[int, tuple]] | None = None) -> list
         inner = (j >= 0) & joins[np.where(j >= 0, j, 0)]
         keep = ~inner
         flip = (code[t] == _NEG_C) | ((code[t] == _SUB_C) & right)
-        b_root.append(root[t][keep])
-        b_slot.append(s[keep])
-        b_sign.append((sign[t] * np.where(flip, -1, 1))[keep])
-    b_root, b_slot, b_sign = np.concatenate(b_root), np.concatenate(b_slot), np.concatenate(b_sign)
+        b_roots.append(root[t][keep])
+        b_slots.append(s[keep])
+        b_signs.append((sign[t] * np.where(flip, -1, 1))[keep])
+    b_root, b_slot, b_sign = np.concatenate(b_roots), np.concatenate(b_slots), np.concatenate(b_signs)
     border = np.lexsort((b_slot, b_root))
     b_root, b_slot, b_sign = b_root[border], b_slot[border], b_sign[border]
 

@@ -391,6 +391,7 @@ class _Tape:
                 run.vals[m[1]] = _forward_one(m[0], run.vals, m[2])
             return
         x = self._gather(d.xkind, run, None)
+        assert x is not None  # the inputs: a batch of rows
         z = negative_zero_sums(x @ w.T + b, x, w, b)
         run.fast[id(d)] = (x, w, z)
         run.mats[d.outs] = z
@@ -613,6 +614,7 @@ class Vectorized:
         self.__doc__ = getattr(f, "__doc__", None)
         self._fuse = fuse
         self._by_arity: dict[int, Vectorized] | None = None
+        self.tape: _Tape | None = None
         if sizes is None and _takes_varargs(f):  # f(*args): the call shows the arity
             self._by_arity = {}
             self.sizes, self.tape, self.multi = None, None, False
