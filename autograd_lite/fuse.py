@@ -192,6 +192,21 @@ _ADD_C, _SUB_C, _NEG_C, _MUL_C = 1, 2, 3, 4
 _CODES = {_ADD: _ADD_C, _SUB: _SUB_C, _NEG: _NEG_C, _MUL: _MUL_C}
 
 
+def _up(parent: np.ndarray, sign: np.ndarray, flag: np.ndarray) -> tuple:
+    """Follow ``parent`` (a forest: roots are their own parent) to the roots, by pointer
+    jumping (log₂ depth array passes): each node's root, the product of ``sign`` on its
+    way there, and whether ``flag`` holds at it or anywhere above it."""
+    root, sign, flag = parent, sign.copy(), flag.copy()
+    while True:
+        up = root[root]
+        if (up == root).all():
+            flag |= flag[root]  # the root's own flag
+            return root, sign, flag
+        sign *= sign[root]
+        flag |= flag[root]
+        root = up
+
+
 def fuse_affine(tape: Any, dense: list[tuple[int, tuple]] | None = None) -> list:
     """The tape's instructions, with the sums of products rewritten as above.
 
@@ -223,15 +238,11 @@ def fuse_affine(tape: Any, dense: list[tuple[int, tuple]] | None = None) -> list
     cons = np.where(joins, consumer, 0)
     joins &= (tree | product) & tree[cons]
     flips = (code[cons] == _NEG_C) | ((code[cons] == _SUB_C) & side)
-    root = np.where(joins, cons, nodes)
-    sign = np.where(joins & flips, -1, 1).astype(np.int8)
-    while True:
-        up = root[root]
-        if (up == root).all():
-            break
-        sign *= sign[root]
-        root = up
     addsub = (code == _ADD_C) | (code == _SUB_C)
+    root, sign, summed = _up(np.where(joins, cons, nodes), np.where(joins & flips, -1, 1).astype(np.int8), addsub)
+    if not summed[cons[joins]].all():  # a unary − above every + of its tree, as in relu(−(a + b)): it
+        joins &= summed[cons]          # is no sum, so what it reads roots a tree of its own
+        root, sign, _ = _up(np.where(joins, cons, nodes), np.where(joins & flips, -1, 1).astype(np.int8), addsub)
     terms = np.flatnonzero(product & joins & addsub[root])
     if not terms.size:
         return [tape.instr(k) for k in range(n)] if dense is None else [instr for _, instr in dense]
