@@ -21,8 +21,15 @@ pass rewrites such sums into the form the ``nn`` layers get from the fused
 
 Values and gradients are the scalar engine's (the forward and the local
 derivatives of every op come from `engine.OPS`), up to the order in which a
-dot product adds its terms.  Instructions are then ordered by depth (longest
-path from the inputs), a topological order in which every group is one step.
+dot product adds its terms (a sum of -0.0 terms stays -0.0, as in the scalar
+engine, though a matrix product starts from +0.0: `negative_zero_sums`).
+Instructions are then ordered by depth (longest path from the inputs), a
+topological order in which every group is one step.
+
+The search runs over the whole tape at once, on its arrays of input slots:
+each tree node is joined to its one consumer, and following those links to the
+roots is pointer jumping (`_up`), a few numpy passes; Python then works once
+per sum, not once per node.
 """
 
 from __future__ import annotations
