@@ -200,7 +200,7 @@ class _Tape:
         # The op nodes: the static ones (op nodes the traced ones read that were not traced,
         # e.g. w * 2 for a weight w: recomputed at every call, so they follow the weights),
         # then the traced ones.  Everything below runs in bulk (map, zip, dict, numpy: C
-        # loops), as tracing a 10,000-node graph must cost less than one backward pass.
+        # loops, not a Python step per node): a traced graph can have 10⁴–10⁵ nodes.
         static: list[Value] = []
         nodes = traced
         while True:
@@ -233,11 +233,11 @@ class _Tape:
             slot.update(zip(self.leaves, count(self.n_args)))
             self.leaf0, self.leaf1 = self.n_args, self.n_args + len(self.leaves)
             slot.update(zip(consts, count(self.leaf1)))
-            first = self.leaf1 + len(consts)
             lookup: Callable[[Any], int] = slot.__getitem__
-            if 0 in slot and consts:
+            if 0 in slot and consts:  # (it may add a constant: -0.0 beside 0.0)
                 lookup = _signed_zero_lookup(slot, consts, self.leaf1, chain.from_iterable(f[2] for f in found)) \
                     or lookup
+            first = self.leaf1 + len(consts)
             # every input's slot: an op node's from its position, the others' from the dict
             sa, sb, outs, lin = [np.where(pos >= 0, pos + first, 0) for pos, _, _ in found]
             for col, (_, idx, objs) in zip((sa, sb, outs, lin), found):

@@ -73,8 +73,8 @@ def test_zero_and_minus_zero_constants_and_sums_keep_their_sign(fuse):
     w, b = Value(1.0), Value(-0.0)
 
     def f(x):
-        return [x * 0.0 + 0.0, x * 0.0 + -0.0, 1.0 / (x * 0.0 + -0.0), 1.0 / (w * x + b),
-                1.0 / linear([w], [x], b), 1.0 / (0.0 - x * 0.0 - w * x * 0.0)]
+        return [x * 3.0 + 0.0, x + -0.0, x * 0.0 + 0.0, x * 0.0 + -0.0, 1.0 / (x * 0.0 + -0.0),
+                1.0 / (w * x + b), 1.0 / linear([w], [x], b), 1.0 / (0.0 - x * 0.0 - w * x * 0.0)]
 
     g = vectorize(f, fuse=fuse)
     xs = [1.0, -1.0, 0.0, -0.0]
