@@ -269,10 +269,11 @@ class AnomalyError(FloatingPointError):
 _anomaly = False  # detect_anomaly is on
 _traces = 0  # traces running (vectorize), in any thread
 _watch = False  # either of them: new nodes take the careful path (`_watched_node`); read once per node
-_watch_lock = threading.Lock()
+_watch_lock = threading.Lock()  # two threads starting or ending a trace must not lose a count
 
 
 def _set_watch() -> None:
+    """One flag for the op methods to read, so that checking costs nothing when off."""
     global _watch
     _watch = _anomaly or _traces > 0
 
@@ -344,7 +345,8 @@ class _Trace:
     number is computed) and is appended to ``nodes`` (in `_binary_method` and
     `_watched_node`): the traced graph in creation order, producers first, ready
     to become a tape.  Each trace records its own nodes, so concurrent traces are
-    independent; other threads pay one check per node while a trace runs."""
+    independent.  While any trace runs, every thread's new nodes take the careful
+    path: a little slower, the same numbers."""
 
     __slots__ = ("nodes", "live")
 
