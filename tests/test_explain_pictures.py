@@ -113,15 +113,20 @@ def test_gif_has_one_frame_per_step_plus_start_and_end(tmp_path):
         assert im.width > 300 and im.height > 100
 
 
-def test_gif_without_pillow_says_how_to_install(tmp_path, monkeypatch):
+def block_import(monkeypatch, module: str) -> None:
+    """Make ``import module`` (and its submodules) fail, as if it were not installed."""
     real = builtins.__import__
 
-    def no_pil(name, *a, **kw):
-        if name == "PIL" or name.startswith("PIL."):
-            raise ImportError("no PIL")
+    def blocked(name, *a, **kw):
+        if name == module or name.startswith(module + "."):
+            raise ImportError(f"No module named {module!r}")
         return real(name, *a, **kw)
 
-    monkeypatch.setattr(builtins, "__import__", no_pil)
+    monkeypatch.setattr(builtins, "__import__", blocked)
+
+
+def test_gif_without_pillow_says_how_to_install(tmp_path, monkeypatch):
+    block_import(monkeypatch, "PIL")
     with pytest.raises(ImportError, match=r"pip install 'autograd-lite\[gif\]'"):
         render_backprop(Value(1.0).exp(), tmp_path / "x.gif")
 
@@ -236,13 +241,6 @@ def test_widget_steps_through_frames():
 
 
 def test_widget_without_ipywidgets_says_how_to_install(monkeypatch):
-    real = builtins.__import__
-
-    def blocked(name, *a, **kw):
-        if name == "ipywidgets" or name.startswith("ipywidgets."):
-            raise ImportError("No module named 'ipywidgets'")
-        return real(name, *a, **kw)
-
-    monkeypatch.setattr(builtins, "__import__", blocked)
+    block_import(monkeypatch, "ipywidgets")
     with pytest.raises(ImportError, match=r"pip install 'autograd-lite\[widgets\]'"):
         explain(Value(1.0).exp()).widget()
