@@ -27,8 +27,10 @@ import math
 import numbers
 import operator
 import threading
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
@@ -266,31 +268,41 @@ class AnomalyError(FloatingPointError):
     """A nan (or an inf from finite inputs) appeared inside `detect_anomaly`."""
 
 
-_anomaly = False  # detect_anomaly is on
+# detect_anomaly is a `with` block, so it is on for the code inside the block only:
+# a context variable (per thread, per asyncio task), not one process-wide switch that
+# another thread's block would turn on or leave on.  Reading it costs a call, so the op
+# methods first read the plain flag `_watch`, which is on while any block in any thread
+# is open (`_anomaly_blocks`) or a trace runs; only then do they ask the variable.
+_anomaly: ContextVar[bool] = ContextVar("autograd_lite.detect_anomaly", default=False)
+_anomaly_blocks = 0  # detect_anomaly blocks open, in any thread
 _traces = 0  # traces running (vectorize), in any thread
 _watch = False  # either of them: new nodes take the careful path (`_watched_node`); read once per node
-_watch_lock = threading.Lock()  # two threads starting or ending a trace must not lose a count
+_watch_lock = threading.Lock()  # two threads starting or ending a block or trace must not lose a count
 
 
 def _set_watch() -> None:
     """One flag for the op methods to read, so that checking costs nothing when off."""
     global _watch
-    _watch = _anomaly or _traces > 0
+    _watch = _anomaly_blocks > 0 or _traces > 0
 
 
 @contextmanager
 def detect_anomaly() -> Iterator[None]:
     """Inside this block, the first op whose forward value or backward gradient
-    is nan (or inf although its inputs were finite) raises `AnomalyError`."""
-    global _anomaly
+    is nan (or inf although its inputs were finite) raises `AnomalyError`.
+    The block holds for its own thread (and context) only, as a ``with`` block
+    should: other threads are not checked unless they open a block of their own."""
+    global _anomaly_blocks
+    token = _anomaly.set(True)
     with _watch_lock:
-        before, _anomaly = _anomaly, True
+        _anomaly_blocks += 1
         _set_watch()
     try:
         yield
     finally:
+        _anomaly.reset(token)  # back to what it was before this block (nested blocks)
         with _watch_lock:
-            _anomaly = before
+            _anomaly_blocks -= 1
             _set_watch()
 
 
@@ -418,7 +430,7 @@ def _watched_node(op: Op, a: Any, b: Any, args: tuple) -> Value:
     trace = _trace_in(args)
     if trace is None:
         out = _node(op, a, b, _forward(op, *args))
-        if _anomaly:
+        if _anomaly.get():
             _check_forward(op, out.parents, out.data)
         return out
     out = _node(op, a, b, trace)
@@ -643,21 +655,16 @@ class Value:
         return memo[id(self)]
 
     def __reduce__(self) -> tuple:
-        """Pickle the graph behind this node as a flat list (no recursion, any depth;
-        ops by name).  Values pickled separately are restored as separate graphs."""
-        order = list(reversed(topological_order(self)))  # producers first
-        index = {id(node): i for i, node in enumerate(order)}
-
-        def ref(p: Any) -> Any:
-            return ("v", index[id(p)]) if p.__class__ is Value else p
-
-        records = []
-        for node in order:
-            op = node._op
-            parents = [ref(p) for p in node.parents]
-            grad = node.grad if node.grad.__class__ is not Value else node.grad.data
-            records.append((node.data, grad, node.label, None if op is None else op.name, parents))
-        return _unpickle_graph, (records,)
+        """Pickle this node by its number, gradient (as a number), label, op name and
+        parents.  Nodes pickled in one call keep their sharing, as with `copy.deepcopy`
+        (pickle's memo sees each node once), and no recursion happens (any depth):
+        the first node pickled lists the not yet pickled nodes behind it, producers
+        first, so that each node's parents are pickled before it (`_PickleSession`)."""
+        if self.data.__class__ is _Trace:
+            self.data._refuse()
+        grad = self.grad.data if self.grad.__class__ is Value else self.grad
+        return _unpickle_node, (_PickleSession.before(self), self.data, grad, self.label,
+                                None if self._op is None else self._op.name, self._a, self._b)
 
 
 def _comparison(compare: Callable, symbol: str) -> Callable:
@@ -696,7 +703,75 @@ def _map_parents(p: Any, memo: dict) -> Any:
     return p
 
 
+class _PickleSession:
+    """The nodes one pickling call has already seen, so that `Value.__reduce__` lists
+    a node's unpickled ancestors (producers first) once, not once per node: a list of
+    n chained Values pickles in linear time and size, with no recursion.
+
+    How a call is told from the next: the first node to list ancestors makes a
+    session and puts it among its pickled arguments.  The pickler keeps everything
+    it has pickled (its memo) until the call ends, so the session lives exactly that
+    long; a dead session means a new call.  (A Pickler kept alive for two ``dump``
+    calls keeps its memo too, so it rightly stays one session.)  Knowing the session
+    only saves work: a node that another call marked as seen is still pickled
+    correctly when met, as its own number, op and parents."""
+
+    __slots__ = ("__weakref__",)
+    _local = threading.local()  # per thread: two threads pickling at once are two calls
+
+    def __reduce__(self) -> tuple:
+        return type(None), ()  # nothing to restore
+
+    @classmethod
+    def before(cls, node: Value) -> tuple:
+        """The session and the nodes behind ``node`` that this call has not listed
+        yet, producers first (none for a node that an earlier node listed)."""
+        local = cls._local
+        ref = getattr(local, "ref", None)
+        session = None if ref is None else ref()
+        if session is None:  # the last call has ended: start afresh
+            session, local.seen = cls(), set()
+            local.ref = weakref.ref(session)
+        seen: set[int] = local.seen
+        if id(node) in seen:
+            return None, ()  # listed before it: its parents are pickled already
+        seen.add(id(node))
+        found: list[Value] = []
+        stack = [(node, iter(_inputs(node)))]
+        while stack:  # depth-first, each node after its parents (iterative: any depth)
+            for p in stack[-1][1]:
+                if p.__class__ is Value and id(p) not in seen:
+                    seen.add(id(p))
+                    stack.append((p, iter(_inputs(p))))
+                    break
+            else:
+                found.append(stack.pop()[0])
+        found.pop()  # the node itself
+        found.sort(key=_by_id)  # restored in their order of creation: backprop adds in the same order
+        return session, tuple(found)
+
+
+def _inputs(node: Value) -> tuple:
+    a = node._a
+    if a is None:
+        return ()
+    return a + node._b if a.__class__ is tuple else (a,) if node._b is None else (a, node._b)
+
+
+def _unpickle_node(before: tuple, data: Any, grad: Any, label: str | None, opname: str | None,
+                   a: Any, b: Any) -> Value:
+    """A node from `Value.__reduce__` (``before``: its ancestors, restored already)."""
+    if opname is None:
+        v = Value(data, label)
+    else:
+        v = _node(OPS[opname], a, b, data)
+        v.label = label
+    v.grad = grad
+    return v
+
+
 def _unpickle_graph(records: list) -> Value:
+    """A graph pickled by an earlier version (a flat list of records per Value)."""
     nodes: list[Value] = []
     for data, grad, label, opname, parents in records:
         ps = [nodes[p[1]] if p.__class__ is tuple else p for p in parents]
@@ -943,6 +1018,7 @@ def backprop(root: Value, seed: Any = 1.0, *, create_graph: bool = False,
             assert sums is not None  # without write=True the pass returns its sums
             return sums
     grads: dict[Value, Any] = {root: seed}
+    check = _anomaly.get()
     for node in topological_order(root):
         op = node._op
         if op is None:
@@ -968,7 +1044,7 @@ def backprop(root: Value, seed: Any = 1.0, *, create_graph: bool = False,
             total = grads.get(inp, None if create_graph else 0.0)
             total = c if total is None else total + c
             grads[inp] = total
-            if _anomaly:
+            if check:
                 _check_backward(node, upstream, inp, c)
             if observe is not None:
                 observe(node, index, inp, ieee(partial, rule, *args), upstream, c, total)
@@ -1034,7 +1110,7 @@ def _float_pass(order: list[Value], leaves: list[Value], sums: dict | None) -> N
             b._sum = 0.0
             (keep_leaf if b._op is None else keep)(b)
     order.sort(key=_by_id, reverse=True)  # newest first: consumers before producers
-    check = _anomaly
+    check = _anomaly.get()
     for node in order:
         op: Op = node._op  # type: ignore[assignment]  # `order` holds op nodes only (leaves went to `leaves`)
         g = node._sum  # final: every consumer of this node came before it
