@@ -65,7 +65,9 @@ the expression language:
   numbers, variables (letters and digits, no underscores), + - * / **,
   unary minus, parentheses, the functions exp log sigmoid tanh relu sqrt abs sin cos,
   the constants pi and e, and the losses bce(a, y) = -[y log a + (1-y) log(1-a)]
-  and mse(a, y) = (a-y)^2. Write products with * (2*x, not 2x). Only plain ASCII:
+  for a probability 0 < a < 1, bcelogits(z, y) = bce(sigmoid(z), y) computed from
+  the logit z (exact where sigmoid(z) rounds to 0 or 1, |z| > 36.7) and
+  mse(a, y) = (a-y)^2. Write products with * (2*x, not 2x). Only plain ASCII:
   numbers are decimals (1000, 0.5, 1e-3; no 1_000 or 0x10), floats (9**9**9 is inf);
   --at values are such decimals (or inf, nan). At most {_expr.MAX_LENGTH} characters,
   brackets nested at most {_expr.MAX_DEPTH} deep. Nothing else is accepted.

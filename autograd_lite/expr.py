@@ -11,9 +11,10 @@ after ``ast.parse(..., mode="eval")``):
   float operation giving ``inf`` (IEEE-754), never a huge Python integer;
 - variables: letters and digits, no underscores (``x1``, ``w``, ``b``);
 - ``+ - * / **``, unary ``-`` and ``+``, parentheses;
-- the functions ``exp log sigmoid tanh relu sqrt abs`` (one argument) and the
-  losses ``bce(a, y) = −[y log a + (1 − y) log(1 − a)]`` and
-  ``mse(a, y) = (a − y)²`` (two arguments).
+- the functions ``exp log sigmoid tanh relu sqrt abs sin cos`` (one argument) and the
+  losses ``bce(a, y) = −[y log a + (1 − y) log(1 − a)]`` for a probability
+  0 < a < 1, ``bcelogits(z, y)``, the same loss of a = sigmoid(z) from the logit z
+  (no rounding of a to 0 or 1), and ``mse(a, y) = (a − y)²`` (two arguments).
 
 Anything else -- attribute access, subscripts, lambdas, comprehensions,
 strings, comparisons, keyword arguments, unknown names or functions, more than
@@ -88,8 +89,42 @@ def _abs(x: Number) -> Number:
 
 
 def _bce(a: Number, y: Number) -> Number:
-    """Log loss −[y log a + (1 − y) log(1 − a)] (claim C2)."""
+    """Log loss −[y log a + (1 − y) log(1 − a)] (claim C2), the textbook formula, for a
+    probability 0 < a < 1 and a target 0 ≤ y ≤ 1.  Anything else is refused
+    (`ExprError`), not printed as inf or nan: at a = 0 or 1 a log is −inf (and 0·log 0
+    is nan), and a probability that sigmoid rounded to exactly 1 (z > 36.7) or 0 is
+    a loss that `bcelogits` computes from the logit without rounding."""
+    av, yv = _number_of(a), _number_of(y)
+    if not 0.0 <= yv <= 1.0:
+        raise ExprError(f"bce(a, y) needs a target y in [0, 1], got y = {yv:g}")
+    if not 0.0 < av < 1.0 and not math.isnan(av):
+        if isinstance(a, Value) and a.op is OPS["sigmoid"] and av in (0.0, 1.0):
+            z = a.parents[0]
+            zv = _number_of(z)
+            exact = _number_of(_bcelogits(zv, yv))
+            raise ExprError(f"bce(a, y): a = sigmoid({zv:g}) rounds to exactly {av:g} in floating point, so "
+                            f"log({'1 − a' if av else 'a'}) = −inf and the formula gives inf or nan; the loss is "
+                            f"{exact:.6g}: write bcelogits(z, y), the same loss computed from the logit z "
+                            f"(for a = sigmoid(z))")
+        kind = "a probability" if 0.0 <= av <= 1.0 else "a probability, not a score"
+        raise ExprError(f"bce(a, y) needs 0 < a < 1 ({kind}), got a = {av:g}: at a = 0 or 1 a log is −inf; "
+                        "for a score (logit) z, write bcelogits(z, y), the loss of a = sigmoid(z)")
     return _neg(_add(_mul(y, _log(a)), _mul(_sub(1.0, y), _log(_sub(1.0, a)))))
+
+
+def _bcelogits(z: Number, y: Number) -> Number:
+    """Log loss of a = sigmoid(z) from the logit z, without rounding a:
+    log(1 + eᶻ) − zy, computed stably (`losses.binary_cross_entropy_with_logits`)."""
+    from autograd_lite.losses import binary_cross_entropy_with_logits
+
+    yv = _number_of(y)
+    if not 0.0 <= yv <= 1.0:
+        raise ExprError(f"bcelogits(z, y) needs a target y in [0, 1], got y = {yv:g}")
+    return binary_cross_entropy_with_logits(z, y)
+
+
+def _number_of(x: Number) -> float:
+    return x.data if isinstance(x, Value) else float(x)
 
 
 def _mse(a: Number, y: Number) -> Number:
@@ -101,7 +136,7 @@ def _mse(a: Number, y: Number) -> Number:
 FUNCTIONS: dict[str, tuple[int, Callable[..., Number]]] = {
     "exp": (1, _exp), "log": (1, _log), "sigmoid": (1, _sigmoid), "tanh": (1, _tanh),
     "relu": (1, _relu), "sqrt": (1, _sqrt), "abs": (1, _abs), "sin": (1, _sin), "cos": (1, _cos),
-    "bce": (2, _bce), "mse": (2, _mse),
+    "bce": (2, _bce), "bcelogits": (2, _bcelogits), "mse": (2, _mse),
 }
 _FUNCTION_LIST = ", ".join(FUNCTIONS)
 CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e}

@@ -614,8 +614,9 @@ class AnalyticReport:
     _HEADER = ("input", "formula value", "autodiff", "numeric", "rel err autodiff", "rel err numeric", "ok")
 
     def _cells(self, r: AnalyticRow) -> tuple[str, ...]:
+        verdict = "yes" if r.ok else "NO (nan)" if math.isnan(r.analytic) or math.isnan(r.autodiff) else "NO"
         return (r.input, _num(r.analytic), _num(r.autodiff), _num(r.numeric), _err(r.autodiff_rel_error),
-                _err(r.numeric_rel_error), "yes" if r.ok else "NO")
+                _err(r.numeric_rel_error), verdict)
 
     def __str__(self) -> str:
         sp = _sympy()
@@ -679,7 +680,8 @@ def analytic_check(L: Value, wrt: Iterable[Value] | None = None, *, eps: float =
     formula for ∂L/∂x, its value at the graph's numbers, backprop's gradient,
     central finite differences (L(x + ε) − L(x − ε)) / 2ε, and the relative error
     of each against the formula.  A row is ok when |autodiff − formula| ≤
-    atol + rtol·|formula|; the report is truthy when every row is ok.  It prints
+    atol + rtol·|formula|, never when either is nan (∂/∂y of x**y at x < 0 is
+    nan in both: no number was checked); the report is truthy when every row is ok.  It prints
     as a table and shows the formulas as math in Jupyter.
     """
     if not eps > 0:
@@ -694,7 +696,8 @@ def analytic_check(L: Value, wrt: Iterable[Value] | None = None, *, eps: float =
     for k, (x, formula, value, a) in enumerate(zip(nodes, formulas, values, auto)):
         name = names.get(id(x)) or x.label or f"node{k}"
         num = _central_difference(order, x, eps)
-        ok = a == value or (math.isnan(a) and math.isnan(value)) or abs(a - value) <= atol + rtol * abs(value)
+        # a nan is never ok, not even beside another nan: it is no number to agree on
+        ok = a == value or abs(a - value) <= atol + rtol * abs(value)
         rows.append(AnalyticRow(name, formula, value, a, num, _rel_error(a, value), _rel_error(num, value),
                                 flags[k], bool(ok)))
     return AnalyticReport(L.label or "L", tuple(rows))
