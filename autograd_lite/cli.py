@@ -112,7 +112,9 @@ examples:
 
 The CSV needs the model's feature columns (by name, any order; other columns are
 ignored); if it also has the target column, the accuracy is reported on stderr.
-Output: one line per row, "prediction,probability" (the probability of that class).
+Output: CSV, one line per row, "prediction,probability" (the probability of that
+class); a binary model predicts class 1 where P(class 1) >= 0.5. A class name
+that starts with = + - @ (a spreadsheet formula) is written with a leading '.
 """
 
 _DEMO_EPILOG = """\
@@ -469,6 +471,11 @@ def _check_target(args: argparse.Namespace, header: list[str], table: Any, t: in
         raise CLIError(f"{where} has {k} classes but logreg is binary: use 'train mlp' for k classes{hint()}")
 
 
+#: The largest model ``train`` builds (every parameter is a Value, about 150 bytes;
+#: build bigger ones with `autograd_lite.nn` in Python).
+MAX_PARAMETERS = 1_000_000
+
+
 def _train_options(args: argparse.Namespace) -> None:
     """Options that do not apply to the chosen model are an error, not ignored."""
     if args.model == "logreg":
@@ -510,6 +517,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     else:
         hidden, activation = args.hidden or (16, 16), args.activation or "relu"
         nout = k if multiclass else 1
+        sizes = [nin, *hidden, nout]
+        n_params = sum((a + 1) * b for a, b in zip(sizes, sizes[1:]))
+        if n_params > MAX_PARAMETERS:
+            raise CLIError(f"--hidden {','.join(map(str, hidden))}: the MLP would have {n_params:,} parameters, "
+                           f"more than the command line builds ({MAX_PARAMETERS:,}); give smaller --hidden sizes")
         model = nn.MLP(nin, [*hidden, nout], activation=activation,
                        output_activation="linear" if multiclass else "sigmoid", init=init, seed=args.seed)
         desc = (f"MLP {nin}→{'→'.join(map(str, hidden))}→{nout} ({activation}, {init} init"
@@ -534,7 +546,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             acc = float(np.mean(p.argmax(axis=1) == idx))
         else:
             cost = float(-np.mean(ys * np.log(np.clip(p, eps, 1)) + (1 - ys) * np.log(np.clip(1 - p, eps, 1))))
-            acc = float(np.mean((p >= 0.5) == (ys == 1)))
+            acc = float(np.mean(train.classify(p) == (ys == 1)))
         rows.append((split, f"{cost:.4f}", f"{acc:.3f}"))
     print(desc)
     print(format_table(("split", "cost (log loss)", "accuracy"), rows))
@@ -566,6 +578,11 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
     out_path = _destination(args.out, "--out", args.force) if args.out else None
     _distinct(("MODEL.json", args.model), ("--data", args.data), ("--out", args.out))
+    for flag, path in (("MODEL.json", args.model), ("--data", args.data)):  # both, before reading either
+        if not os.path.exists(path):
+            raise CLIError(f"{flag} {path}: no such file")
+        if os.path.isdir(path):
+            raise CLIError(f"{flag} {path} is a directory, not a file")
     model = nn.Module.load(args.model)
     meta = model.metadata
     header, table = data.read_csv_table(args.data)
@@ -587,23 +604,47 @@ def cmd_predict(args: argparse.Namespace) -> int:
         idx = p.argmax(axis=1)
         prob = p[np.arange(len(idx)), idx]
     else:
-        idx = (p >= 0.5).astype(int)
+        idx = train.classify(p)  # class 1 where p ≥ 0.5: the library's one rule
         prob = np.where(idx == 1, p, 1 - p)
     labels = [classes[i] if classes and i < len(classes) else int(i) for i in idx]
-    lines = ["prediction,probability"] + [f"{c},{q:.6g}" for c, q in zip(labels, prob)]
+    text = _csv_text([("prediction", "probability")] + [(_csv_cell(c), f"{q:.6g}") for c, q in zip(labels, prob)])
     if out_path is not None:
-        tmp_text = "\n".join(lines) + "\n"
-        out_path.write_text(tmp_text, encoding="utf-8")
+        out_path.write_text(text, encoding="utf-8", newline="")
         print(f"wrote {len(labels)} predictions to {out_path}", file=sys.stderr)
     else:
-        print("\n".join(lines))
+        sys.stdout.write(text)
     target = meta.get("target")
     if isinstance(target, str) and target in header:
         truth = table[:, header.index(target)].tolist()
-        acc = float(np.mean([float(a) == float(b) for a, b in zip(labels, truth)]))
+        acc = float(np.mean([isinstance(a, (int, float)) and float(a) == float(b) for a, b in zip(labels, truth)]))
         print(f"accuracy on the {len(labels)} rows of {Path(args.data).name} (column {target!r}): {acc:.3f}",
               file=sys.stderr)
     return 0
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # OWASP's CSV-injection list
+
+
+def _csv_cell(x: Any) -> str:
+    """A class name as a CSV cell that a spreadsheet shows as text: a name that starts
+    like a formula (= + - @ tab CR) gets a leading ' (a negative number stays a number)."""
+    text = str(x)
+    if text.startswith(_FORMULA_START) and not _NUMBER_CELL.match(text):
+        return "'" + text
+    return text
+
+
+_NUMBER_CELL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\Z")
+
+
+def _csv_text(rows: list[tuple[str, str]]) -> str:
+    """Rows as CSV text (the csv module quotes commas, quotes and line breaks)."""
+    import csv
+    import io
+
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows(rows)
+    return buf.getvalue()
 
 
 # ---------------------------------------------------------------------------
@@ -642,7 +683,7 @@ def _add_explain_parser(sub) -> None:
 def cmd_explain(args: argparse.Namespace) -> int:
     from autograd_lite.explain import PathLimitError, explain, render_backprop
 
-    e = _expr.parse(args.expression)
+    e = _expr.parse(args.expression.lstrip(" "))  # main() shields an expression that starts with '-' by a space
     at = _expr.parse_assignments(args.at)
     for flag, name in (("--paths", args.paths), ("--forward", args.forward)):
         if name is not None and name not in e.variables:
@@ -919,10 +960,11 @@ _NUMBER_ARG = re.compile(r"-(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\Z")
 
 
 def _shield_expression(argv: list[str]) -> list[str]:
-    """``grad "-x**2"``: argparse would take an argument that starts with '-' for an
-    option; the first such argument of ``grad`` that is not an option or a number
-    is the expression, passed on with a leading space (which the parser ignores)."""
-    if "grad" not in argv[:1] or "--" in argv:
+    """``grad "-x**2"`` (or ``explain "-x"``): argparse would take an argument that
+    starts with '-' for an option; the first such argument of ``grad`` or ``explain``
+    that is not an option or a number is the expression, passed on with a leading
+    space (which the parser ignores)."""
+    if argv[:1] not in (["grad"], ["explain"]) or "--" in argv:
         return argv
     out = list(argv)
     for i in range(1, len(out)):

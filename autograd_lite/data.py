@@ -181,16 +181,47 @@ def _cell_value(text: str) -> float | None:
     return v if math.isfinite(v) else None
 
 
+#: The longest line accepted, in characters (a file without line breaks, such as
+#: /dev/zero, is refused after reading this much, not read to the end).
+MAX_LINE = 1 << 24
+
+
+def _bounded_lines(fh: Any, path: str) -> Any:
+    """The lines of ``fh``, each read at most `MAX_LINE` + 1 characters at a time."""
+    while True:
+        line = fh.readline(MAX_LINE + 1)
+        if not line:
+            return
+        if len(line) > MAX_LINE:
+            raise ValueError(f"{path}: a line longer than {MAX_LINE} characters: not a CSV table")
+        yield line
+
+
+def _distinct_names(header: list[str], path: str, line: int) -> None:
+    """Two columns with one name would be read as one (the first): refused."""
+    first: dict[str, int] = {}
+    for j, name in enumerate(header):
+        if name in first and not name:
+            raise ValueError(f"{path}: line {line}: columns {first[name] + 1} and {j + 1} have no name; "
+                             "give every column its own name")
+        if name in first:
+            raise ValueError(f"{path}: line {line}: the column name {name!r} appears twice (columns "
+                             f"{first[name] + 1} and {j + 1}); give every column its own name")
+        first[name] = j
+
+
 def read_csv_table(path: str | os.PathLike) -> tuple[list[str], np.ndarray]:
     """Read a numeric CSV file with a header row: ``(header, data)``, data of shape
     (rows, columns).  Rules (errors are ``ValueError`` with the file's own line
     number, blank lines counted, and the column name):
 
+    - the column names are distinct (a repeated name is an error);
     - blank lines are skipped; a row of empty cells is an error like one empty cell;
     - every row has as many cells as the header;
     - a number is a plain ASCII decimal (``3``, ``-0.5``, ``1e-3``); ``nan``,
       ``inf``, ``1_000``, hex and non-ASCII digits are not;
-    - a cell longer than `MAX_FIELD` characters is an error.
+    - a cell longer than `MAX_FIELD` characters, or a line longer than
+      `MAX_LINE`, is an error.
 
     Memory: the numbers are collected in a typed buffer (8 bytes each) and become
     the array without copying, so the peak is about the file's size."""
@@ -206,7 +237,7 @@ def read_csv_table(path: str | os.PathLike) -> tuple[list[str], np.ndarray]:
     try:
         csv.field_size_limit(MAX_FIELD)
         with open(path, newline="", encoding="utf-8-sig") as fh:
-            reader = csv.reader(fh)
+            reader = csv.reader(_bounded_lines(fh, path))
             line = 0
             try:
                 for row in reader:
@@ -217,6 +248,7 @@ def read_csv_table(path: str | os.PathLike) -> tuple[list[str], np.ndarray]:
                         header = [h.strip() for h in row]
                         if all(not h for h in header):
                             raise ValueError(f"{path}: line {line}: the header row has no column names")
+                        _distinct_names(header, path, line)
                         continue
                     if len(row) != len(header):
                         raise ValueError(f"{path}: line {line} has {len(row)} cells, the header has {len(header)}")

@@ -38,7 +38,7 @@ import numpy as np
 
 from autograd_lite.engine import Value, linear
 
-__all__ = ["Module", "Neuron", "Layer", "MLP", "LogisticRegression", "ACTIVATIONS", "FORMAT"]
+__all__ = ["Module", "Neuron", "Layer", "MLP", "LogisticRegression", "ACTIVATIONS", "FORMAT", "MAX_MODEL_BYTES"]
 
 #: The activations a `Neuron` accepts: name → a = g(z).
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
@@ -95,6 +95,16 @@ def _as_input(x: Any, nin: int) -> list:
     return xs
 
 
+#: The largest model file `Module.load` reads, in bytes.
+MAX_MODEL_BYTES = 1 << 28
+
+
+def _class_name(cls: type) -> str:
+    """The name of a model class in a file: "MLP" for this module's classes, else
+    "module.QualifiedName"."""
+    return cls.__name__ if cls.__module__ == __name__ else f"{cls.__module__}.{cls.__qualname__}"
+
+
 class Module:
     """Base class: a container of parameters (leaf Values) and sub-modules.
 
@@ -104,11 +114,15 @@ class Module:
     to be saved and loaded, ``config()`` (the keyword arguments that rebuild
     the same architecture)."""
 
+    # Model classes by the name a file gives them (`save`, `load`): this module's own
+    # classes by their plain name ("MLP"), every other class by its qualified name
+    # ("mypackage.models.MyNet"), so that a user's class called MLP is never taken
+    # for ours (nor built from a file's arguments meant for ours).
     _registry: ClassVar[dict[str, type[Module]]] = {}
 
     def __init_subclass__(cls, **kw: Any) -> None:
         super().__init_subclass__(**kw)
-        Module._registry[cls.__name__] = cls
+        Module._registry[_class_name(cls)] = cls
 
     # structure ---------------------------------------------------------------
     def _children(self) -> Iterable[tuple[str, Any]]:
@@ -257,7 +271,7 @@ class Module:
             raise ValueError(f"cannot save: parameter {bad[0]!r} is {state[bad[0]]} ({len(bad)} non-finite "
                              "weight(s)); the training probably diverged (try a smaller learning rate)")
         doc: dict[str, Any] = {
-            "format": FORMAT, "version": _FORMAT_VERSION, "class": type(self).__name__,
+            "format": FORMAT, "version": _FORMAT_VERSION, "class": _class_name(type(self)),
             "config": self.config(), "parameters": state,
         }
         if self.standardization is not None:
@@ -280,7 +294,10 @@ class Module:
         types or weights that do not fit raise ``ValueError`` naming the file."""
         path = os.fspath(path)
         with open(path, "rb") as fh:
-            raw = fh.read()
+            raw = fh.read(MAX_MODEL_BYTES + 1)  # bounded: /dev/zero or a huge file is not read to its end
+        if len(raw) > MAX_MODEL_BYTES:
+            raise ValueError(f"{path}: not a model file written by save (larger than {MAX_MODEL_BYTES} bytes; "
+                             "raise autograd_lite.nn.MAX_MODEL_BYTES to load a bigger one)")
         try:
             doc = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
         except UnicodeDecodeError as e:
@@ -297,9 +314,11 @@ class Module:
         name, config, state = doc.get("class"), doc.get("config"), doc.get("parameters")
         klass = Module._registry.get(name) if isinstance(name, str) else None
         if klass is None:
-            raise ValueError(f"{path}: unknown model class {name!r:.60}")
+            raise ValueError(f"{path}: unknown model class {name!r:.60} (a class of your own is found by its "
+                             "qualified name, module.Class, once its module is imported)")
         if not issubclass(klass, cls):
-            raise ValueError(f"{path} holds a {name}, not a {cls.__name__}; load it with {name}.load or Module.load")
+            raise ValueError(f"{path} holds a {name}, not a {_class_name(cls)}; load it with "
+                             f"{klass.__name__}.load or Module.load")
         if not isinstance(config, dict) or not isinstance(state, dict):
             raise ValueError(f"{path}: \"config\" and \"parameters\" must be JSON objects")
         try:

@@ -31,7 +31,7 @@ from autograd_lite.engine import Value
 from autograd_lite.optim import SGD, Optimizer
 from autograd_lite.text import format_table, html_table
 
-__all__ = ["fit", "predict", "predict_proba", "accuracy", "History", "TrainingDivergedError", "ENGINES"]
+__all__ = ["fit", "predict", "predict_proba", "accuracy", "classify", "History", "TrainingDivergedError", "ENGINES"]
 
 ENGINES = ("scalar", "vectorized")
 
@@ -235,11 +235,17 @@ def _probabilities(model: Any, out: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
+def classify(p: Any, threshold: float = 0.5) -> np.ndarray:
+    """The one decision rule for a probability p = P(y = 1 | x): class 1 where
+    p ≥ ``threshold``, else 0, so p = 0.5 exactly is class 1 (the usual
+    convention).  `predict`, `accuracy`, `fit`'s reports and the command line
+    all use it."""
+    return (np.asarray(p, dtype=float) >= threshold).astype(np.int64)
+
+
 def _classes(model: Any, p: np.ndarray, threshold: float) -> np.ndarray:
-    if p.ndim == 1:
-        return (p > threshold).astype(np.int64)
-    if getattr(model, "output_activation", None) == "sigmoid":
-        return (p > threshold).astype(np.int64)  # independent labels
+    if p.ndim == 1 or getattr(model, "output_activation", None) == "sigmoid":
+        return classify(p, threshold)  # one probability, or independent labels
     return p.argmax(axis=1).astype(np.int64)
 
 
@@ -253,8 +259,8 @@ def predict_proba(model: Any, X: Any) -> np.ndarray:
 
 
 def predict(model: Any, X: Any, threshold: float = 0.5) -> np.ndarray:
-    """Class labels: 1 where P(y = 1 | x) > ``threshold`` else 0 (C14), or the
-    most probable class for a model with several outputs."""
+    """Class labels: 1 where P(y = 1 | x) ≥ ``threshold`` else 0 (C14; `classify`),
+    or the most probable class for a model with several outputs."""
     if not 0.0 <= float(threshold) <= 1.0:
         raise ValueError(f"threshold must be in [0, 1], got {threshold}")
     return _classes(model, predict_proba(model, X), float(threshold))
