@@ -215,7 +215,7 @@ def plot_sigmoid(path: str | os.PathLike | None = None, z: Sequence[float] | Non
     zs = d["z"]
     sat = d["saturated"]
     for k, (lo, hi) in enumerate(_runs(zs, sat)):
-        ax.axvspan(lo, hi, color="0.9", zorder=0, label="saturated: σ' < 2.5% of its max" if k == 0 else None)
+        ax.axvspan(lo, hi, color="0.9", zorder=0, label=_saturation_text("saturated: σ'") if k == 0 else None)
     ax.plot(zs, d["sigmoid"], label="σ(z)", color=SAFE["blue"], lw=2.5)
     ax.plot(zs, d["dsigmoid"], label="σ'(z) by backprop", color=SAFE["vermillion"], lw=2.5)
     ax.plot(zs, d["dtanh"], label="tanh'(z)", color=SAFE["green"], lw=1.5, ls="--")
@@ -225,11 +225,17 @@ def plot_sigmoid(path: str | os.PathLike | None = None, z: Sequence[float] | Non
                 xytext=(1.2, 0.45), arrowprops={"arrowstyle": "->"})
     ax.set_xlabel("z")
     ax.set_ylabel("value of the function")
-    ax.set_title(f"σ saturates: shaded where σ'(z) < {SATURATION * 0.25:g} (C9, C10)")
+    ax.set_title(_saturation_text("σ saturates: shaded where σ'(z)") + " (C9, C10)")
     ax.set_ylim(-0.05, 1.1)
     _legend_right(ax)
     ax.grid(alpha=0.3)
     return _finish(fig, path, axes, own)
+
+
+def _saturation_text(start: str) -> str:
+    """``start`` < the saturation threshold, in words, from `SATURATION` itself
+    (the number the shading is computed with): "… < 0.025 (10% of its max 1/4)"."""
+    return f"{start} < {SATURATION * 0.25:g} ({SATURATION * 100:g}% of its max 1/4)"
 
 
 def _runs(xs: np.ndarray, mask: np.ndarray) -> list[tuple[float, float]]:
