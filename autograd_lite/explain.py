@@ -686,7 +686,9 @@ def explain(root: Value, *, forward: Value | str | None = None, seed: float = 1.
 
 def _svg(g) -> str:
     """The SVG of a Digraph, without the XML prologue (ready to inline in HTML)."""
-    svg = g.pipe(format="svg").decode("utf-8")
+    from autograd_lite.viz import _pipe
+
+    svg = _pipe(g, "svg").decode("utf-8")
     start = svg.find("<svg")
     return svg[start:] if start >= 0 else svg
 
@@ -733,7 +735,9 @@ def _write_gif(ex: Explanation, path: Path, duration: int, draw_kw: dict) -> Non
                           "the .html output needs nothing extra") from None
     import io
 
-    images = [Image.open(io.BytesIO(g.pipe(format="png"))).convert("RGB") for g in ex.frames(**draw_kw)]
+    from autograd_lite.viz import _pipe
+
+    images = [Image.open(io.BytesIO(_pipe(g, "png"))).convert("RGB") for g in ex.frames(**draw_kw)]
     w = max(im.width for im in images)
     h = max(im.height for im in images)
     frames = []
@@ -809,10 +813,16 @@ def _write_html(ex: Explanation, path: Path, draw_kw: dict) -> None:
     for k in range(n + 2):
         svg = _svg(_uncaptioned_frame(ex, k, draw_kw)).replace(' id="', f' id="f{k}_')  # ids unique per page
         frames.append(f'<div class="frame" id="frame-{k}" data-step="{k}">{svg}</div>')
-    lines = json.dumps([ex.line(k) for k in range(n + 2)], ensure_ascii=False).replace("</", "<\\/")
+    # the ledger lines go into a <script> as JSON: < > & are written as \u escapes, so that no
+    # text in a label ("</script>", "<!--<script>") can end or re-open the script element
+    lines = json.dumps([ex.line(k) for k in range(n + 2)], ensure_ascii=False)
+    lines = lines.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    lines = lines.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
     page = _PAGE.format(title=html.escape(ex.root_name), root=html.escape(ex.root_name),
                         frames="\n".join(frames), lines=lines)
-    path.write_text(page, encoding="utf-8")
+    from autograd_lite.viz import _SURROGATE
+
+    path.write_text(_SURROGATE.sub("\ufffd", page), encoding="utf-8")  # a lone surrogate: U+FFFD, as in the picture
 
 
 def _uncaptioned_frame(ex: Explanation, k: int, draw_kw: dict):

@@ -96,6 +96,56 @@ def _fmt(x: float, precision: int) -> str:
     return s
 
 
+# Text that reaches Graphviz (labels, tooltips, captions) is made safe in one place,
+# `_Digraph`: a control character (which Graphviz's parser rejects, or which ends
+# its input) is shown as its Unicode "control picture" (U+0001 → ␁), a lone
+# surrogate (which no UTF-8 encoder writes) as U+FFFD, and a text longer than
+# Graphviz reads (16,384 characters in one string) is refused with a clear error.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+#: The longest text Graphviz takes in one label, tooltip or caption (its parser's limit).
+MAX_TEXT = 16384
+
+
+def _dot_text(value: Any) -> Any:
+    """An attribute value made safe for Graphviz (see above); non-strings pass."""
+    if not isinstance(value, str):
+        return value
+    value = _CONTROL.sub(lambda m: chr(0x2400 + ord(m.group()) if m.group() != "\x7f" else 0x2421), value)
+    value = _SURROGATE.sub("\ufffd", value)
+    if len(value) > MAX_TEXT - 4:  # room for the quotes or <> around it
+        start = re.sub("<[^>]*>", "", value)[:40]
+        raise ValueError(f"a label of the graph is {len(value):,} characters long (it starts {start!r}); Graphviz "
+                         f"draws texts of at most {MAX_TEXT:,}: give the node a shorter label")
+    return value
+
+
+class _Digraph(graphviz.Digraph):
+    """A Digraph whose every label, tooltip and caption goes through `_dot_text`."""
+
+    def node(self, name: str, label: str | None = None, _attributes: Any = None, **attrs: Any) -> None:
+        super().node(name, _dot_text(label), _attributes=_attributes, **{k: _dot_text(v) for k, v in attrs.items()})
+
+    def edge(self, tail_name: str, head_name: str, label: str | None = None, _attributes: Any = None,
+             **attrs: Any) -> None:
+        super().edge(tail_name, head_name, _dot_text(label), _attributes=_attributes,
+                     **{k: _dot_text(v) for k, v in attrs.items()})
+
+    def attr(self, kw: str | None = None, _attributes: Any = None, **attrs: Any) -> None:
+        super().attr(kw, _attributes=_attributes, **{k: _dot_text(v) for k, v in attrs.items()})
+
+
+def _pipe(g: graphviz.Digraph, fmt: str) -> bytes:
+    """``g`` rendered by dot as ``fmt``; a failure of dot is a clear RuntimeError."""
+    try:
+        return g.pipe(format=fmt)
+    except graphviz.CalledProcessError as e:
+        said = (e.stderr or b"").decode("utf-8", "replace").strip().splitlines()
+        raise RuntimeError(f"Graphviz could not draw the graph ({said[0] if said else e})") from None
+    except BrokenPipeError:
+        raise RuntimeError("Graphviz stopped reading the graph before its end (dot failed)") from None
+
+
 def _html_rows(rows: Sequence[str]) -> str:
     """An HTML-like Graphviz label: one table row per (already escaped) line."""
     if not rows:
@@ -674,7 +724,7 @@ def draw_graph(root: Value, *, rankdir: str = "LR", show_data: bool = True, show
                 emit(c, child)
 
     def build(rows: dict[str, int] | None, heads: Sequence[str] = ()) -> graphviz.Digraph:
-        g = graphviz.Digraph("computational_graph")
+        g = _Digraph("computational_graph")
         g.attr(rankdir=rankdir, fontsize="11", nodesep="0.25", ranksep="0.35")
         g.attr("node", fontsize="11", margin="0.08,0.04", height="0.3")
         g.attr("edge", arrowsize="0.6")
@@ -971,7 +1021,7 @@ def render_graph(root: Value, path: str | os.PathLike, format: str | None = None
         path.write_text(g.source, encoding="utf-8")
         return path
     try:
-        data = g.pipe(format=fmt)
+        data = _pipe(g, fmt)
     except graphviz.ExecutableNotFound:
         dot_path = path.with_suffix(".dot")
         dot_path.write_text(g.source, encoding="utf-8")

@@ -200,7 +200,7 @@ def test_predict_threshold_c14():
     X = np.array([[-2.0], [0.0], [0.1], [3.0]])
     p = predict_proba(model, X)
     assert p == pytest.approx(1 / (1 + np.exp(-X[:, 0])))
-    assert predict(model, X).tolist() == [0, 0, 1, 1]          # p > 0.5 → class 1
+    assert predict(model, X).tolist() == [0, 1, 1, 1]          # p ≥ 0.5 → class 1 (p = 0.5 at x = 0)
     assert predict(model, X, threshold=0.9).tolist() == [0, 0, 0, 1]
     logit = nn.MLP(1, [1], output_activation="linear", init="zeros")
     logit.layers[0].neurons[0].w[0].data = 1.0

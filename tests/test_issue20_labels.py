@@ -1,0 +1,129 @@
+"""Issue 20: hostile labels.  Control characters, lone surrogates and very long
+labels reach Graphviz escaped (or are refused with a clear error), and a label
+such as ``<!--<script>`` leaves the step-through page's controls working in a
+real browser."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import graphviz
+import pytest
+
+from autograd_lite import viz
+from autograd_lite.engine import Value
+from autograd_lite.explain import explain, render_backprop
+
+HOSTILE = {"nul": "a\x00b", "controls": "a\x01b\x1b[31m\x7f", "surrogate": "\ud800x", "tab/newline": "a\tb\nc",
+           "script": "<!--<script>", "close script": "</script><script>window.hacked = 1</script>",
+           "markup": "<B>&amp;</B>", "braces": '"quoted" {x} [y]', "backslashes": "a\\nb\\"}
+SHOWN = {"nul": "a\u2400b", "controls": "a\u2401b\u241b[31m\u2421", "surrogate": "\ufffdx"}
+
+
+def _graph(label: str) -> Value:
+    x = Value(0.5, label)
+    return (x * 2.0).tanh()
+
+
+def _texts(svg: bytes) -> list[str]:
+    root = ET.fromstring(svg)
+    return ["".join(t.itertext()) for t in root.iter("{http://www.w3.org/2000/svg}text")]
+
+
+@pytest.mark.needs_dot
+@pytest.mark.parametrize("kind", list(HOSTILE))
+def test_hostile_labels_are_drawn(kind, tmp_path):
+    label = HOSTILE[kind]
+    path = viz.render_graph(_graph(label), tmp_path / "g.svg")
+    svg = path.read_bytes()
+    texts = _texts(svg)
+    if kind in SHOWN:
+        assert SHOWN[kind] in texts  # escaped where it would break Graphviz, and visible
+    elif "\n" not in label and "\\" not in label:
+        assert label in texts  # drawn as written (markup is text, not markup)
+    dot = viz.render_graph(_graph(label), tmp_path / "g.dot")
+    dot.read_text(encoding="utf-8")  # the source is valid UTF-8 too
+
+
+@pytest.mark.needs_dot
+def test_a_label_too_long_for_graphviz_is_refused_clearly(tmp_path):
+    with pytest.raises(ValueError, match=r"is 20,\d+ characters long .*at most 16,384: give the node a shorter"):
+        viz.render_graph(_graph("x" * 20_000), tmp_path / "g.svg")
+    with pytest.raises(ValueError, match="shorter label"):
+        render_backprop(_graph("y" * 17_000), tmp_path / "p.html")
+    assert not (tmp_path / "g.svg").exists() and not (tmp_path / "p.html").exists()
+    viz.render_graph(_graph("z" * 5_000), tmp_path / "ok.svg")  # a long label that fits is drawn
+
+
+@pytest.mark.needs_dot
+def test_a_failing_dot_is_one_clear_error(monkeypatch, tmp_path):
+    def fail(self, *a, **kw):
+        raise graphviz.CalledProcessError(1, ["dot"], stderr=b"Error: something broke\nmore\n")
+
+    monkeypatch.setattr(graphviz.Digraph, "pipe", fail)
+    with pytest.raises(RuntimeError, match=r"^Graphviz could not draw the graph \(Error: something broke\)$"):
+        viz.render_graph(_graph("x"), tmp_path / "g.svg")
+
+
+# ---------------------------------------------------------------------------
+# the step-through page in Chromium
+
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)) and not os.environ.get("CI"):
+        pytest.skip("Chromium and chromedriver are not installed (in CI they must be)")
+    webdriver = pytest.importorskip("selenium.webdriver")
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium") or CHROMIUM
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--window-size=1280,720"):
+        options.add_argument(arg)
+    driver = webdriver.Chrome(service=Service(executable_path=shutil.which("chromedriver") or CHROMEDRIVER),
+                              options=options)
+    yield driver
+    driver.quit()
+
+
+@pytest.mark.needs_dot
+@pytest.mark.parametrize("kind", ["script", "close script", "surrogate", "nul"])
+def test_the_page_keeps_working_with_a_hostile_label(browser, tmp_path, kind):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    label = HOSTILE[kind]
+    root = _graph(label)
+    ex = explain(root)
+    path = Path(render_backprop(root, tmp_path / "bp.html", explanation=ex))
+    browser.get(path.as_uri())
+    assert browser.execute_script("return window.hacked") is None  # no script of the label ran
+
+    def shown() -> str:
+        frames = [f for f in browser.find_elements(By.CSS_SELECTOR, ".frame") if f.is_displayed()]
+        assert len(frames) == 1
+        return frames[0].get_attribute("data-step")
+
+    text = browser.find_element(By.ID, "step-text")
+    counter = browser.find_element(By.ID, "counter")
+    assert shown() == "0" and counter.text == f"frame 0 of {len(ex.steps) + 1}"
+    expected = [ex.line(k).replace("\ud800", "\ufffd") for k in range(len(ex.steps) + 2)]
+    assert text.text == expected[0].strip()
+    browser.find_element(By.ID, "next").click()
+    browser.find_element(By.ID, "next").click()
+    assert shown() == "2" and text.text == expected[2].strip()
+    assert any(label.replace("\ud800", "\ufffd") in line for line in expected)  # the ledger names the node
+    browser.find_element(By.ID, "prev").click()
+    assert shown() == "1"
+    browser.find_element(By.TAG_NAME, "body").send_keys(Keys.ARROW_RIGHT)
+    assert shown() == "2"
+    browser.find_element(By.ID, "play").click()
+    assert "Pause" in browser.find_element(By.ID, "play").text
+    browser.find_element(By.ID, "play").click()
+    assert "Play" in browser.find_element(By.ID, "play").text
