@@ -37,7 +37,7 @@ from autograd_lite import engine
 from autograd_lite.engine import Value, topological_order
 
 __all__ = ["explain", "Explanation", "ForwardRow", "Step", "PathSum", "PathLimitError", "TEMPLATES",
-           "render_backprop"]
+           "render_backprop", "MAX_NODES"]
 
 
 # --------------------------------------------------------------------------
@@ -301,11 +301,12 @@ class Explanation:
     """The ledger of one backward pass from ``root`` (see `explain`)."""
 
     def __init__(self, root: Value, *, seed: float = 1.0, forward: Value | str | None = None,
-                 precision: int = 4) -> None:
+                 precision: int = 4, max_nodes: int | None = None) -> None:
         if root.__class__ is not Value:
             raise TypeError(f"explain() needs a Value (the loss), got {type(root).__name__}")
         if isinstance(precision, bool) or not isinstance(precision, int) or not 1 <= precision <= 17:
             raise ValueError(f"precision is a number of significant digits from 1 to 17; got {precision!r}")
+        _check_size(root, max_nodes)
         self.root = root
         self.precision = p = precision
         order = topological_order(root)
@@ -330,10 +331,11 @@ class Explanation:
             parents = node.parents
             if id(node) not in per_node:
                 ids = [id(a) for a in parents if a.__class__ is Value]
+                seen_ids: set[int] = set()
                 per_node[id(node)] = (
                     tuple(names[id(a)] if a.__class__ is Value else _f(a, p) for a in parents),
                     tuple(a.data if a.__class__ is Value else a for a in parents),
-                    {i for i in ids if ids.count(i) > 1} if len(ids) != len(set(ids)) else set())
+                    {i for i in ids if i in seen_ids or seen_ids.add(i)})  # inputs met twice (x*x): linear
             arg_names, arg_values, repeated = per_node[id(node)]
             ctx = _Ctx(names[id(node)], node.data, arg_names, arg_values, index, local, p)
             head = f"∂{_w(names[id(node)])}/∂{_w(names[id(inp)])}"
@@ -666,8 +668,32 @@ class PathSum:
                f"{len(self.paths)} paths, sum {self.value!r}>"
 
 
+#: The largest graph `explain` writes a ledger for by default (Value nodes); a
+#: ledger is a few lines per node, so a bigger one is for reading by a program.
+MAX_NODES = 10_000
+
+
+def _check_size(root: Value, max_nodes: int | None) -> None:
+    """Refuse a graph of more than ``max_nodes`` Values, after counting at most
+    ``max_nodes`` + 1 of them (quick, whatever the graph's size)."""
+    if max_nodes is None:
+        return
+    if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
+        raise ValueError(f"max_nodes must be a positive int (or None for no limit); got {max_nodes!r}")
+    seen, todo = {id(root)}, [root]
+    while todo:
+        for q in todo.pop().parents:
+            if q.__class__ is Value and id(q) not in seen:
+                seen.add(id(q))
+                todo.append(q)
+        if len(seen) > max_nodes:
+            raise ValueError(f"the graph has more than max_nodes={max_nodes:,} Value nodes: its ledger would take "
+                             "a few lines and about 2 KB per node; pass explain(..., max_nodes=None) (or a "
+                             "larger number) to explain it anyway")
+
+
 def explain(root: Value, *, forward: Value | str | None = None, seed: float = 1.0,
-            precision: int = 4) -> Explanation:
+            precision: int = 4, max_nodes: int | None = MAX_NODES) -> Explanation:
     """The chain-rule ledger of backprop from ``root`` (an observer of `engine.backprop`).
 
     ``.forward``: the evaluation trace; ``.steps``: every contribution
@@ -675,8 +701,10 @@ def explain(root: Value, *, forward: Value | str | None = None, seed: float = 1.
     ∂root/∂w = Σ_paths Π local derivatives.  ``forward=w1`` adds each node's
     tangent ∂node/∂w1 computed in forward mode and the cost of both modes.
     ``print()`` it, or show it in Jupyter (a table); ``precision`` is the number of
-    significant digits shown (the records hold the exact floats)."""
-    return Explanation(root, seed=seed, forward=forward, precision=precision)
+    significant digits shown (the records hold the exact floats).  A graph of more
+    than ``max_nodes`` Values (default `MAX_NODES`) raises ValueError at once;
+    ``max_nodes=None`` explains any size (time and memory grow linearly)."""
+    return Explanation(root, seed=seed, forward=forward, precision=precision, max_nodes=max_nodes)
 
 
 # --------------------------------------------------------------------------

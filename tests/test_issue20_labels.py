@@ -127,3 +127,50 @@ def test_the_page_keeps_working_with_a_hostile_label(browser, tmp_path, kind):
     assert "Pause" in browser.find_element(By.ID, "play").text
     browser.find_element(By.ID, "play").click()
     assert "Play" in browser.find_element(By.ID, "play").text
+
+
+# ---------------------------------------------------------------------------
+# explain() on a huge graph: refused at once, with the option to go on
+
+
+def _chain(n: int) -> Value:
+    y = Value(0.5, "x")
+    for i in range(n - 1):
+        y = y * 1.0000001 if i % 2 else y.tanh()
+    return y
+
+
+def test_explain_refuses_a_million_node_chain_at_once():
+    import importlib
+    import time
+
+    E = importlib.import_module("autograd_lite.explain")  # the module (the package's `explain` is the function)
+
+    y = _chain(1_000_000)
+    start = time.perf_counter()
+    with pytest.raises(ValueError, match=r"more than max_nodes=10,000 Value nodes.*max_nodes=None"):
+        explain(y)
+    assert time.perf_counter() - start < 5  # it counts 10,001 nodes, not a million (was 174 s and 5.5 GB)
+    assert E.MAX_NODES == 10_000
+
+
+def test_max_nodes_counts_values_exactly():
+    y = _chain(50)
+    assert len(explain(y, max_nodes=50).forward) == 50
+    with pytest.raises(ValueError, match="more than max_nodes=49 "):
+        explain(y, max_nodes=49)
+    assert len(explain(_chain(12_000), max_nodes=None).forward) == 12_000
+    for bad in (0, -1, True, 2.5):
+        with pytest.raises(ValueError, match="max_nodes must be a positive int"):
+            explain(y, max_nodes=bad)
+
+
+def test_a_wide_node_with_repeated_inputs_is_explained_in_linear_time():
+    from autograd_lite.engine import linear
+
+    w, x = Value(2.0, "w"), Value(3.0, "x")
+    k = 5_000
+    y = linear([w] * k, [x] * k, Value(0.0, "b"))  # one node, 2k inputs, two distinct
+    ex = explain(y)
+    assert len(ex.steps) == 2 * k + 1 and "(input 1)" in ex.steps[0].local_text
+    assert ex.grad(w) == 3.0 * k and ex.grad(x) == 2.0 * k
