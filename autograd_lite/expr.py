@@ -90,13 +90,11 @@ def _abs(x: Number) -> Number:
 
 def _bce(a: Number, y: Number) -> Number:
     """Log loss −[y log a + (1 − y) log(1 − a)] (claim C2), the textbook formula, for a
-    probability 0 < a < 1 and a target 0 ≤ y ≤ 1.  Anything else is refused
+    probability 0 < a < 1 (y is any number: ``--check`` moves it).  Any other a is refused
     (`ExprError`), not printed as inf or nan: at a = 0 or 1 a log is −inf (and 0·log 0
     is nan), and a probability that sigmoid rounded to exactly 1 (z > 36.7) or 0 is
     a loss that `bcelogits` computes from the logit without rounding."""
     av, yv = _number_of(a), _number_of(y)
-    if not 0.0 <= yv <= 1.0:
-        raise ExprError(f"bce(a, y) needs a target y in [0, 1], got y = {yv:g}")
     if not 0.0 < av < 1.0 and not math.isnan(av):
         if isinstance(a, Value) and a.op is OPS["sigmoid"] and av in (0.0, 1.0):
             z = a.parents[0]
@@ -117,10 +115,7 @@ def _bcelogits(z: Number, y: Number) -> Number:
     log(1 + eᶻ) − zy, computed stably (`losses.binary_cross_entropy_with_logits`)."""
     from autograd_lite.losses import binary_cross_entropy_with_logits
 
-    yv = _number_of(y)
-    if not 0.0 <= yv <= 1.0:
-        raise ExprError(f"bcelogits(z, y) needs a target y in [0, 1], got y = {yv:g}")
-    return binary_cross_entropy_with_logits(z, y)
+    return binary_cross_entropy_with_logits(z, y if isinstance(y, Value) else Value(y))  # any y, as bce
 
 
 def _number_of(x: Number) -> float:

@@ -173,8 +173,8 @@ def test_saturation_legend_and_title_come_from_the_constant(monkeypatch):
 def test_cli_bce_refuses_a_non_probability():
     err = one_line_error(run("grad", "bce(a, y)", "--at", "a=1.5", "y=1"))
     assert "0 < a < 1" in err and "1.5" in err and "bcelogits(z, y)" in err
-    err = one_line_error(run("grad", "bce(a, y)", "--at", "a=0.5", "y=2"))
-    assert "target y in [0, 1]" in err
+    r = run("grad", "bce(a, y)", "--at", "a=0.25", "y=1", "--check")  # --check moves y past 1: fine
+    assert r.returncode == 0 and "passed" in r.stdout, r.stderr
 
 
 @pytest.mark.parametrize("z, y, loss", [(40, 0, 40.0), (-800, 1, 800.0)])
