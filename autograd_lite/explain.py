@@ -330,12 +330,14 @@ class Explanation:
         for k, (node, index, inp, local, upstream, contribution, total) in enumerate(raw):
             parents = node.parents
             if id(node) not in per_node:
-                ids = [id(a) for a in parents if a.__class__ is Value]
                 seen_ids: set[int] = set()
+                repeated_ids: set[int] = set()  # inputs met twice (x*x), found in one pass
+                for a in parents:
+                    if a.__class__ is Value:
+                        (repeated_ids if id(a) in seen_ids else seen_ids).add(id(a))
                 per_node[id(node)] = (
                     tuple(names[id(a)] if a.__class__ is Value else _f(a, p) for a in parents),
-                    tuple(a.data if a.__class__ is Value else a for a in parents),
-                    {i for i in ids if i in seen_ids or seen_ids.add(i)})  # inputs met twice (x*x): linear
+                    tuple(a.data if a.__class__ is Value else a for a in parents), repeated_ids)
             arg_names, arg_values, repeated = per_node[id(node)]
             ctx = _Ctx(names[id(node)], node.data, arg_names, arg_values, index, local, p)
             head = f"∂{_w(names[id(node)])}/∂{_w(names[id(inp)])}"
