@@ -244,3 +244,19 @@ def test_anomaly_blocks_in_asyncio_tasks_are_their_own():
         return list(await asyncio.gather(checked(flag), unchecked(flag)))
 
     assert asyncio.run(main()) == [True, True]
+
+
+def test_pickling_a_traced_value_is_a_tracing_error():
+    import numpy as np
+
+    from autograd_lite.vectorize import TracingError, vectorize
+
+    w = Value(1.0)
+
+    def f(x):
+        y = x * w
+        pickle.dumps(y)  # no number yet: refused like float(x), not an AttributeError
+        return y
+
+    with pytest.raises(TracingError):
+        vectorize(f)(np.array([1.0, 2.0]))
