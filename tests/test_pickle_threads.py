@@ -260,3 +260,22 @@ def test_pickling_a_traced_value_is_a_tracing_error():
 
     with pytest.raises(TracingError):
         vectorize(f)(np.array([1.0, 2.0]))
+
+
+def test_a_pickle_of_the_earlier_format_still_loads():
+    """Earlier versions pickled a Value as one flat list of records (engine._unpickle_graph)."""
+
+    class Old:
+        def __reduce__(self):
+            records = [(2.0, 0.5, "w", None, []), (1.0, 0.0, None, None, []),
+                       (3.0, 1.0, "b", None, []),
+                       (5.0, 0.0, "y", "linear", [("v", 0), ("v", 1), ("v", 2)]),
+                       (25.0, 0.0, None, "mul", [("v", 3), ("v", 3)]), (20.0, 0.0, "L", "sub", [("v", 4), 5.0])]
+            return engine._unpickle_graph, (records,)
+
+    L = pickle.loads(pickle.dumps(Old()))
+    assert L.label == "L" and L.data == 20.0 and L.op is engine.OPS["sub"] and L.parents[1] == 5.0
+    y = L.parents[0].parents[0]
+    assert y.op is engine.OPS["linear"] and [p.label for p in y.parents if isinstance(p, Value)] == ["w", None, "b"]
+    w = y.parents[0]
+    assert w.grad == 0.5 and gradients(L, w) == 2 * 5.0 * 1.0
