@@ -293,6 +293,7 @@ def detect_anomaly() -> Iterator[None]:
     The block holds for its own thread (and context) only, as a ``with`` block
     should: other threads are not checked unless they open a block of their own."""
     global _anomaly_blocks
+    before = _anomaly.get()
     token = _anomaly.set(True)
     with _watch_lock:
         _anomaly_blocks += 1
@@ -300,7 +301,10 @@ def detect_anomaly() -> Iterator[None]:
     try:
         yield
     finally:
-        _anomaly.reset(token)  # back to what it was before this block (nested blocks)
+        try:
+            _anomaly.reset(token)  # back to what it was before this block (nested blocks)
+        except ValueError:  # the block ends in another context than it began (a generator moved between threads)
+            _anomaly.set(before)
         with _watch_lock:
             _anomaly_blocks -= 1
             _set_watch()
