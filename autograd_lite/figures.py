@@ -463,9 +463,12 @@ def plot_decision_boundaries(path: str | os.PathLike | None = None, *, axes: Any
     panels[0].grid(alpha=0.3)
     X, y = d["X"], d["y"]
     regions = ListedColormap(["#F7DDA4", "#B9D7EE"])  # light orange: class 0, light blue: class 1
+    from autograd_lite.train import THRESHOLD, classify
+
     for ax, (name, r) in zip(panels[1:], d["models"].items()):
-        ax.contourf(d["xx"], d["yy"], r["proba"], levels=[0, 0.5, 1], cmap=regions)
-        ax.contour(d["xx"], d["yy"], r["proba"], levels=[0.5], colors="black", linewidths=2)
+        # the regions are the classes predict gives (p = THRESHOLD exactly is class 1), not bands of p
+        ax.contourf(d["xx"], d["yy"], classify(r["proba"]), levels=[-0.5, 0.5, 1.5], cmap=regions)
+        ax.contour(d["xx"], d["yy"], r["proba"], levels=[THRESHOLD], colors="black", linewidths=2)
         ax.scatter(*X[y == 0].T, marker="o", s=36, color=SAFE["orange"], edgecolors="black", linewidths=0.6)
         ax.scatter(*X[y == 1].T, marker="^", s=44, color=SAFE["blue"], edgecolors="black", linewidths=0.6)
         acc = f"train accuracy {r['accuracy']:.3f}"
@@ -480,7 +483,7 @@ def plot_decision_boundaries(path: str | os.PathLike | None = None, *, axes: Any
             Patch(facecolor="#F7DDA4", edgecolor="0.5", label="predicted 0"),
             Patch(facecolor="#B9D7EE", edgecolor="0.5", label="predicted 1"),
         ]
-        ax.plot([], [], color="black", lw=2, label="boundary P = 0.5")
+        ax.plot([], [], color="black", lw=2, label=f"boundary P = {THRESHOLD:g}")
         _legend_below(ax, ncol=3, handles=[*handles, ax.get_lines()[-1]])
     if own:
         fig.suptitle("A non-linear deep net fits what logistic regression cannot (C12)")

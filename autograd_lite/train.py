@@ -31,7 +31,8 @@ from autograd_lite.engine import Value
 from autograd_lite.optim import SGD, Optimizer
 from autograd_lite.text import format_table, html_table
 
-__all__ = ["fit", "predict", "predict_proba", "accuracy", "classify", "History", "TrainingDivergedError", "ENGINES"]
+__all__ = ["fit", "predict", "predict_proba", "accuracy", "classify", "THRESHOLD", "History",
+           "TrainingDivergedError", "ENGINES"]
 
 ENGINES = ("scalar", "vectorized")
 
@@ -235,7 +236,11 @@ def _probabilities(model: Any, out: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
-def classify(p: Any, threshold: float = 0.5) -> np.ndarray:
+#: The default decision threshold: class 1 where P(y = 1 | x) ≥ THRESHOLD (`classify`).
+THRESHOLD = 0.5
+
+
+def classify(p: Any, threshold: float = THRESHOLD) -> np.ndarray:
     """The one decision rule for a probability p = P(y = 1 | x): class 1 where
     p ≥ ``threshold``, else 0, so p = 0.5 exactly is class 1 (the usual
     convention).  `predict`, `accuracy`, `fit`'s reports and the command line
@@ -258,7 +263,7 @@ def predict_proba(model: Any, X: Any) -> np.ndarray:
     return _probabilities(model, _outputs(model, A.tolist()))
 
 
-def predict(model: Any, X: Any, threshold: float = 0.5) -> np.ndarray:
+def predict(model: Any, X: Any, threshold: float = THRESHOLD) -> np.ndarray:
     """Class labels: 1 where P(y = 1 | x) ≥ ``threshold`` else 0 (C14; `classify`),
     or the most probable class for a model with several outputs."""
     if not 0.0 <= float(threshold) <= 1.0:
@@ -270,7 +275,7 @@ def _binary_truth(t: np.ndarray) -> np.ndarray:
     return (t > 0).astype(np.int64) if np.isin(t, (-1.0, 0.0, 1.0)).all() else t
 
 
-def accuracy(model: Any, X: Any, y: Any, threshold: float = 0.5) -> float:
+def accuracy(model: Any, X: Any, y: Any, threshold: float = THRESHOLD) -> float:
     """The fraction of examples whose predicted class equals y (labels {0, 1},
     {−1, +1} or class indices)."""
     pred = predict(model, X, threshold)
@@ -282,7 +287,7 @@ def accuracy(model: Any, X: Any, y: Any, threshold: float = 0.5) -> float:
 def _accuracy_of_outputs(model: Any, out: np.ndarray, t: np.ndarray, kind: str | None) -> float:
     if kind is None:
         return math.nan
-    pred = _classes(model, _probabilities(model, out), 0.5)
+    pred = _classes(model, _probabilities(model, out), THRESHOLD)
     truth = _binary_truth(t) if kind == "binary" else t
     return float(np.mean(pred == truth))
 

@@ -283,3 +283,30 @@ def test_a_user_class_named_mlp_does_not_stand_in_for_the_library_one(tmp_path):
     (tmp_path / "x.json").write_text(json.dumps(doc))
     with pytest.raises(ValueError, match="unknown model class 'NoSuchNet'"):
         nn.Module.load(tmp_path / "x.json")
+
+
+def test_decision_regions_follow_the_class_rule_at_p_one_half():
+    """A model with p = 0.5 everywhere predicts class 1 (train.classify): the figure's
+    regions must be the "predicted 1" colour, not the colour of the band p ≤ 0.5."""
+    pytest.importorskip("matplotlib")
+    from types import SimpleNamespace
+
+    from autograd_lite import figures as F
+
+    X, y = data.make_moons(40, noise=0.1, seed=0)
+    half = {"X": X, "y": y, "models": {f"zero {k}": (nn.LogisticRegression(2, init="zeros"),
+                                                     SimpleNamespace(cost=[0.69, 0.69])) for k in (1, 2)}}
+    assert (train.predict(half["models"]["zero 1"][0], X) == 1).all()
+    fig = F.plot_decision_boundaries(trained=half)
+    fig.canvas.draw()
+    img = np.asarray(fig.canvas.buffer_rgba())[..., :3].astype(int)
+    height = img.shape[0]
+    for ax in fig.axes[1:3]:
+        (x0, y0), (x1, y1) = ax.get_window_extent().get_points()
+        for fx, fy in ((0.03, 0.03), (0.97, 0.03), (0.03, 0.97), (0.97, 0.97)):  # the corners: no points there
+            px, py = int(x0 + fx * (x1 - x0)), int(height - (y0 + fy * (y1 - y0)))
+            assert np.abs(img[py, px] - (0xB9, 0xD7, 0xEE)).max() <= 3, (ax.get_title(), img[py, px])
+    assert any("boundary P = 0.5" in t for t in fig.axes[1].get_legend_handles_labels()[1])
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
