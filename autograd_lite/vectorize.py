@@ -47,7 +47,7 @@ import numpy as np
 
 from autograd_lite.engine import OPS, TracingError, Value, contribution, topological_order, tracing
 from autograd_lite.fuse import INSTRUCTIONS as _SELF_RUNNING
-from autograd_lite.fuse import fuse_affine, negative_zero_sums
+from autograd_lite.fuse import fuse_affine, grads_times, negative_zero_sums, rows_times
 from autograd_lite.transforms import _normalize_argnums
 
 __all__ = ["vectorize", "Vectorized", "TracingError", "compile_loss", "compile_predict", "LossStep"]
@@ -392,7 +392,7 @@ class _Tape:
             return
         x = self._gather(d.xkind, run, None)
         assert x is not None  # the inputs: a batch of rows
-        z = negative_zero_sums(x @ w.T + b, x, w, b)
+        z = negative_zero_sums(rows_times(x, w) + b, x, w, b)  # the same kernel whatever the batch
         run.fast[id(d)] = (x, w, z)
         run.mats[d.outs] = z
         for j, o in enumerate(d.outs):
@@ -488,7 +488,7 @@ class _Tape:
                 g = _stack(gs, z.shape)
                 xs = np.array(op.xs, dtype=np.intp)
                 if any(need[s] for s in op.xs):
-                    scatter(op.xkind, xs, g @ w)
+                    scatter(op.xkind, xs, grads_times(g, w))
                 if need[int(op.w_slots.flat[0])] or any(need[s] for s in op.w_slots.ravel().tolist()):
                     if reduce:
                         g2 = g.reshape(-1, g.shape[-1])
@@ -515,10 +515,13 @@ class _Tape:
 
 
 def _stack(gs: list, shape: tuple) -> np.ndarray:
-    """Per-column gradients (None = 0) as one array of ``shape`` (read-only use)."""
+    """Per-column gradients (None = 0) as one array (read-only use): the batch shape of
+    ``shape`` broadcast with theirs (a column may be read by a batched value while the
+    layer's input is not), last axis the columns (as `fuse._stack`)."""
     if len(gs) == 1 and gs[0] is not None and np.shape(gs[0]) == shape[:-1]:
         return np.asarray(gs[0])[..., None]
-    g = np.zeros(shape)
+    batch = np.broadcast_shapes(shape[:-1], *(np.shape(g) for g in gs if g is not None))
+    g = np.zeros(batch + shape[-1:])
     for j, gj in enumerate(gs):
         if gj is not None:
             g[..., j] = gj
