@@ -38,6 +38,7 @@ from __future__ import annotations
 import gc
 import inspect
 import math
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from itertools import chain, compress, count, filterfalse, repeat
 from operator import attrgetter, not_
@@ -845,25 +846,46 @@ def _batch(X: Any, name: str) -> np.ndarray:
 class _Traced:
     """One example's computation as a function of (features, target), the model's
     parameters (``model.parameters()`` when compiled) being closure leaves whose
-    ``.data`` is read at every call; retraced when the input shapes change."""
+    ``.data`` is read at every call; traced once per input shape (the last few kept).
+
+    Threads may share it: `get` returns the tape and the parameters' slots in it
+    together, and a call uses only what it got, so a thread that traces another
+    shape meanwhile changes nothing under it."""
+
+    _KEEP = 8  # shapes kept traced (bounded: a new one drops the oldest)
 
     def __init__(self, model: Any, build: Callable) -> None:
         self.params = _model_params(model)
         self.build = build
-        self.key: tuple | None = None
-        self.g: Vectorized | None = None
-        self.param_slots: list[int] = []
+        self.by_key: dict[tuple, tuple[Vectorized, list[int]]] = {}
+        self.latest: tuple[Vectorized, list[int]] | None = None
+        self._lock = threading.Lock()
 
-    def get(self, key: tuple) -> Vectorized:
-        g = self.g
-        if key != self.key or g is None:
-            g = self.g = self.build(*key)
-            tape = g.tape
-            assert tape is not None  # built with sizes: traced at once
-            slot_of = {v: tape.leaf0 + k for k, v in enumerate(tape.leaves)}
-            self.param_slots = [slot_of.get(p, -1) for p in self.params]
-            self.key = key
-        return g
+    @property
+    def g(self) -> Vectorized | None:
+        return None if self.latest is None else self.latest[0]
+
+    @property
+    def param_slots(self) -> list[int]:
+        return [] if self.latest is None else self.latest[1]
+
+    def get(self, key: tuple) -> tuple[Vectorized, list[int]]:
+        """(the traced function for inputs of this shape, each parameter's slot or -1)."""
+        found = self.by_key.get(key)
+        if found is None:
+            with self._lock:  # one trace per shape, even if threads ask at once
+                found = self.by_key.get(key)
+                if found is None:
+                    g = self.build(*key)
+                    tape = g.tape
+                    assert tape is not None  # built with sizes: traced at once
+                    slot_of = {v: tape.leaf0 + k for k, v in enumerate(tape.leaves)}
+                    found = (g, [slot_of.get(p, -1) for p in self.params])
+                    if len(self.by_key) >= self._KEEP:
+                        del self.by_key[next(iter(self.by_key))]
+                    self.by_key[key] = found
+        self.latest = found
+        return found
 
 
 class LossStep:
@@ -904,7 +926,7 @@ class LossStep:
                              f"got shape {y.shape}")
         if X.shape[0] == 0:
             raise ValueError("compile_loss step: empty batch")
-        g = self._traced.get((X.shape[1], None if y.ndim == 1 else y.shape[1]))
+        g, param_slots = self._traced.get((X.shape[1], None if y.ndim == 1 else y.shape[1]))
         tape = g.tape
         assert tape is not None  # built with sizes: traced at once
         run = tape.forward(g._placeholder_values([X, y]), [X, y])
@@ -912,7 +934,7 @@ class LossStep:
         out = tape.outputs[0]
         m = X.shape[0]
         cost = float(np.sum(np.broadcast_to(vals[out], (m,)))) / m
-        slots = [s for s in self._traced.param_slots if s >= 0]
+        slots = [s for s in param_slots if s >= 0]
         grads, acc = tape.backward(run, slots, out, (m,), whole=True)
         bulk = acc.get("leaf")
         total = np.zeros(len(tape.leaves)) if bulk is None else bulk
@@ -922,7 +944,7 @@ class LossStep:
                 total[s - tape.leaf0] += gs
         total /= m
         leaf_grads = total.tolist()
-        return cost, [0.0 if s < 0 else leaf_grads[s - tape.leaf0] for s in self._traced.param_slots]
+        return cost, [0.0 if s < 0 else leaf_grads[s - tape.leaf0] for s in param_slots]
 
 
 def compile_loss(model: Any, loss_fn: Callable[[Any, Any], Value]) -> LossStep:
@@ -948,6 +970,6 @@ def compile_predict(model: Any) -> Callable[[Any], np.ndarray]:
 
     def predict(X: Any) -> np.ndarray:
         X = _batch(X, "predict")
-        return traced.get((X.shape[1],))(X)
+        return traced.get((X.shape[1],))[0](X)
 
     return predict
