@@ -171,10 +171,10 @@ def _shift(zs: list[Value]) -> float | Value:
     mathematically (softmax is shift-invariant) and keeps every eᶻ⁻ᵐ ≤ 1.  Traced by
     `vectorize` (no numbers yet), it is a node that computes it for each example."""
     if any(_traced(z) for z in zs):
-        m = zs[0]
+        top = zs[0]
         for z in zs[1:]:
-            m = _watched_node(_MAX, m, z, (m.data, z.data))
-        return _watched_node(_FINITE, m, None, (m.data,))
+            top = _watched_node(_MAX, top, z, (top.data, z.data))
+        return _watched_node(_FINITE, top, None, (top.data,))
     m = max(z.data for z in zs)
     return m if math.isfinite(m) else 0.0
 
