@@ -10,6 +10,13 @@ every local derivative from the same rule of the derivative table that the
 scalar engine uses (`engine.partial`), so the numbers are the scalar engine's,
 example by example (up to the last bit of numpy's vs. ``math``'s ``exp``/``log``).
 
+Rounding: each example gets the same numbers whatever the batch (its size, its
+shape, the other rows): matrix products use one kernel (numpy's einsum, not
+BLAS) for any batch.  ``fuse=False`` replays node by node, the scalar engine's
+arithmetic.  Fused (the default), a sum of products adds its terms in its own
+order, so a sum that cancels exactly in the scalar engine (x·a − a·x) may leave
+a rounding residue (~1e-16 of its terms); an exact zero keeps its sign.
+
 >>> import numpy as np
 >>> from autograd_lite.vectorize import vectorize
 >>> g = vectorize(lambda w, x: (w * x).sigmoid())      # σ(wx) for one example
@@ -807,6 +814,12 @@ def vectorize(f: Callable[..., Any], sizes: Sequence[int | None] | None = None, 
     how many (traced once per number of arguments).
     The result ``g`` evaluates the tape: ``g(*arrays)`` → array of values,
     ``g.value_and_grad(*arrays, argnums=0, reduce=None)`` → values and gradients.
+
+    ``fuse=True`` rewrites sums of products into matrix products (`autograd_lite.fuse`):
+    they add their terms in their own order, so where the scalar engine's sum cancels
+    exactly a rounding residue (~1e-16 of the terms) may be left; ``fuse=False``
+    replays every node as the scalar engine computes it.  Either way an example's
+    numbers do not depend on the batch it is in (one kernel for every batch shape).
 
     >>> import numpy as np
     >>> from autograd_lite.vectorize import vectorize
