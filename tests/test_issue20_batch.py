@@ -10,8 +10,10 @@ import threading
 
 import numpy as np
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
-from autograd_lite import Value, explain, gradients, jvp, losses, nn
+from autograd_lite import Value, engine, explain, gradients, jvp, losses, nn
 from autograd_lite.engine import TracingError
 from autograd_lite.fuse import _Affine, _Apply
 from autograd_lite.vectorize import compile_loss, vectorize
@@ -342,3 +344,142 @@ def test_a_step_shared_by_threads_with_different_widths():
     for t in threads:
         t.join()
     assert not errors and not wrong
+
+
+# ---------------------------------------------------------------------------
+# property tests with edge inputs: vectorize (fused and not), forward mode and the
+# scalar engine agree at ±0, subnormals, ±inf, nan, 1e308 and at large logits
+# ---------------------------------------------------------------------------
+
+EDGES = [0.0, -0.0, 5e-324, -5e-324, 1e-310, -2.2250738585072014e-308, math.inf, -math.inf, math.nan,
+         1e308, -1e308, 1.0, -2.5, 0.5, 3.0]
+edge = st.sampled_from(EDGES)
+UNARY_OPS = ["neg", "exp", "log", "sigmoid", "tanh", "relu", "sqrt", "abs", "sin", "cos"]
+BINARY_OPS = {"add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
+              "div": lambda a, b: a / b, "pow": lambda a, b: a ** b}
+
+
+def unary(name, a):
+    return -a if name == "neg" else abs(a) if name == "abs" else getattr(a, name)()
+
+
+# a program: steps that each append a node to a pool holding x, y and two closure weights
+#   ("u", op, i)          op(pool[i])
+#   ("b", op, i, j)       pool[i] op pool[j]
+#   ("sum", k, i, j, s)   a fused sum of products of the weights and pool[i], pool[j], written as
+#                         one of several shapes (two products, a bias, minus signs): sums whose
+#                         terms the rewrite adds in the written order, so results agree bit for bit
+step_ = st.one_of(
+    st.tuples(st.just("u"), st.sampled_from(UNARY_OPS), st.integers(0, 40)),
+    st.tuples(st.just("b"), st.sampled_from(sorted(BINARY_OPS)), st.integers(0, 40), st.integers(0, 40)),
+    st.tuples(st.just("sum"), st.integers(0, 4), st.integers(0, 40), st.integers(0, 40), st.integers(0, 4)),
+)
+SHAPES = [
+    lambda p, q, c: p + q,
+    lambda p, q, c: -(p + q),
+    lambda p, q, c: c - (p + q),
+    lambda p, q, c: (p - q) + c,
+    lambda p, q, c: -(p - q),
+]
+
+
+def run_program(program, x, y, ws):
+    pool = [x, y]
+    for st_ in program:
+        if st_[0] == "u":
+            pool.append(unary(st_[1], pool[st_[2] % len(pool)]))
+        elif st_[0] == "b":
+            pool.append(BINARY_OPS[st_[1]](pool[st_[2] % len(pool)], pool[st_[3] % len(pool)]))
+        else:
+            _, k, i, j, act = st_
+            a, b = pool[i % len(pool)], pool[j % len(pool)]
+            s = SHAPES[k](ws[0] * a, ws[1] * b, x)  # (a sum as c would join this one: another order)
+            pool.append([s, s.tanh(), s.relu(), s.log(), s.sqrt()][act])
+    return pool[-1]
+
+
+def ieee_equal(got, want, rtol=0.0):
+    """Equal as IEEE numbers (nan where nan, ±inf where ±inf, the sign of a zero), to rtol."""
+    got, want = float(got), float(want)
+    if math.isnan(want) or math.isnan(got):
+        return math.isnan(want) and math.isnan(got)
+    if got == want:
+        return want != 0 or math.copysign(1, got) == math.copysign(1, want)
+    return math.isfinite(want) and math.isfinite(got) and abs(got - want) <= rtol * abs(want)
+
+
+def close_to_scalar(got, want, atol):
+    """As the scalar engine: nan, ±inf and the sign of zero exactly; a finite number to
+    1e-9 relative or ``atol`` (numpy's tanh, exp, … may differ from math's in the last
+    bit, and 1 − tanh² near saturation makes that a large relative difference)."""
+    got, want = float(got), float(want)
+    if not (math.isfinite(got) and math.isfinite(want)) or got == want == 0:
+        return ieee_equal(got, want)
+    return abs(got - want) <= max(1e-9 * abs(want), atol)
+
+
+@settings(max_examples=150, deadline=None)
+@given(program=st.lists(step_, min_size=1, max_size=6), xs=st.lists(st.tuples(edge, edge), min_size=1, max_size=5),
+       w=st.tuples(edge, edge))
+@example(program=[("sum", 1, 0, 1, 0)], xs=[(0.0, -0.0)], w=(1.0, 1.0))  # −(0 + −0) is −0
+@example(program=[("sum", 0, 0, 1, 2), ("b", "mul", 2, 1)], xs=[(-1.0, math.inf)], w=(1.0, 1.0))  # relu off, g = inf
+@example(program=[("sum", 0, 0, 0, 3)], xs=[(5e-324, 0.0)], w=(1.0, 1.0))  # log'(x)·g = g/x
+def test_vectorize_fused_and_not_matches_the_scalar_engine_at_edge_inputs(program, xs, w):
+    """Fused and not fused give the same values bit for bit (the sums here add their terms
+    in the written order); both agree with the scalar engine (see `close_to_scalar`)."""
+    ws = [Value(w[0]), Value(w[1])]
+    f = lambda x, y: run_program(program, x, y, ws)  # noqa: E731
+    X = np.array(xs)
+    with np.errstate(all="ignore"):
+        (v1, (gx1, gy1)), (v0, (gx0, gy0)) = [
+            vectorize(f, fuse=fuse).value_and_grad(X[:, 0], X[:, 1], argnums=(0, 1)) for fuse in (True, False)]
+    assert all(ieee_equal(p, q) for p, q in zip(v1, v0)), (v1, v0)
+    fused_grads = ((gx1, gx0), (gy1, gy0))  # an input read 3+ times sums its gradients in another order
+    for k, (x, y) in enumerate(xs):
+        xv, yv = Value(x), Value(y)
+        out = f(xv, yv)
+        if out.__class__ is not Value:
+            continue
+        dx, dy = gradients(out, [xv, yv])
+        sizes = [abs(n.data) for n in engine.topological_order(out) if math.isfinite(n.data)] + [1.0]
+        atol = 1e-12 * max(sizes) * max(sizes)
+        assert close_to_scalar(v0[k], out.data, atol), (k, v0[k], out.data)
+        assert close_to_scalar(gx0[k], dx, atol), (k, gx0[k], dx)
+        assert close_to_scalar(gy0[k], dy, atol), (k, gy0[k], dy)
+        for a, b in fused_grads:
+            assert close_to_scalar(a[k], b[k], atol), (k, a[k], b[k])
+
+
+@settings(max_examples=150, deadline=None)
+@given(op=st.sampled_from(UNARY_OPS + sorted(BINARY_OPS)), x=edge, y=edge, t=st.sampled_from([1.0, -0.5, 1e300]))
+def test_forward_mode_pushes_a_tangent_as_backprop_pushes_a_gradient(op, x, y, t):
+    """One op, edge inputs: jvp's tangent along x is backprop's gradient seeded with t, bit
+    for bit (the same rules: Over divides, Mask zeroes even an inf or nan)."""
+    c = Value(y)  # a constant: no tangent flows from it
+    f = (lambda a: unary(op, a)) if op in UNARY_OPS else (lambda a: BINARY_OPS[op](a, c))
+    _, tangent = jvp(f)((x,), (t,))
+    xv = Value(x)
+    out = f(xv)
+    out.backward(t)
+    assert ieee_equal(tangent, xv.grad), (op, x, y, t, tangent, xv.grad)
+
+
+@settings(max_examples=80, deadline=None)
+@given(rows=st.lists(st.tuples(st.floats(-50, 50), st.floats(-50, 50), st.floats(-50, 50)), min_size=1,
+                     max_size=4),
+       offset=st.sampled_from([0.0, 800.0, -800.0, 1e4, -1e5, 1e300, -1e300]),
+       name=st.sampled_from(["softmax", "log_softmax", "cross_entropy"]), fuse=st.booleans())
+def test_the_softmax_family_at_large_logits_matches_the_scalar_engine(rows, offset, name, fuse):
+    if name == "cross_entropy":
+        fn = lambda zs, t: losses.cross_entropy(zs, t)  # noqa: E731
+    else:
+        fn = lambda zs, t: getattr(losses, name)(zs)[1] * t[0]  # noqa: E731
+    t = [0.0, 1.0, 0.0]
+    Z = np.array(rows) + offset
+    got, dz = vectorize(fn, sizes=(3, 3), fuse=fuse).value_and_grad(Z, np.array(t))
+    want, dwant = scalar_rows(fn, Z, t)
+    assert np.isfinite(got).all() or not np.isfinite(want).all()
+    for k in range(len(Z)):
+        assert ieee_equal(got[k], want[k], 1e-13) or abs(got[k] - want[k]) <= 1e-13, (got[k], want[k])
+        for a, b in zip(dz[k], dwant[k]):
+            assert ieee_equal(a, b, 1e-12) or abs(a - b) <= 1e-15, (dz[k], dwant[k])
