@@ -581,7 +581,10 @@ class Value:
         op = _UFUNC_OPERATORS.get(ufunc.__name__) if method == "__call__" and not kwargs else None
         if op is None:
             name = ufunc.__name__
-            fix = f"v.{name}() or autograd_lite.{name}(v)" if name in OPS else "the Value's own methods"
+            if name in _UFUNC_OPERATORS:  # np.add(v, w, dtype=...), np.add.outer(v, w): no method named add
+                fix = "the operator itself (v + w, v * w, -v, abs(v)), without keywords or ufunc methods"
+            else:
+                fix = f"v.{name}() or autograd_lite.{name}(v)" if hasattr(Value, name) else "the Value's own methods"
             raise TypeError(f"numpy's {name} can't take a Value (it would cut the graph): use {fix}")
         args = []
         for x in inputs:
