@@ -31,7 +31,8 @@ array([-0.3932,  0.    ,  0.3932])
 
 Tracing needs a *static* graph: the same ops whatever the numbers.  Python
 control flow on a traced value (``if x > 0:``, ``max(a, b)``, ``x == 0``), or
-reading its number (``x.data``, ``float(x)``), raises `TracingError`; write it with ``relu``/``abs`` instead
+reading its number (``float(x)``, ``x.data > 0``, ``isinstance(x.data, float)``, ``str(x)``,
+pickling it), raises `TracingError`; write it with ``relu``/``abs`` instead
 (``max(a, b) = b + relu(a − b)``).
 
 Constants: a number in ``f`` (``2 * x``, ``x + 1``) is recorded in the tape.  A
