@@ -264,6 +264,15 @@ def test_forward_mode_divides_by_x():
     assert math.isfinite(t)
 
 
+def test_jvp_refuses_what_is_not_a_function_or_not_numbers():
+    with pytest.raises(TypeError, match="jvp\\(\\) takes a function, got int"):
+        jvp(3)
+    with pytest.raises(TypeError, match="must return a Value or a number"):
+        jvp(lambda x: "x")((1.0,), (1.0,))
+    assert jvp(lambda x: 2)((1.0,), (1.0,)) == (2.0, 0.0)  # a number: tangent 0
+    assert jvp(lambda x: (x, 2))((1.0,), (3.0,)) == ((1.0, 2.0), (3.0, 0.0))
+
+
 def test_forward_mode_of_x_over_x_is_zero():
     out, t = jvp(lambda x: x / x)((-1e-310,), (1.0,))
     assert out == 1.0 and t == 0.0  # PyTorch's jvp: (ẋ − ẏ·out)/y = 0
