@@ -1,13 +1,15 @@
 # make demo  -- create .venv, install autograd_lite (with its plot, progress, symbolic and gif extras), run the walkthrough
 # make test  -- create .venv with the dev extras (and Graphviz, Chromium and chromedriver if missing), run everything
 # make bench -- the benchmark against micrograd and PyTorch (writes benchmarks/RESULTS.md)
-# make mutate -- mutation testing of autograd_lite/engine.py (tools/mutate.py; e.g. ARGS="--max 60")
+# make mutate -- mutation testing of autograd_lite/engine.py (tools/mutate.py; e.g. ARGS="--max 60");
+#                 any other module: ARGS='autograd_lite/kernels.py --tests "pytest -x -q tests/test_ieee_edges.py"'
+# make mutate-fuse, make mutate-forward -- the same for fuse.py and forward.py with their tests (ARGS adds, e.g. "--max 100")
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip install --quiet --disable-pip-version-check
 
-.PHONY: demo test lint typecheck bench mutate graphviz browser clean
+.PHONY: demo test lint typecheck bench mutate mutate-fuse mutate-forward graphviz browser clean
 
 $(VENV)/.base: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -54,6 +56,14 @@ bench: $(VENV)/.bench
 
 mutate: $(VENV)/.dev
 	CI=1 $(PY) tools/mutate.py $(ARGS)
+
+mutate-fuse: $(VENV)/.dev
+	CI=1 $(PY) tools/mutate.py autograd_lite/fuse.py --tests "pytest -x -q -p no:cacheprovider tests/test_fuse.py \
+	  tests/test_issue20_batch.py tests/test_issue20_pins.py tests/test_vectorize.py" $(ARGS)
+
+mutate-forward: $(VENV)/.dev
+	CI=1 $(PY) tools/mutate.py autograd_lite/forward.py --tests "pytest -x -q -p no:cacheprovider \
+	  tests/test_issue20_batch.py tests/test_explain.py -k 'forward or jvp or tangent or pushes'" $(ARGS)
 
 clean:
 	rm -rf $(VENV) demo-output build *.egg-info

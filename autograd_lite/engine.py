@@ -383,10 +383,14 @@ class _Trace:
     __lt__ = __le__ = __gt__ = __ge__ = __eq__ = __ne__ = _refuse
     __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = __truediv__ = __rtruediv__ = _refuse
     __pow__ = __rpow__ = __neg__ = __pos__ = __abs__ = _refuse
+    __str__ = __repr__ = _refuse  # str(x.data) == "nan" would pick a branch too
+    __reduce__ = __reduce_ex__ = _refuse  # pickle/copy of a traced graph: no numbers to save
     __hash__ = None  # type: ignore[assignment]
 
-    def __repr__(self) -> str:
-        return "<traced>"
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:  # isinstance(x.data, float) asks this: refuse (the engine uses type())
+        self._refuse()
+        raise AssertionError  # unreachable: _refuse raises
 
 
 @contextmanager
@@ -415,9 +419,9 @@ def _trace_in(args: Sequence) -> _Trace | None:
     """The trace that an op's forward arguments come from (None: all numbers)."""
     found = None
     for x in args:
-        if x.__class__ is list:  # linear's weights and inputs
+        if type(x) is list:  # linear's weights and inputs
             x = _trace_in(x)
-        if x.__class__ is _Trace and x is not found:
+        if type(x) is _Trace and x is not found:
             if not x.live:
                 x._refuse()
             if found is not None:
@@ -461,7 +465,7 @@ def _number(x: Any, what: str = "Value()") -> float:
             return float(x)
         except OverflowError:  # 10**400: beyond the largest float, so ±inf as IEEE rounding gives
             return math.inf if x > 0 else -math.inf  # type: ignore[operator]  # typeshed: int < Real
-    if x.__class__ is _Trace:
+    if type(x) is _Trace:
         x._refuse()
     raise TypeError(f"{what} takes a real number (int, float, bool or numpy scalar), "
                     f"not {type(x).__name__}: {x!r:.60}")
@@ -543,7 +547,9 @@ class Value:
     def __repr__(self) -> str:
         grad = self.grad.data if self.grad.__class__ is Value else self.grad
         grad = "None" if grad is None else format(grad, ".4g")
-        data = "traced" if self.data.__class__ is _Trace else format(self.data, ".4g")
+        if type(self.data) is _Trace:  # `if "nan" in repr(x)` would pick a branch: refuse, as for x > 0
+            self.data._refuse()
+        data = format(self.data, ".4g")
         label = f", label={self.label!r}" if self.label is not None else ""
         return f"Value({data}, grad={grad}{label})"
 
@@ -569,7 +575,7 @@ class Value:
 
     def __float__(self) -> float:
         """Refused (TypeError): ``math.exp(v)`` would silently cut the graph."""
-        if self.data.__class__ is _Trace:
+        if type(self.data) is _Trace:
             self.data._refuse()
         raise TypeError(_FLOAT_MESSAGE)
 
@@ -591,7 +597,10 @@ class Value:
         op = _UFUNC_OPERATORS.get(ufunc.__name__) if method == "__call__" and not kwargs else None
         if op is None:
             name = ufunc.__name__
-            fix = f"v.{name}() or autograd_lite.{name}(v)" if name in OPS else "the Value's own methods"
+            if name in _UFUNC_OPERATORS:  # np.add(v, w, dtype=...), np.add.outer(v, w): no method named add
+                fix = "the operator itself (v + w, v * w, -v, abs(v)), without keywords or ufunc methods"
+            else:
+                fix = f"v.{name}() or autograd_lite.{name}(v)" if hasattr(Value, name) else "the Value's own methods"
             raise TypeError(f"numpy's {name} can't take a Value (it would cut the graph): use {fix}")
         args = []
         for x in inputs:
@@ -846,8 +855,8 @@ def _binary_method(op: Op, reflected: bool = False) -> Callable:
         else:
             a, b, x = self, other, self.data
         if _watch:  # detect_anomaly is on or vectorize is tracing
-            trace = x if x.__class__ is _Trace else y  # a traced input: the node is traced too
-            if trace.__class__ is not _Trace or not trace.live or y is not trace and y.__class__ is _Trace:
+            trace = x if type(x) is _Trace else y  # a traced input: the node is traced too
+            if type(trace) is not _Trace or not trace.live or y is not trace and type(y) is _Trace:
                 return _watched_node(op, a, b, (x, y))  # anomaly checks; ended or mixed traces
             out = _node(op, a, b, trace)
             trace.nodes.append(out)
@@ -954,7 +963,7 @@ def linear(ws: Sequence[Value], xs: Sequence[Value | float], b: Value) -> Value:
 
 def _traced(x: Any) -> bool:
     """Is ``x`` a Value traced by `vectorize` (no number yet)?"""
-    return x.__class__ is Value and x.data.__class__ is _Trace
+    return x.__class__ is Value and type(x.data) is _Trace
 
 
 # ==========================================================================

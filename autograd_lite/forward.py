@@ -21,48 +21,66 @@ from typing import Any
 
 import numpy as np
 
-from autograd_lite.engine import Value, partial, topological_order
+from autograd_lite.engine import OPS, Value, contribution, topological_order
 
 __all__ = ["jvp", "tangents"]
 
 _ARITH_ERRORS = (ArithmeticError, ValueError)
+_DIV = OPS["div"]
 
 
-def _local(rule, args: Sequence[float]) -> float:
-    """One rule of the table on floats, with IEEE-754 results where Python raises."""
+def _along(rule: Any, t: float, args: Sequence[float]) -> float:
+    """One input's share of a tangent: the tangent ``t`` pushed through one rule of the
+    table exactly as backprop pushes a gradient (`engine.contribution`: an `Over` rule
+    divides, t/x and not t·(1/x), which overflows for a tiny x; a `Mask` that is off
+    gives 0 even for an inf or nan t), with IEEE-754 results where Python raises."""
     try:
-        return partial(rule, *args)
+        return contribution(rule, t, *args)
     except _ARITH_ERRORS:
         with np.errstate(all="ignore"):
-            return float(partial(rule, *[np.float64(a) for a in args]))
+            return float(contribution(rule, np.float64(t), *[np.float64(a) for a in args]))
 
 
 def tangents(root: Value, seeds: Mapping[Value, float]) -> dict[int, float]:
     """The tangent of every node of ``root``'s graph (keyed by ``id``), given the
-    tangents of some leaves (``seeds``; the other leaves have tangent 0), in
-    evaluation order: ṫ(node) = Σᵢ partial(ruleᵢ, *inputs, out) · ṫ(inputᵢ)."""
+    tangents of some nodes (``seeds``; every other leaf has tangent 0), in
+    evaluation order: ṫ(node) = Σᵢ ṫ(inputᵢ) pushed through ruleᵢ (see `_along`).
+
+    A seeded node that is not a leaf is treated as an input: its tangent is its
+    seed, whatever its parents' (``seeds={z: 1}`` gives ∂node/∂z, the forward-mode
+    twin of ``z.grad``).  Inputs that depend on no seed add nothing (as backprop
+    skips a branch that needs no gradient): a 0 tangent times an infinite local
+    derivative would be nan."""
     seed = {id(k): float(v) for k, v in seeds.items()}
-    tan: dict[int, float] = {}
+    tan: dict[int, float | None] = {}  # None: depends on no seed
     for node in reversed(topological_order(root)):  # producers before consumers
         op = node.op
-        if op is None:
-            tan[id(node)] = seed.get(id(node), 0.0)
+        if op is None or id(node) in seed:
+            tan[id(node)] = seed.get(id(node))
             continue
         parents = node.parents
+        ts = [tan[id(a)] if a.__class__ is Value else None for a in parents]
+        if all(t is None for t in ts):
+            tan[id(node)] = None
+            continue
         args = [a.data if a.__class__ is Value else a for a in parents]
         t = 0.0
         if op.name == "linear":
             n = (len(parents) - 1) // 2
-            for i, a in enumerate(parents):
-                if a.__class__ is Value:
+            for i, ti in enumerate(ts):
+                if ti is not None:
                     d = 1.0 if i == 2 * n else args[i + n] if i < n else args[i - n]
-                    t += d * tan[id(a)]
+                    t += d * ti
+        elif op is _DIV and ts[0] is not None and ts[1] is not None:
+            # x/y with both tangents: both shares are over y, so add them first, as
+            # PyTorch does, (ẋ − ẏ·out)/y: x/x keeps tangent 0 where 1/y overflows
+            t = _along(op.partials[0], ts[0] - ts[1] * node.data, (*args, node.data))
         else:
-            for a, rule in zip(parents, op.partials):
-                if a.__class__ is Value:
-                    t += _local(rule, (*args, node.data)) * tan[id(a)]
+            for ti, rule in zip(ts, op.partials):
+                if ti is not None:
+                    t += _along(rule, ti, (*args, node.data))
         tan[id(node)] = t
-    return tan
+    return {k: 0.0 if v is None else v for k, v in tan.items()}
 
 
 def jvp(f: Callable[..., Any]) -> Callable[[Sequence[float], Sequence[float]], tuple]:

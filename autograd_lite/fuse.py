@@ -39,9 +39,9 @@ from typing import Any
 
 import numpy as np
 
-from autograd_lite.engine import OPS, partial
+from autograd_lite.engine import OPS, contribution
 
-__all__ = ["fuse_affine"]
+__all__ = ["fuse_affine", "rows_times", "grads_times"]
 
 _ADD, _SUB, _NEG, _MUL, _LINEAR = OPS["add"], OPS["sub"], OPS["neg"], OPS["mul"], OPS["linear"]
 
@@ -57,6 +57,25 @@ def _stack(gs: list, z: np.ndarray) -> np.ndarray:
         if gj is not None:
             g[..., j] = gj
     return g
+
+
+# The matrix products of the batch path.  Not ``x @ w.T``: BLAS picks its kernel by
+# the shape (a batch of one goes to another routine than a batch of twenty) and
+# may use fused multiply-add, so one example's numbers would depend on the batch
+# it came in.  numpy's einsum (no BLAS: ``optimize=False``) runs the same loop for
+# every row whatever the batch, so each example gets the same numbers alone or in
+# any batch (a test checks it, batch by batch).
+
+
+def rows_times(x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Z[..., i] = Σⱼ x[..., j]·w[i, j] for every row of the batch (x Wᵀ), with the
+    same arithmetic for a row whatever the batch shape."""
+    return np.einsum("...j,ij->...i", x, w, optimize=False)
+
+
+def grads_times(g: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """G W: ∂/∂x of every row (Σᵢ g[..., i]·w[i, j]), the same arithmetic whatever the batch."""
+    return np.einsum("...i,ij->...j", g, w, optimize=False)
 
 
 def negative_zero_sums(z: np.ndarray, x: np.ndarray, w: np.ndarray, b: Any = None) -> np.ndarray:
@@ -97,6 +116,10 @@ class _Affine:
         simple = all(len(f.biases) == 1 and f.biases[0][1] > 0 and f.static for f in forms)
         self.b_slots = np.array([f.biases[0][0] for f in forms], dtype=np.intp) if simple else None
         self.bkind = tape._kind(self.b_slots) if simple else None
+        # the sums that negate a sum of their own, −(a + b) or x − (a + b): as a flat form
+        # they add −a and −b, which is exact except for the sign of a zero (−(0.0 + -0.0) is
+        # -0.0, (-0.0) + 0.0 is 0.0), so where such a sum is 0 it is redone node by node
+        self.replay = {j: [tape.instr(m) for m in f.members.tolist()] for j, f in enumerate(forms) if f.exact}
 
     def __repr__(self) -> str:
         k, n = self.w_slots.shape
@@ -121,11 +144,35 @@ class _Affine:
                     c = v if c is None else c + v
                 cols.append(0.0 if c is None else c)
             b = np.stack(np.broadcast_arrays(*cols), axis=-1)
-        z = negative_zero_sums(x @ w.T if b is None else x @ w.T + b, x, w, b)
+        z = rows_times(x, w)
+        z = negative_zero_sums(z if b is None else z + b, x, w, b)
+        if self.replay:
+            z = self._exact_zeros(run, z)
         run.fast[id(self)] = (x, w)
         run.mats[self.outs] = z
         for j, o in enumerate(self.outs):
             vals[o] = z[..., j]
+
+    def _exact_zeros(self, run: Any, z: np.ndarray) -> np.ndarray:
+        """``z`` with its zeros in the columns of `replay` recomputed as the scalar engine
+        computes them (the tree's nodes in their order, at those examples only): the
+        sign of a zero depends on how the sum was written."""
+        vals, k = run.vals, z.shape[-1]
+        flat = z.reshape(-1, k)
+        fixed = None
+        for j, nodes in self.replay.items():
+            rows = np.flatnonzero(flat[:, j] == 0)
+            if not rows.size:
+                continue
+            local: dict[int, Any] = {}
+            for op, out, ins in nodes:
+                args = [local[s] if s in local else vals[s] if np.ndim(vals[s]) == 0 else
+                        np.broadcast_to(vals[s], z.shape[:-1]).reshape(-1)[rows] for s in ins]
+                local[out] = op.forward(*args)
+            if fixed is None:
+                fixed = np.array(flat, dtype=np.float64)
+            fixed[rows, j] = local[self.outs[j]]
+        return z if fixed is None else fixed.reshape(z.shape)
 
     def backward(self, tape: Any, run: Any, grads: list, need: list, add: Any, scatter: Any,
                  reduce: bool) -> None:
@@ -133,7 +180,7 @@ class _Affine:
         gs = [grads[o] for o in self.outs]
         g = _stack(gs, run.mats[self.outs])
         if any(need[s] for s in self.xs):
-            scatter(self.xkind, self.x_slots, g @ w)
+            scatter(self.xkind, self.x_slots, grads_times(g, w))
         if any(need[s] for s in self.w_slots.ravel().tolist()):
             if reduce:
                 g2 = g.reshape(-1, g.shape[-1])
@@ -174,7 +221,8 @@ class _Apply:
     def backward(self, tape: Any, run: Any, grads: list, need: list, add: Any, scatter: Any,
                  reduce: bool) -> None:
         z, a = run.mats[self.ins], run.mats[self.outs]
-        dz = _stack([grads[o] for o in self.outs], a) * partial(self.op.partials[0], z, a)
+        # the table's rule, as the scalar engine applies it (Over divides, Mask zeroes even an inf g)
+        dz = contribution(self.op.partials[0], _stack([grads[o] for o in self.outs], a), z, a)
         for j, s in enumerate(self.ins):
             add(s, dz[..., j])
 
@@ -187,12 +235,13 @@ class _Form:
     arrays (``key``: its inputs' slots as bytes), ``biases`` the other terms as (slot, ±1)
     (``static``: all of them static), ``members`` the nodes it stands for."""
 
-    __slots__ = ("out", "t0", "t1", "key", "biases", "static", "members")
+    __slots__ = ("out", "t0", "t1", "key", "biases", "static", "members", "exact")
 
     def __init__(self, out: int, t0: int, t1: int, key: bytes, biases: list, static: bool,
-                 members: np.ndarray) -> None:
+                 members: np.ndarray, exact: bool = False) -> None:
         self.out, self.t0, self.t1, self.key = out, t0, t1, key
         self.biases, self.static, self.members = biases, static, members
+        self.exact = exact  # it negates a sum of its own: zeros are redone node by node
 
 
 _ADD_C, _SUB_C, _NEG_C, _MUL_C = 1, 2, 3, 4
@@ -280,6 +329,13 @@ def fuse_affine(tape: Any, dense: list[tuple[int, tuple]] | None = None) -> list
     border = np.lexsort((b_slot, b_root))
     b_root, b_slot, b_sign = b_root[border], b_slot[border], b_sign[border]
 
+    # a tree that negates a sum of its own (a unary − or the right side of a − reading
+    # a +, − or unary − of the same tree): its zeros need the scalar order (`_Affine`)
+    flipped = np.where(code == _NEG_C, sa, np.where(code == _SUB_C, sb, -1)) - first
+    fk = np.where(flipped >= 0, flipped, 0)
+    negates_sum = (flipped >= 0) & joins[fk] & tree[fk] & members
+    exact_root = np.zeros(n, dtype=bool)
+    exact_root[root[negates_sum]] = True
     forms: dict[int, _Form] = {}  # by the slot of its root
     roots = np.flatnonzero(has_form)
     t_cut = np.searchsorted(t_root, roots, side="right").tolist()
@@ -293,7 +349,7 @@ def fuse_affine(tape: Any, dense: list[tuple[int, tuple]] | None = None) -> list
     for r, t1, b1, m1 in zip(roots.tolist(), t_cut, b_cut, m_cut):
         f = forms[first + r] = _Form(first + r, t0, t1, t_x[t0:t1].tobytes(),
                                      list(zip(bs_all[b0:b1], bsg_all[b0:b1])), all(static_all[b0:b1]),
-                                     m_sorted[m0:m1])
+                                     m_sorted[m0:m1], bool(exact_root[r]))
         t0, b0, m0 = t1, b1, m1
     xs_of = t_x.tolist()
 

@@ -24,7 +24,9 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from autograd_lite.engine import Value, _traced
+import numpy as np
+
+from autograd_lite.engine import Mask, Op, Value, _traced, _watched_node
 
 __all__ = [
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "mse", "hinge",
@@ -142,11 +144,37 @@ def _logits(logits: Sequence, what: str) -> list[Value]:
     return [_value(v, "logit") for v in logits]
 
 
-def _shift(zs: list[Value]) -> float:
-    """max zⱼ as a constant: subtracting it changes nothing mathematically
-    (softmax is shift-invariant) and keeps every eᶻ⁻ᵐ ≤ 1."""
+def _never(*args: Any) -> bool:
+    return False
+
+
+def _larger(a: Any, b: Any) -> Any:
+    return np.maximum(a, b) if isinstance(a, np.ndarray) or isinstance(b, np.ndarray) else max(a, b)
+
+
+def _finite_or_zero(m: Any) -> Any:
+    if isinstance(m, np.ndarray):
+        return np.where(np.isfinite(m), m, 0.0)
+    return m if math.isfinite(m) else 0.0
+
+
+# The shift m under `vectorize`: the same max, computed per example when the tape is
+# replayed.  Like the float m of the scalar engine it is a constant to backprop: its
+# rules are exactly 0 (a Mask that never passes), whatever the upstream gradient.
+# Not in the derivative table (`engine.OPS`): only traced graphs hold these nodes.
+_MAX = Op("max", "max", _larger, (Mask(_never), Mask(_never)), formula="a constant shift: no gradient")
+_FINITE = Op("shift", "shift", _finite_or_zero, (Mask(_never),), formula="a constant shift: no gradient")
+
+
+def _shift(zs: list[Value]) -> float | Value:
+    """max zⱼ as a constant (0 if it is not finite): subtracting it changes nothing
+    mathematically (softmax is shift-invariant) and keeps every eᶻ⁻ᵐ ≤ 1.  Traced by
+    `vectorize` (no numbers yet), it is a node that computes it for each example."""
     if any(_traced(z) for z in zs):
-        return 0.0  # traced by vectorize: no numbers yet (any constant shift gives the same softmax)
+        top = zs[0]
+        for z in zs[1:]:
+            top = _watched_node(_MAX, top, z, (top.data, z.data))
+        return _watched_node(_FINITE, top, None, (top.data,))
     m = max(z.data for z in zs)
     return m if math.isfinite(m) else 0.0
 

@@ -10,6 +10,13 @@ every local derivative from the same rule of the derivative table that the
 scalar engine uses (`engine.partial`), so the numbers are the scalar engine's,
 example by example (up to the last bit of numpy's vs. ``math``'s ``exp``/``log``).
 
+Rounding: each example gets the same numbers whatever the batch (its size, its
+shape, the other rows): matrix products use one kernel (numpy's einsum, not
+BLAS) for any batch.  ``fuse=False`` replays node by node, the scalar engine's
+arithmetic.  Fused (the default), a sum of products adds its terms in its own
+order, so a sum that cancels exactly in the scalar engine (x·a − a·x) may leave
+a rounding residue (~1e-16 of its terms); an exact zero keeps its sign.
+
 >>> import numpy as np
 >>> from autograd_lite.vectorize import vectorize
 >>> g = vectorize(lambda w, x: (w * x).sigmoid())      # σ(wx) for one example
@@ -24,7 +31,8 @@ array([-0.3932,  0.    ,  0.3932])
 
 Tracing needs a *static* graph: the same ops whatever the numbers.  Python
 control flow on a traced value (``if x > 0:``, ``max(a, b)``, ``x == 0``), or
-reading its number (``x.data``, ``float(x)``), raises `TracingError`; write it with ``relu``/``abs`` instead
+reading its number (``float(x)``, ``x.data > 0``, ``isinstance(x.data, float)``, ``str(x)``,
+pickling it), raises `TracingError`; write it with ``relu``/``abs`` instead
 (``max(a, b) = b + relu(a − b)``).
 
 Constants: a number in ``f`` (``2 * x``, ``x + 1``) is recorded in the tape.  A
@@ -38,6 +46,7 @@ from __future__ import annotations
 import gc
 import inspect
 import math
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from itertools import chain, compress, count, filterfalse, repeat
 from operator import attrgetter, not_
@@ -47,7 +56,7 @@ import numpy as np
 
 from autograd_lite.engine import OPS, TracingError, Value, contribution, topological_order, tracing
 from autograd_lite.fuse import INSTRUCTIONS as _SELF_RUNNING
-from autograd_lite.fuse import fuse_affine, negative_zero_sums
+from autograd_lite.fuse import fuse_affine, grads_times, negative_zero_sums, rows_times
 from autograd_lite.transforms import _normalize_argnums
 
 __all__ = ["vectorize", "Vectorized", "TracingError", "compile_loss", "compile_predict", "LossStep"]
@@ -392,7 +401,7 @@ class _Tape:
             return
         x = self._gather(d.xkind, run, None)
         assert x is not None  # the inputs: a batch of rows
-        z = negative_zero_sums(x @ w.T + b, x, w, b)
+        z = negative_zero_sums(rows_times(x, w) + b, x, w, b)  # the same kernel whatever the batch
         run.fast[id(d)] = (x, w, z)
         run.mats[d.outs] = z
         for j, o in enumerate(d.outs):
@@ -488,7 +497,7 @@ class _Tape:
                 g = _stack(gs, z.shape)
                 xs = np.array(op.xs, dtype=np.intp)
                 if any(need[s] for s in op.xs):
-                    scatter(op.xkind, xs, g @ w)
+                    scatter(op.xkind, xs, grads_times(g, w))
                 if need[int(op.w_slots.flat[0])] or any(need[s] for s in op.w_slots.ravel().tolist()):
                     if reduce:
                         g2 = g.reshape(-1, g.shape[-1])
@@ -515,10 +524,13 @@ class _Tape:
 
 
 def _stack(gs: list, shape: tuple) -> np.ndarray:
-    """Per-column gradients (None = 0) as one array of ``shape`` (read-only use)."""
+    """Per-column gradients (None = 0) as one array (read-only use): the batch shape of
+    ``shape`` broadcast with theirs (a column may be read by a batched value while the
+    layer's input is not), last axis the columns (as `fuse._stack`)."""
     if len(gs) == 1 and gs[0] is not None and np.shape(gs[0]) == shape[:-1]:
         return np.asarray(gs[0])[..., None]
-    g = np.zeros(shape)
+    batch = np.broadcast_shapes(shape[:-1], *(np.shape(g) for g in gs if g is not None))
+    g = np.zeros(batch + shape[-1:])
     for j, gj in enumerate(gs):
         if gj is not None:
             g[..., j] = gj
@@ -804,6 +816,12 @@ def vectorize(f: Callable[..., Any], sizes: Sequence[int | None] | None = None, 
     The result ``g`` evaluates the tape: ``g(*arrays)`` → array of values,
     ``g.value_and_grad(*arrays, argnums=0, reduce=None)`` → values and gradients.
 
+    ``fuse=True`` rewrites sums of products into matrix products (`autograd_lite.fuse`):
+    they add their terms in their own order, so where the scalar engine's sum cancels
+    exactly a rounding residue (~1e-16 of the terms) may be left; ``fuse=False``
+    replays every node as the scalar engine computes it.  Either way an example's
+    numbers do not depend on the batch it is in (one kernel for every batch shape).
+
     >>> import numpy as np
     >>> from autograd_lite.vectorize import vectorize
     >>> dot = vectorize(lambda w, x: w[0] * x[0] + w[1] * x[1], sizes=(2, 2))
@@ -842,25 +860,46 @@ def _batch(X: Any, name: str) -> np.ndarray:
 class _Traced:
     """One example's computation as a function of (features, target), the model's
     parameters (``model.parameters()`` when compiled) being closure leaves whose
-    ``.data`` is read at every call; retraced when the input shapes change."""
+    ``.data`` is read at every call; traced once per input shape (the last few kept).
+
+    Threads may share it: `get` returns the tape and the parameters' slots in it
+    together, and a call uses only what it got, so a thread that traces another
+    shape meanwhile changes nothing under it."""
+
+    _KEEP = 8  # shapes kept traced (bounded: a new one drops the oldest)
 
     def __init__(self, model: Any, build: Callable) -> None:
         self.params = _model_params(model)
         self.build = build
-        self.key: tuple | None = None
-        self.g: Vectorized | None = None
-        self.param_slots: list[int] = []
+        self.by_key: dict[tuple, tuple[Vectorized, list[int]]] = {}
+        self.latest: tuple[Vectorized, list[int]] | None = None
+        self._lock = threading.Lock()
 
-    def get(self, key: tuple) -> Vectorized:
-        g = self.g
-        if key != self.key or g is None:
-            g = self.g = self.build(*key)
-            tape = g.tape
-            assert tape is not None  # built with sizes: traced at once
-            slot_of = {v: tape.leaf0 + k for k, v in enumerate(tape.leaves)}
-            self.param_slots = [slot_of.get(p, -1) for p in self.params]
-            self.key = key
-        return g
+    @property
+    def g(self) -> Vectorized | None:
+        return None if self.latest is None else self.latest[0]
+
+    @property
+    def param_slots(self) -> list[int]:
+        return [] if self.latest is None else self.latest[1]
+
+    def get(self, key: tuple) -> tuple[Vectorized, list[int]]:
+        """(the traced function for inputs of this shape, each parameter's slot or -1)."""
+        found = self.by_key.get(key)
+        if found is None:
+            with self._lock:  # one trace per shape, even if threads ask at once
+                found = self.by_key.get(key)
+                if found is None:
+                    g = self.build(*key)
+                    tape = g.tape
+                    assert tape is not None  # built with sizes: traced at once
+                    slot_of = {v: tape.leaf0 + k for k, v in enumerate(tape.leaves)}
+                    found = (g, [slot_of.get(p, -1) for p in self.params])
+                    if len(self.by_key) >= self._KEEP:
+                        del self.by_key[next(iter(self.by_key))]
+                    self.by_key[key] = found
+        self.latest = found
+        return found
 
 
 class LossStep:
@@ -901,7 +940,7 @@ class LossStep:
                              f"got shape {y.shape}")
         if X.shape[0] == 0:
             raise ValueError("compile_loss step: empty batch")
-        g = self._traced.get((X.shape[1], None if y.ndim == 1 else y.shape[1]))
+        g, param_slots = self._traced.get((X.shape[1], None if y.ndim == 1 else y.shape[1]))
         tape = g.tape
         assert tape is not None  # built with sizes: traced at once
         run = tape.forward(g._placeholder_values([X, y]), [X, y])
@@ -909,7 +948,7 @@ class LossStep:
         out = tape.outputs[0]
         m = X.shape[0]
         cost = float(np.sum(np.broadcast_to(vals[out], (m,)))) / m
-        slots = [s for s in self._traced.param_slots if s >= 0]
+        slots = [s for s in param_slots if s >= 0]
         grads, acc = tape.backward(run, slots, out, (m,), whole=True)
         bulk = acc.get("leaf")
         total = np.zeros(len(tape.leaves)) if bulk is None else bulk
@@ -919,7 +958,7 @@ class LossStep:
                 total[s - tape.leaf0] += gs
         total /= m
         leaf_grads = total.tolist()
-        return cost, [0.0 if s < 0 else leaf_grads[s - tape.leaf0] for s in self._traced.param_slots]
+        return cost, [0.0 if s < 0 else leaf_grads[s - tape.leaf0] for s in param_slots]
 
 
 def compile_loss(model: Any, loss_fn: Callable[[Any, Any], Value]) -> LossStep:
@@ -945,6 +984,6 @@ def compile_predict(model: Any) -> Callable[[Any], np.ndarray]:
 
     def predict(X: Any) -> np.ndarray:
         X = _batch(X, "predict")
-        return traced.get((X.shape[1],))(X)
+        return traced.get((X.shape[1],))[0](X)
 
     return predict
