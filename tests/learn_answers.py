@@ -86,3 +86,183 @@ def new_op():
 
 CORRECT = {f.__name__: f for f in (sigmoid_derivative, log_loss_gradient, chain_rule, backprop, gradient_descent,
                                    initialise, vectorized_logreg, new_op)}
+
+
+# ---------------------------------------------------------------- planted mistakes
+
+def _sig(z):
+    return 1.0 / (1.0 + math.exp(-z)) if z >= 0 else math.exp(z) / (1.0 + math.exp(z))
+
+
+def sd_sigma(z):
+    return _sig(z)
+
+
+def sd_sign(z):
+    return _sig(z) * (_sig(z) - 1)
+
+
+def sd_overflow(z):
+    s = 1.0 / (1.0 + math.exp(-z))
+    return s * (1 - s)
+
+
+def sd_overflow_numpy(z):
+    return float(np.exp(-z) / (1 + np.exp(-z)) ** 2)
+
+
+def ll_sign(a, y):
+    return y / a - (1 - y) / (1 - a)
+
+
+def ll_dz(a, y):
+    return a - y
+
+
+def cr_missing_factor(x1, x2, w1, w2, b, y):
+    a = _sig(w1 * x1 + w2 * x2 + b)
+    return a - y, a - y, a - y
+
+
+def cr_sigma(x1, x2, w1, w2, b, y):
+    a = _sig(w1 * x1 + w2 * x2 + b)
+    dz = (-y / a + (1 - y) / (1 - a)) * a
+    return dz * x1, dz * x2, dz
+
+
+def cr_sign(x1, x2, w1, w2, b, y):
+    a = _sig(w1 * x1 + w2 * x2 + b)
+    return (y - a) * x1, (y - a) * x2, y - a
+
+
+def cr_wrong_parent(x1, x2, w1, w2, b, y):
+    a = _sig(w1 * x1 + w2 * x2 + b)
+    return (a - y) * w1, (a - y) * w2, a - y
+
+
+def _topo(root):
+    order, seen, stack = [], set(), [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        if done:
+            order.append(node)
+        elif node not in seen:
+            seen.add(node)
+            stack.append((node, True))
+            stack.extend((p, False) for p, _ in learn.local_derivatives(node))
+    return order[::-1]
+
+
+def bp_overwrite(root):
+    order = _topo(root)
+    root.grad = 1.0
+    for node in order:
+        for parent, d in learn.local_derivatives(node):
+            parent.grad = node.grad * d
+
+
+def bp_order(root):  # breadth-first from the root: a node may go before all its consumers
+    root.grad = 1.0
+    queue, seen = [root], {root}
+    for node in queue:
+        for parent, d in learn.local_derivatives(node):
+            parent.grad += node.grad * d
+            if parent not in seen:
+                seen.add(parent)
+                queue.append(parent)
+
+
+def bp_no_seed(root):
+    for node in _topo(root):
+        for parent, d in learn.local_derivatives(node):
+            parent.grad += node.grad * d
+
+
+def bp_recursive(root):
+    order, seen = [], set()
+
+    def visit(node):
+        if node not in seen:
+            seen.add(node)
+            for parent, _ in learn.local_derivatives(node):
+                visit(parent)
+            order.append(node)
+
+    visit(root)
+    root.grad = 1.0
+    for node in reversed(order):
+        for parent, d in learn.local_derivatives(node):
+            parent.grad += node.grad * d
+
+
+def bp_wrong_parent(root):  # each parent gets the other parent's local derivative
+    order = _topo(root)
+    root.grad = 1.0
+    for node in order:
+        pairs = learn.local_derivatives(node)
+        for (parent, _), (_, d) in zip(pairs, pairs[::-1]):
+            parent.grad += node.grad * d
+
+
+def gd_ascent(params, lr):
+    for p in params:
+        p.data += lr * p.grad
+
+
+def init_equal(n_in, n_out, seed):
+    return [[0.0] * n_in for _ in range(n_out)]
+
+
+def init_same_value(n_in, n_out, seed):
+    return [[0.5] * n_in for _ in range(n_out)]
+
+
+def vl_missing_m(X, y, w, b):
+    a = 1.0 / (1.0 + np.exp(-(X @ w + b)))
+    return X.T @ (a - y), float(np.sum(a - y))
+
+
+def no_op_overflow():
+    def forward(x):
+        return math.log(1 + math.exp(x))
+
+    def derivative(x, out):
+        return 1 / (1 + math.exp(-x))
+
+    return forward, derivative
+
+
+def no_op_sign():
+    f, _ = new_op()
+    return f, lambda x, out: -_sig(x)
+
+
+def no_op_function():
+    f, _ = new_op()
+    return f, lambda x, out: out
+
+
+MISTAKES = [
+    ("sigmoid_derivative", "sigma-not-derivative", sd_sigma),
+    ("sigmoid_derivative", "sign", sd_sign),
+    ("sigmoid_derivative", "overflow", sd_overflow),
+    ("sigmoid_derivative", "overflow", sd_overflow_numpy),
+    ("log_loss_gradient", "sign", ll_sign),
+    ("log_loss_gradient", "dl-dz", ll_dz),
+    ("chain_rule", "missing-factor", cr_missing_factor),
+    ("chain_rule", "sigma-not-derivative", cr_sigma),
+    ("chain_rule", "sign", cr_sign),
+    ("chain_rule", "wrong-parent", cr_wrong_parent),
+    ("backprop", "overwrite", bp_overwrite),
+    ("backprop", "order", bp_order),
+    ("backprop", "seed", bp_no_seed),
+    ("backprop", "recursion", bp_recursive),
+    ("backprop", "wrong-parent", bp_wrong_parent),
+    ("gradient_descent", "ascent", gd_ascent),
+    ("initialise", "equal-weights", init_equal),
+    ("initialise", "equal-weights", init_same_value),
+    ("vectorized_logreg", "missing-1/m", vl_missing_m),
+    ("new_op", "overflow", no_op_overflow),
+    ("new_op", "sign", no_op_sign),
+    ("new_op", "function-not-derivative", no_op_function),
+]

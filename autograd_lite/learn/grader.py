@@ -79,8 +79,8 @@ class Report:
     def __str__(self) -> str:
         mark = {"passed": "✓", "failed": "✗"}.get(self.status, "·")
         head = f"{mark} {self.exercise}: {self.status}"
-        if not self.message:
-            return head
+        if self.status == "not started" or not self.message:
+            return f"{head} ({self.message})" if self.message else head
         return head + "\n" + textwrap.indent(self.message, "    ")
 
     def _repr_html_(self) -> str:
@@ -352,11 +352,11 @@ def _matches(fn: Callable, m: _Mistake, probes: Sequence[tuple], first: tuple, g
 
 def _grade_scalar(ex: str, fn: Callable, names: Sequence[str], cases: Sequence[tuple],
                   reference: Callable[..., float], mistakes: Sequence[_Mistake], probes: Sequence[tuple],
-                  overflow_advice: str = "") -> Report:
+                  overflow_advice: str = "", call: Callable[[tuple], str] | None = None) -> Report:
     """Check ``fn`` against ``reference`` on ``cases`` (simplest first); on the first
     failure name the matching mistake, or show expected vs got."""
     for args in cases:
-        where = f"{ex}({_args_text(names, args)})"
+        where = call(args) if call else f"{ex}({_args_text(names, args)})"
         try:
             raw = _call(fn, *args, where=where)
         except _LearnerError as err:
@@ -554,7 +554,7 @@ def _diagnose_neuron(ex: str, where: str, args: tuple, v: dict, e: Any, expected
             continue
         step = _step_line(e, v["uses_" + wname], v[wname])
         implied = got[k] / db
-        fix = f"the first wrong step of the ledger is the local derivative ∂z/∂{wname}:\n  {step}"
+        fix = f"The first wrong step of the ledger is the local derivative ∂v/∂{wname}:\n  {step}"
         if _close(implied, 1.0, 1e-6, 1e-12):
             return rep("missing-factor", f"Missing factor: dz/d{wname} = {xname} = {_n(xv)} (the input that "
                                          f"{wname} multiplies); you used 1, so d{wname} = db.  {fix}")
@@ -592,13 +592,13 @@ def _graph_neuron() -> Value:
 
 
 def _graph_shared() -> Value:
-    """u = w·x used twice: L = tanh(u) + u."""
+    """u = w·x used twice: L = u + tanh(u)."""
     x, w = Value(0.5, "x"), Value(-1.5, "w")
     u = w * x
     u.label = "u"
     t = u.tanh()
     t.label = "t"
-    L = t + u
+    L = u + t
     L.label = "L"
     return L
 
@@ -637,7 +637,7 @@ def _graph_chain(n: int = 10_000) -> Value:
 
 _BACKPROP_GRAPHS: list[tuple[str, Callable[[], Value]]] = [
     ("the neuron z = w1·x1 + w2·x2 + b, a = σ(z), L = −ln a", _graph_neuron),
-    ("u = w·x used twice: L = tanh(u) + u", _graph_shared),
+    ("u = w·x used twice: L = u + tanh(u)", _graph_shared),
     ("q = x·x (one op using x twice), L = sin(q)", _graph_square),
     ("a graph with every op of the derivative table", _graph_every_op),
     ("a chain of 10,000 nodes", _graph_chain),
@@ -709,12 +709,12 @@ def _grade_backprop_graph(fn: Callable, title: str, root: Value) -> Report | Non
             continue
         later = [c for c in consumers.get(node, []) if any(m is c for m, _ in calls[k + 1:])]
         if later:
-            users = ", ".join(dict.fromkeys(name(c) for c in consumers[node]))
+            users = " and ".join(dict.fromkeys(name(c) for c in consumers[node]))
             return Report(ex, "failed", head + (
                 f"Wrong order: node {name(node)} passed its gradient on (you asked for its local derivatives) "
                 f"when ∂{L}/∂{name(node)} was {_n(at_call)}, before every node that uses it had added its "
-                f"contribution: {name(node)} is used by {users}, and {', '.join(name(c) for c in later)} came "
-                f"later; complete, ∂{L}/∂{name(node)} = {_n(expected[node])}.  Process the nodes in topological "
+                f"contribution: {name(node)} is used by {users}; {' and '.join(name(c) for c in later)} came "
+                f"later.  Complete, ∂{L}/∂{name(node)} = {_n(expected[node])}.  Process the nodes in topological "
                 "order, consumers before producers."), "order", name(node), expected[node], at_call)
     first = wrong[0]
     return _diagnose_node(head, e, first, got, expected, consumers, name)
@@ -743,11 +743,12 @@ def _diagnose_node(head: str, e: Any, p: Value, got: dict, expected: dict, consu
                 if best is None or bad < best[0]:
                     best = (bad, combo)
     lines = "\n".join(f"  {e.line(s.number)}" for s, _ in edges)
-    want = (f"∂{L}/∂{name(p)} should be {_n(expected[p])}, the sum of these steps of the ledger:\n{lines}\n"
-            f"yours is {_n(got[p])}.")
+    want = (f"∂{L}/∂{name(p)} should be {_n(expected[p])}" +
+            (f", the sum of these steps of the ledger:\n{lines}\n" if len(edges) > 1 else ".  ") +
+            f"Yours is {_n(got[p])}.")
     rep = lambda key, text: Report(ex, "failed", head + text, key, name(p), expected[p], got[p])  # noqa: E731
     if best is None:
-        return rep(None, f"First wrong node: {name(p)}.  {want}")
+        return rep(None, f"First wrong node: {name(p)}.  {want}")  # no classic mistake fits
     tags = [tag for tag, _ in best[1]]
     off = [(s, tag, v) for (s, _), (tag, v) in zip(edges, best[1]) if tag != "ok"]
     if set(tags) == {"ok", "lost"} and len(edges) >= 2:
@@ -759,7 +760,8 @@ def _diagnose_node(head: str, e: Any, p: Value, got: dict, expected: dict, consu
             f"{' + '.join(_n(v) for _, v in kept)} from {', '.join(s.node_name for s, _ in kept)}: add each "
             f"contribution (+=), do not assign it (=).\n{lines}"))
     s, tag, v = off[0]
-    step = f"\n  first wrong step: {e.line(s.number)}\n  it gave {name(p)} {_n(v)}, not {_n(s.contribution)}"
+    step = (f"\nThe first wrong step of the ledger:\n  {e.line(s.number)}\n  yours gave {name(p)} {_n(v)}, "
+            f"not {_n(s.contribution)}.")
     if tag == "lost":
         return rep("lost", f"A contribution is missing: {name(p)} got nothing from {s.node_name}.  {want}{step}")
     if tag == "twice":
@@ -1011,9 +1013,8 @@ def _grade_new_op(fn: Any) -> Report:
     report = _grade_scalar("new_op", forward, ["x"], xs, _softplus, [
         _Mistake("derivative-not-function", _sigmoid,
                  lambda a, g, e: "forward returned σ(x), the derivative of softplus; forward is ln(1 + eˣ)."),
-    ], probes, _OVERFLOW_SOFTPLUS)
+    ], probes, _OVERFLOW_SOFTPLUS, lambda a: f"forward(x = {_r(a[0])})")
     if not report.passed:
-        report.message = "forward: " + report.message.replace("new_op(x", "forward(x", 1)
         return report
 
     def rule(x: float) -> Any:  # the table evaluates a rule on the input and the output, as engine.partial does
@@ -1027,9 +1028,8 @@ def _grade_new_op(fn: Any) -> Report:
         _Mistake("sign", lambda x: _sigmoid(-x), lambda a, g, e: "Sign slip: σ(−x) instead of σ(x)."),
         _Mistake("sigma-of-out", lambda x: _sigmoid(_softplus(x)),
                  lambda a, g, e: "You applied σ to out: the derivative is σ(x) of the input x (or 1 − e^(−out))."),
-    ], probes, _OVERFLOW_SOFTPLUS)
+    ], probes, _OVERFLOW_SOFTPLUS, lambda a: f"derivative(x = {_r(a[0])}, out = softplus(x) = {_r(_softplus(a[0]))})")
     if not report.passed:
-        report.message = "derivative: " + report.message.replace("new_op(x", "derivative(x, out", 1)
         return report
     return Report(ex, "passed", "forward and derivative right as a row of the table, on "
                                 f"{len(xs)} inputs from 0 to ±1000")
@@ -1064,8 +1064,7 @@ def check(exercise: str, fn: Any, *, time_limit: float | None = DEFAULT_TIME_LIM
         with _time_limit(time_limit):
             return _GRADERS[exercise](fn)
     except _NotStarted:
-        return Report(exercise, "not started", "the function raises NotImplementedError: write it, then check again",
-                      "not-started")
+        return Report(exercise, "not started", "your function raises NotImplementedError", "not-started")
     except _Verdict as v:
         return v.report
     except TimeLimitExceeded:
