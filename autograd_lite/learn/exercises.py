@@ -82,8 +82,8 @@ _EXERCISES = [
          "A node may pass its gradient on only when every node that uses it has added its contribution: "
          "sort the nodes topologically (consumers before producers) without recursion, e.g. with an explicit "
          "stack, and add contributions (a node used twice gets two).",
-         "for each node c in topological order, consumers first:  ∂L/∂p += ∂L/∂c · ∂c/∂p  for every "
-         "(p, ∂c/∂p) of c;   ∂L/∂L = 1")),
+         "∂L/∂L = 1,   ∂L/∂p = Σ over the nodes c that use p of ∂L/∂c · ∂c/∂p,   with every ∂L/∂c complete "
+         "before it is used (topological order, consumers first)")),
     Exercise(
         5, "gradient_descent", "one step of gradient descent",
         "C4: w ← w − α·∂J/∂w",
@@ -105,7 +105,7 @@ _EXERCISES = [
     reproducible (the same seed gives the same matrix, another seed another one).
 
     Math: small random numbers, e.g. wᵢⱼ ~ N(0, 1/n_in) or 0.01·N(0, 1).""",
-        "import random\n",
+        "import math\nimport random\n",
         ("If two units start with the same weights they get the same gradients: think about what that means "
          "for training.",
          "Use a generator made from the seed (random.Random(seed) or numpy's default_rng(seed)) so the result "

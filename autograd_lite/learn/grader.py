@@ -17,6 +17,7 @@ elsewhere), and its exceptions are reported with the learner's own line.
 from __future__ import annotations
 
 import ast
+import collections
 import contextlib
 import html
 import inspect
@@ -166,6 +167,9 @@ def _learner_line(exc: BaseException) -> str:
     frame = mine[-1] if mine else (frames[-1] if frames else None)
     if frame is None:
         return ""
+    if isinstance(exc, RecursionError) and mine:  # the recursive call: the line that repeats most
+        counts = collections.Counter((f.filename, f.lineno) for f in mine)
+        frame = max(reversed(mine), key=lambda f: counts[f.filename, f.lineno])
     code = f": {frame.line.strip()}" if frame.line else ""
     return f"line {frame.lineno} of {os.path.basename(frame.filename)}{code}"
 
@@ -523,7 +527,7 @@ def _diagnose_neuron(ex: str, where: str, args: tuple, v: dict, e: Any, expected
     head = (f"{where}: expected (dw1, dw2, db) = ({', '.join(_n(t) for t in expected)}), "
             f"got ({', '.join(_n(t) for t in got)}) (the smallest failing input)\n")
     x1, x2, w1, w2, b, y = args
-    z, a, L = v["z"], v["a"], v["L"]
+    z, a = v["z"], v["a"]
     dL_da, dL_dz, av = e.grad(a), e.grad(z), a.data
     da_dz = _first_step_to(e, z).local
     db = got[2]
