@@ -266,3 +266,53 @@ MISTAKES = [
     ("new_op", "sign", no_op_sign),
     ("new_op", "function-not-derivative", no_op_function),
 ]
+
+
+def bp_producers_first(root):  # the topological order walked the wrong way round
+    order = _topo(root)
+    root.grad = 1.0
+    for node in reversed(order):
+        for parent, d in learn.local_derivatives(node):
+            parent.grad += node.grad * d
+
+
+def bp_seed_late(root):
+    order = _topo(root)
+    for node in order:
+        for parent, d in learn.local_derivatives(node):
+            parent.grad += node.grad * d
+    root.grad = 1.0
+
+
+def bp_first_parent(root):  # every contribution lands on the node's first parent
+    order = _topo(root)
+    root.grad = 1.0
+    for node in order:
+        pairs = learn.local_derivatives(node)
+        for _, d in pairs:
+            pairs[0][0].grad += node.grad * d
+
+
+def bp_two_phase_overwrite(root):  # sorts with local_derivatives first, then overwrites
+    order = _topo(root)
+    for node in order:
+        learn.local_derivatives(node)
+    root.grad = 1.0
+    for node in order:
+        for parent, d in learn.local_derivatives(node):
+            parent.grad = node.grad * d
+
+
+def cr_sigma_twice(x1, x2, w1, w2, b, y):
+    a = _sig(w1 * x1 + w2 * x2 + b)
+    dz = (a - y) * a * (1 - a)
+    return dz * x1, dz * x2, dz
+
+
+MISTAKES += [
+    ("backprop", "order", bp_producers_first),
+    ("backprop", "seed", bp_seed_late),
+    ("backprop", "wrong-parent", bp_first_parent),
+    ("backprop", "overwrite", bp_two_phase_overwrite),
+    ("chain_rule", "extra-factor", cr_sigma_twice),
+]

@@ -272,7 +272,8 @@ def _local_pairs(node: Value) -> list[tuple[int, Value, float]]:
         return []
     parents = node.parents
     values = [p.data if isinstance(p, Value) else p for p in parents]
-    out = []
+    out: list[tuple[int, Any, tuple]] = []
+    args: tuple
     if op.name == "linear":  # the fused w·x + b: rules per pair (wᵢ, xᵢ), then the bias
         n = (len(parents) - 1) // 2
         dw, dx, db = op.partials
@@ -409,8 +410,8 @@ def _grade_sigmoid_derivative(fn: Callable) -> Report:
     s = _sigmoid
     mistakes = [
         _Mistake("sigma-not-derivative", lambda z: s(z),
-                 lambda a, g, e: f"You returned σ(z) itself, not its derivative: σ'(z) = σ(z)(1 − σ(z)) = "
-                                 f"{_n(s(a[0]))} × {_n(1 - s(a[0]))} = {_n(e)}."),
+                 lambda a, g, e: f"σ instead of σ': you returned σ(z) itself, not its derivative: "
+                                 f"σ'(z) = σ(z)(1 − σ(z)) = {_n(s(a[0]))} × {_n(1 - s(a[0]))} = {_n(e)}."),
         _Mistake("sign", lambda z: -_dsigmoid(z),
                  lambda a, g, e: "Sign slip: your σ' is negative, but σ is increasing, so σ'(z) = σ(z)(1 − σ(z)) > 0."),
         _Mistake("sign", lambda z: s(z) * (1 + s(z)),
@@ -545,6 +546,9 @@ def _diagnose_neuron(ex: str, where: str, args: tuple, v: dict, e: Any, expected
             return rep("sigma-not-derivative", f"σ instead of σ': you used ∂a/∂z = a = σ(z) = {_n(av)}, the "
                                                f"derivative is a(1 − a) = {_n(da_dz)}.  First wrong step of "
                                                f"the ledger:\n  {step_az}")
+        if _close(db, dL_dz * da_dz, 1e-6, 1e-12):
+            return rep("extra-factor", f"σ' counted twice: a − y = {_n(dL_dz)} is already ∂L/∂z (= ∂L/∂a · ∂a/∂z); "
+                                       f"you multiplied it by a(1 − a) = {_n(da_dz)} again.\n  ledger: {step_az}")
         if _close(db, dL_da * da_dz * (x1 if x1 else 1.0), 1e-6, 1e-12) and x1 not in (0.0, 1.0):
             return rep("wrong-factor", f"db has a factor x1 = {_n(x1)}: ∂z/∂b = 1, since b is added, not "
                                        f"multiplied.\n  ledger: {_step_line(e, z, v['b'])}")
@@ -683,8 +687,8 @@ def _grade_backprop_graph(fn: Callable, title: str, root: Value) -> Report | Non
     for node in nodes:
         try:
             got[node] = _as_float(node.grad)
-        except _NotANumber as e:
-            return Report(ex, "failed", f"on {title}: a node's .grad is {e}, not a number", "type")
+        except _NotANumber as bad:
+            return Report(ex, "failed", f"on {title}: a node's .grad is {bad}, not a number", "type")
     from autograd_lite.explain import explain
 
     wrong = [n for n in nodes if not _close(got[n], expected[n], 1e-6, 1e-12)]
@@ -706,8 +710,16 @@ def _grade_backprop_graph(fn: Callable, title: str, root: Value) -> Report | Non
         for p in n.parents:
             if isinstance(p, Value):
                 consumers.setdefault(p, []).append(n)
+    root_calls = [g for n, g in calls if n is root]
+    if root.op is not None and root_calls and all(g == 0 for g in root_calls):
+        return Report(ex, "failed", head + f"The seed came too late: {L}.grad was 0 when you passed it on (you "
+                      f"asked for {L}'s local derivatives), so every contribution was 0.  Set ∂{L}/∂{L} = 1 "
+                      "before the walk.", "seed", title, 1.0, 0.0)
+    last = {n: k for k, (n, _) in enumerate(calls)}
     for k, (node, at_call) in enumerate(calls):  # a gradient passed on before it was complete
-        if node.op is None or not isinstance(at_call, (float, int)) or at_call == 0:
+        # a call with .grad still 0 that is not the node's last is a look-around (finding the parents
+        # to sort the graph, say); any other call is the node passing its gradient on
+        if node.op is None or not isinstance(at_call, (float, int)) or (at_call == 0 and last[node] != k):
             continue
         if _close(at_call, expected[node]) or not _close(got[node], expected[node]):
             continue
@@ -766,6 +778,15 @@ def _diagnose_node(head: str, e: Any, p: Value, got: dict, expected: dict, consu
     s, tag, v = off[0]
     step = (f"\nThe first wrong step of the ledger:\n  {e.line(s.number)}\n  yours gave {name(p)} {_n(v)}, "
             f"not {_n(s.contribution)}.")
+    if tag in ("twice", "lost"):  # did a contribution land on another input of the same node?
+        for _, q, d in _local_pairs(s.node):
+            theirs = expected[s.node] * d
+            moved = s.contribution if tag == "lost" else -theirs
+            if q is not p and theirs != 0 and _close(got[q] - expected[q], moved, 1e-6, 1e-12):
+                return rep("wrong-parent", (
+                    f"Reading the wrong parent: contributions of {s.node_name} went to the wrong one of its inputs "
+                    f"({name(p)} got {_n(v)}, {name(q)} is off by {_n(got[q] - expected[q])}): pair each parent "
+                    f"with its own ∂node/∂parent.  {want}{step}"))
     if tag == "lost":
         return rep("lost", f"A contribution is missing: {name(p)} got nothing from {s.node_name}.  {want}{step}")
     if tag == "twice":
