@@ -120,7 +120,7 @@ def test_a_correct_backprop_with_local_derivatives_is_the_engines_on_random_grap
 def test_a_correct_answer_passes(ex):
     report = learn.check(ex, A.CORRECT[ex])
     assert report.passed and report and report.status == "passed", str(report)
-    assert str(report).startswith(f"✓ {ex}: passed")
+    assert str(report).startswith(f"✓ {ex}: passed") and repr(report) == str(report)
 
 
 @pytest.mark.parametrize("ex, key, fn", A.MISTAKES, ids=[f"{e}-{k}-{f.__name__}" for e, k, f in A.MISTAKES])
@@ -396,3 +396,38 @@ def test_cli_bounds_endless_loops_and_reports_broken_files(tmp_path):
     assert "importing 02_log_loss_gradient.py took more than 0.5 s" in r.stdout
     assert "defines no function named chain_rule" in r.stdout
     assert "backprop: not started" in r.stdout  # no file
+
+
+# --------------------------------------------------------------------------
+# examples/workbook.ipynb, executed by a real kernel
+# --------------------------------------------------------------------------
+
+
+def test_workbook_notebook_runs_clean(monkeypatch, tmp_path):
+    monkeypatch.setenv("JUPYTER_DATA_DIR", str(tmp_path / "jupyter"))  # no other python3 kernelspec
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    pytest.importorskip("ipykernel")
+    nb = nbformat.read(ROOT / "examples" / "workbook.ipynb", as_version=4)
+    assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code"), "ship it without outputs"
+    nb.cells.append(nbformat.v4.new_code_cell("import autograd_lite; print(autograd_lite.__file__)"))
+    client = nbclient.NotebookClient(nb, timeout=120, kernel_name="python3",
+                                     resources={"metadata": {"path": str(ROOT / "examples")}})
+    client.execute()
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    for c in code:
+        for o in c.outputs:
+            assert o.output_type != "error", f"{c.source[:60]!r}: {o.get('ename')}: {o.get('evalue')}"
+            assert not (o.output_type == "stream" and o.name == "stderr"), o.text[:300]
+    assert Path(code[-1].outputs[0].text.strip()).resolve() == (ROOT / "autograd_lite" / "__init__.py").resolve()
+
+    def text(snippet):
+        cell = next(c for c in code if snippet in c.source)
+        return "".join(o.get("text", "") + o.get("data", {}).get("text/html", "") for o in cell.outputs)
+
+    first = next(c for c in code if "return 1 / (1 + math.exp(-z))" in c.source)
+    assert "text/html" in first.outputs[0]["data"] and "σ instead of σ&#x27;" in first.outputs[0]["data"]["text/html"]
+    assert "Missing factor" in text("return a - y, a - y, a - y")
+    assert "Overwriting instead of accumulating" in text("# the mistake")
+    assert "still have identical weights" in text("[[0.0] * n_in")
+    assert text("reports = [").count(": passed") == 8

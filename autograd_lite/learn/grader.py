@@ -55,7 +55,7 @@ _LIBRARY_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # --------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(repr=False)
 class Report:
     """The verdict on one exercise: ``status`` is "passed", "failed" or "not started";
     ``message`` says why, in words; ``mistake`` names a recognised mistake (e.g.
@@ -83,6 +83,8 @@ class Report:
         if self.status == "not started" or not self.message:
             return f"{head} ({self.message})" if self.message else head
         return head + "\n" + textwrap.indent(self.message, "    ")
+
+    __repr__ = __str__  # at a Python prompt the report reads as it prints
 
     def _repr_html_(self) -> str:
         colour = {"passed": "#1b7f3b", "failed": "#b00020"}.get(self.status, "#666666")
