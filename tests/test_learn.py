@@ -366,6 +366,12 @@ def test_cli_stubs_untouched_are_not_started_then_pasted_answers_pass(tmp_path):
     assert r.returncode == 1 and "Gradient ascent" in r.stdout and "1 passed, 1 failed" in r.stdout
 
 
+def test_cli_help_has_examples(tmp_path):
+    for args in ([], ["init"], ["check"]):
+        r = _cli(*args, "--help", cwd=tmp_path)
+        assert r.returncode == 0 and "learn check my-work backprop" in r.stdout
+
+
 def test_cli_init_refuses_to_overwrite_without_force(tmp_path):
     assert _cli("init", "w", cwd=tmp_path).returncode == 0
     mine = tmp_path / "w" / "04_backprop.py"
