@@ -437,3 +437,38 @@ def test_workbook_notebook_runs_clean(monkeypatch, tmp_path):
     assert "Overwriting instead of accumulating" in text("# the mistake")
     assert "still have identical weights" in text("[[0.0] * n_in")
     assert text("reports = [").count(": passed") == 8
+
+
+def test_the_time_limit_leaves_an_outer_alarm_running():
+    import signal
+
+    fired = []
+    old = signal.signal(signal.SIGALRM, lambda *a: fired.append(1))
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.8)
+        assert learn.check("gradient_descent", A.gradient_descent).passed
+        remaining, _ = signal.getitimer(signal.ITIMER_REAL)
+        assert 0 < remaining <= 0.8
+        time.sleep(1.0)
+        assert fired == [1]
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def test_hypothesis_finds_and_shrinks_what_the_fixed_cases_miss(monkeypatch):
+    fixed = {abs(c[0]) for c in [(z,) for z in grader._Z_EDGES]}
+
+    def sneaky(z):
+        if abs(z) > 8 and abs(z) not in fixed:
+            return 0.5
+        return A.sigmoid_derivative(z)
+
+    r = learn.check("sigmoid_derivative", sneaky)
+    assert r.status == "failed" and abs(r.input[0]) > 8 and r.got == 0.5, str(r)
+    again = learn.check("sigmoid_derivative", sneaky)
+    assert again.input == r.input  # derandomised: the same input every time
+    assert "hypothesis" in learn.check("sigmoid_derivative", A.sigmoid_derivative).message
+    monkeypatch.setitem(sys.modules, "hypothesis", None)  # not installed: the fixed cases only
+    r = learn.check("sigmoid_derivative", sneaky)
+    assert r.passed and "hypothesis" not in r.message

@@ -117,12 +117,15 @@ def _time_limit(seconds: float | None) -> Iterator[None]:
 
     if threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer"):
         old = signal.signal(signal.SIGALRM, alarm)
-        signal.setitimer(signal.ITIMER_REAL, seconds, 0.2)
+        start = time.monotonic()
+        outer, outer_interval = signal.setitimer(signal.ITIMER_REAL, seconds, 0.2)
         try:
             yield
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, old)
+            if outer > 0:  # someone else's timer (pytest-timeout, say) keeps running
+                signal.setitimer(signal.ITIMER_REAL, max(outer - (time.monotonic() - start), 1e-3), outer_interval)
         return
     deadline = time.monotonic() + seconds
 
@@ -359,10 +362,13 @@ def _matches(fn: Callable, m: _Mistake, probes: Sequence[tuple], first: tuple, g
 
 def _grade_scalar(ex: str, fn: Callable, names: Sequence[str], cases: Sequence[tuple],
                   reference: Callable[..., float], mistakes: Sequence[_Mistake], probes: Sequence[tuple],
-                  overflow_advice: str = "", call: Callable[[tuple], str] | None = None) -> Report:
-    """Check ``fn`` against ``reference`` on ``cases`` (simplest first); on the first
-    failure name the matching mistake, or show expected vs got."""
-    for args in cases:
+                  overflow_advice: str = "", call: Callable[[tuple], str] | None = None,
+                  strategy: Callable[[], Any] | None = None) -> Report:
+    """Check ``fn`` against ``reference`` on ``cases`` (simplest first), then on inputs
+    from hypothesis (``strategy``); on the first failure name the matching mistake,
+    or show expected vs got."""
+
+    def one(args: tuple) -> Report | None:
         where = call(args) if call else f"{ex}({_args_text(names, args)})"
         try:
             raw = _call(fn, *args, where=where)
@@ -377,7 +383,7 @@ def _grade_scalar(ex: str, fn: Callable, names: Sequence[str], cases: Sequence[t
             return Report(ex, "failed", f"{where} returned {e}; it should return a number ({_n(expected)} here)",
                           "type", args, expected, raw)
         if _close(got, expected):
-            continue
+            return None
         head = f"{where}: expected {_n(expected)}, got {_n(got)} (the smallest failing input)\n"
         if not math.isfinite(got) and math.isfinite(expected) and overflow_advice:
             return Report(ex, "failed", head + overflow_advice, "overflow", args, expected, got)
@@ -385,8 +391,63 @@ def _grade_scalar(ex: str, fn: Callable, names: Sequence[str], cases: Sequence[t
             if _matches(fn, m, probes, args, got):
                 return Report(ex, "failed", head + m.says(args, got, expected), m.key, args, expected, got)
         return Report(ex, "failed", head.rstrip(), None, args, expected, got)
-    return Report(ex, "passed", f"correct on {len(cases)} inputs, from {_args_text(names, cases[0])} to "
-                                f"{_args_text(names, cases[-1])}")
+
+    report, searched = _first_failure(cases, one, strategy)
+    if report is not None:
+        return report
+    return Report(ex, "passed", f"correct on {len(cases)} inputs from {_args_text(names, cases[0])} to "
+                                f"{_args_text(names, cases[-1])}{searched}")
+
+
+def _first_failure(cases: Sequence[tuple], one: Callable[[tuple], Report | None],
+                   strategy: Callable[[], Any] | None) -> tuple[Report | None, str]:
+    """The report of the first failing case; if none fails, of the smallest failing
+    input that hypothesis finds (drawn from ``strategy()``, deterministic, shrunk), if
+    hypothesis is installed and this is the main thread (elsewhere the trace-hook time
+    limit would make its search slow).  Also a note saying whether hypothesis searched."""
+    for args in cases:
+        report = one(args)
+        if report is not None:
+            return report, ""
+    if strategy is None or threading.current_thread() is not threading.main_thread():
+        return None, ""
+    try:
+        from hypothesis import HealthCheck, find, settings
+        from hypothesis.errors import NoSuchExample
+    except ImportError:
+        return None, ""
+
+    def fails(args: tuple) -> bool:
+        try:
+            return one(args) is not None
+        except (_NotStarted, _Verdict):
+            return True
+
+    try:
+        found = find(strategy(), fails, settings=settings(max_examples=150, database=None, derandomize=True,
+                                                          deadline=None, suppress_health_check=list(HealthCheck)))
+    except NoSuchExample:
+        return None, ", and on 150 inputs drawn by hypothesis"
+    return one(found), ""
+
+
+def _floats_tuple(n: int, bound: float) -> Any:
+    """hypothesis: tuples of n finite floats in [−bound, bound]."""
+    from hypothesis import strategies as st
+
+    return st.tuples(*[st.floats(-bound, bound, allow_nan=False, allow_infinity=False)] * n)
+
+
+def _probability_and_label() -> Any:
+    from hypothesis import strategies as st
+
+    return st.tuples(st.floats(1e-12, 1 - 1e-12), st.sampled_from([1.0, 0.0]))
+
+
+def _neuron_inputs() -> Any:
+    from hypothesis import strategies as st
+
+    return st.tuples(*[st.floats(-4.0, 4.0)] * 5, st.sampled_from([1.0, 0.0]))
 
 
 def _by_size(cases: Sequence[tuple]) -> list[tuple]:
@@ -424,7 +485,8 @@ def _grade_sigmoid_derivative(fn: Callable) -> Report:
                  lambda a, g, e: "A factor is missing: you returned 1 − σ(z); σ'(z) = σ(z)·(1 − σ(z))."),
     ]
     probes = [(0.5,), (-1.0,), (2.0,), (-3.0,), (1.5,)]
-    return _grade_scalar("sigmoid_derivative", fn, ["z"], cases, _dsigmoid, mistakes, probes, _OVERFLOW_SIGMOID)
+    return _grade_scalar("sigmoid_derivative", fn, ["z"], cases, _dsigmoid, mistakes, probes, _OVERFLOW_SIGMOID,
+                         strategy=lambda: _floats_tuple(1, 1000.0))
 
 
 def _log_loss_grad(a: float, y: float) -> float:
@@ -456,7 +518,8 @@ def _grade_log_loss_gradient(fn: Callable) -> Report:
                  lambda c, g, e: "You returned the loss L itself, not its derivative dL/da."),
     ]
     probes = [(0.3, 1.0), (0.3, 0.0), (0.8, 1.0), (0.8, 0.0), (0.6, 1.0)]
-    return _grade_scalar("log_loss_gradient", fn, ["a", "y"], cases, _log_loss_grad, mistakes, probes)
+    return _grade_scalar("log_loss_gradient", fn, ["a", "y"], cases, _log_loss_grad, mistakes, probes,
+                         strategy=_probability_and_label)
 
 
 # --------------------------------------------------------------------------
@@ -503,7 +566,8 @@ def _grade_chain_rule(fn: Callable) -> Report:
         x1, x2, w1, w2, b = (round(float(t), 2) for t in rng.uniform(-2, 2, 5))
         rows.append((x1, x2, w1, w2, b, float(k % 2)))
     cases = _by_size(rows)
-    for args in cases:
+
+    def one(args: tuple) -> Report | None:
         where = f"{ex}({_args_text(names, args)})"
         try:
             raw = _call(fn, *args, where=where)
@@ -519,9 +583,13 @@ def _grade_chain_rule(fn: Callable) -> Report:
             return Report(ex, "failed", f"{where} returned {_describe_type(raw)} ({err}); it should return the "
                                         "three numbers (dw1, dw2, db)", "type", args, expected, raw)
         if all(_close(g, x, 1e-6, 1e-12) for g, x in zip(got, expected)):
-            continue
+            return None
         return _diagnose_neuron(ex, where, args, v, e, expected, got)
-    return Report(ex, "passed", f"correct on {len(cases)} neurons (both labels, inputs 0 to ±4)")
+
+    report, searched = _first_failure(cases, one, _neuron_inputs)
+    if report is not None:
+        return report
+    return Report(ex, "passed", f"correct on {len(cases)} neurons (both labels, inputs 0 to ±4){searched}")
 
 
 def _diagnose_neuron(ex: str, where: str, args: tuple, v: dict, e: Any, expected: tuple, got: tuple) -> Report:
@@ -1040,7 +1108,7 @@ def _grade_new_op(fn: Any) -> Report:
     report = _grade_scalar("new_op", forward, ["x"], xs, _softplus, [
         _Mistake("derivative-not-function", _sigmoid,
                  lambda a, g, e: "forward returned σ(x), the derivative of softplus; forward is ln(1 + eˣ)."),
-    ], probes, _OVERFLOW_SOFTPLUS, lambda a: f"forward(x = {_r(a[0])})")
+    ], probes, _OVERFLOW_SOFTPLUS, lambda a: f"forward(x = {_r(a[0])})", lambda: _floats_tuple(1, 1000.0))
     if not report.passed:
         return report
 
@@ -1055,7 +1123,8 @@ def _grade_new_op(fn: Any) -> Report:
         _Mistake("sign", lambda x: _sigmoid(-x), lambda a, g, e: "Sign slip: σ(−x) instead of σ(x)."),
         _Mistake("sigma-of-out", lambda x: _sigmoid(_softplus(x)),
                  lambda a, g, e: "You applied σ to out: the derivative is σ(x) of the input x (or 1 − e^(−out))."),
-    ], probes, _OVERFLOW_SOFTPLUS, lambda a: f"derivative(x = {_r(a[0])}, out = softplus(x) = {_r(_softplus(a[0]))})")
+    ], probes, _OVERFLOW_SOFTPLUS, lambda a: f"derivative(x = {_r(a[0])}, out = softplus(x) = "
+                                             f"{_r(_softplus(a[0]))})", lambda: _floats_tuple(1, 1000.0))
     if not report.passed:
         return report
     return Report(ex, "passed", "forward and derivative right as a row of the table, on "
