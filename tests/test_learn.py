@@ -329,7 +329,7 @@ def test_check_refuses_unknown_ids_and_non_functions():
 
 
 def _cli(*args, cwd):
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (os.environ.get("PYTHONPATH"), str(ROOT)) if p)}
     return subprocess.run([sys.executable, "-m", "autograd_lite", "learn", *args], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=120)
 
