@@ -472,3 +472,31 @@ def test_hypothesis_finds_and_shrinks_what_the_fixed_cases_miss(monkeypatch):
     monkeypatch.setitem(sys.modules, "hypothesis", None)  # not installed: the fixed cases only
     r = learn.check("sigmoid_derivative", sneaky)
     assert r.passed and "hypothesis" not in r.message
+
+
+def test_exceptions_anywhere_in_an_answer_are_reported_not_raised():
+    calls = []
+
+    def second_call_fails(n_in, n_out, seed):  # the equal-weights demo calls it again, for the output layer
+        calls.append(n_in)
+        if len(calls) > 1:
+            raise KeyError("boom")
+        return [[0.0] * n_in for _ in range(n_out)]
+
+    r = learn.check("initialise", second_call_fails)
+    assert r.mistake == "exception" and "KeyError" in r.message and 'raise KeyError("boom")' in r.message
+
+    def no_pair():
+        raise ValueError("not yet")
+
+    r = learn.check("new_op", no_pair)
+    assert r.mistake == "exception" and "ValueError: not yet" in r.message
+
+    class Weird(float):  # a number type whose arithmetic explodes
+        def __sub__(self, other):
+            raise RuntimeError("weird")
+
+        __rsub__ = __abs__ = __sub__
+
+    r = learn.check("sigmoid_derivative", lambda z: Weird(0.25))
+    assert r.status == "failed" and "Traceback" not in r.message

@@ -1163,6 +1163,12 @@ def check(exercise: str, fn: Any, *, time_limit: float | None = DEFAULT_TIME_LIM
         return Report(exercise, "not started", "your function raises NotImplementedError", "not-started")
     except _Verdict as v:
         return v.report
+    except _LearnerError as err:
+        return _exception_report(exercise, err)
     except TimeLimitExceeded:
         return Report(exercise, "failed", f"your function ran for more than {time_limit:g} s (an endless loop?); "
                                           f"{_CURRENT.get(exercise, '')}".rstrip("; "), "timeout")
+    except (Exception, SystemExit) as e:  # something in the answer the grader did not foresee: say so, in one line
+        where = _learner_line(e)
+        return Report(exercise, "failed", f"the grader could not check this answer: {type(e).__name__}: {e}" +
+                      (f"\n  at {where}" if where else ""), "ungradable")
