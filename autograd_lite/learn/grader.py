@@ -3,7 +3,9 @@
 Every exercise is checked on inputs ordered from the simplest (0, small numbers,
 one example) to the hardest (±1000, saturation, 10,000 nodes); the first input
 where the learner's answer differs from the engine's is the smallest failing
-input, and the report shows it with the expected and the learner's value.  The
+input, and the report shows it with the expected and the learner's value.  When
+those all pass, hypothesis (if installed) searches further and shrinks what it
+finds (derandomised: the same answer always gets the same report).  The
 answer is then compared with the classic mistakes (σ instead of σ', a sign
 slip, a missing factor, overwriting instead of accumulating, ...), each stated
 as a formula, on that input and on a few more, and the matching one is named.
