@@ -316,3 +316,31 @@ MISTAKES += [
     ("backprop", "overwrite", bp_two_phase_overwrite),
     ("chain_rule", "extra-factor", cr_sigma_twice),
 ]
+
+
+def bp_dfs_no_order(root):  # a stack walk that passes a node on every time it is reached
+    root.grad = 1.0
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        for parent, d in learn.local_derivatives(node):
+            parent.grad += node.grad * d
+            stack.append(parent)
+
+
+def cr_no_dl_da(x1, x2, w1, w2, b, y):
+    a = _sig(w1 * x1 + w2 * x2 + b)
+    dz = a * (1 - a)
+    return dz * x1, dz * x2, dz
+
+
+def vl_dw_sum_only(X, y, w, b):
+    a = 1.0 / (1.0 + np.exp(-(X @ w + b)))
+    return X.T @ (a - y), float(np.mean(a - y))
+
+
+MISTAKES += [
+    ("backprop", "twice", bp_dfs_no_order),
+    ("chain_rule", "missing-factor", cr_no_dl_da),
+    ("vectorized_logreg", "missing-1/m", vl_dw_sum_only),
+]

@@ -618,6 +618,10 @@ def _diagnose_neuron(ex: str, where: str, args: tuple, v: dict, e: Any, expected
             return rep("sigma-not-derivative", f"σ instead of σ': you used ∂a/∂z = a = σ(z) = {_n(av)}, the "
                                                f"derivative is a(1 − a) = {_n(da_dz)}.  First wrong step of "
                                                f"the ledger:\n  {step_az}")
+        if _close(db, da_dz, 1e-6, 1e-12):
+            return rep("missing-factor", f"The local derivative ∂L/∂a = {_n(dL_da)} is missing (you used 1): "
+                                         f"∂L/∂z = ∂L/∂a · ∂a/∂z.\n  ledger: " +
+                                         "\n  ".join(e.line(t.number) for t in e.steps if t.input is a))
         if _close(db, dL_dz * da_dz, 1e-6, 1e-12):
             return rep("extra-factor", f"σ' counted twice: a − y = {_n(dL_dz)} is already ∂L/∂z (= ∂L/∂a · ∂a/∂z); "
                                        f"you multiplied it by a(1 − a) = {_n(da_dz)} again.\n  ledger: {step_az}")
@@ -1076,9 +1080,13 @@ def _grade_vectorized_logreg(fn: Callable) -> Report:
         head = (f"{where}: expected dw = {np.array2string(dw_ref, precision=6)}, db = {_n(db_ref)}; got "
                 f"dw = {np.array2string(dw, precision=6)}, db = {_n(db)} (the smallest failing input)\n")
         rep = lambda key, text: Report(ex, "failed", head + text, key, (m, n), (dw_ref, db_ref), (dw, db))  # noqa
-        if m > 1 and np.allclose(dw, m * dw_ref, rtol=1e-6, atol=1e-12) and _close(db, m * db_ref, 1e-6, 1e-12):
-            return rep("missing-1/m", f"Missing 1/m: your gradient is m = {m} times too large: the sum over the "
-                                      "examples, not the mean.  J = (1/m)·Σ L, so dw = (1/m)·Xᵀ(a − y).")
+        dw_sum = np.allclose(dw, m * dw_ref, rtol=1e-6, atol=1e-12)
+        db_sum = _close(db, m * db_ref, 1e-6, 1e-12)
+        dw_ok = np.allclose(dw, dw_ref, rtol=1e-6, atol=1e-12)
+        if m > 1 and (dw_sum or dw_ok) and (db_sum or _close(db, db_ref, 1e-6, 1e-12)):
+            which = "dw and db are" if dw_sum and db_sum else "dw is" if dw_sum else "db is"
+            return rep("missing-1/m", f"Missing 1/m: {which} m = {m} times too large: the sum over the examples, "
+                                      "not the mean.  J = (1/m)·Σ L, so dw = (1/m)·Xᵀ(a − y), db = (1/m)·Σ(a − y).")
         if np.allclose(dw, -dw_ref, rtol=1e-6, atol=1e-12) and _close(db, -db_ref, 1e-6, 1e-12):
             return rep("sign", "Sign slip: it is a − y (prediction minus label), not y − a.")
         return rep(None, "dw = (1/m)·Xᵀ(σ(Xw + b) − y),  db = (1/m)·Σ(aᵢ − yᵢ).")
