@@ -807,7 +807,9 @@ def _grade_backprop_graph(fn: Callable, title: str, root: Value) -> Report | Non
                 f"when ∂{L}/∂{name(node)} was {_n(at_call)}, before every node that uses it had added its "
                 f"contribution: {name(node)} is used by {users}; {' and '.join(name(c) for c in later)} came "
                 f"later.  Complete, ∂{L}/∂{name(node)} = {_n(expected[node])}.  Process the nodes in topological "
-                "order, consumers before producers."), "order", name(node), expected[node], at_call)
+                "order, consumers before producers.  The ledger's steps into it:\n" +
+                "\n".join(f"  {e.line(t.number)}" for t in e.steps if t.input is node)),
+                "order", name(node), expected[node], at_call)
     first = wrong[0]
     return _diagnose_node(head, e, first, got, expected, consumers, name)
 
