@@ -500,3 +500,21 @@ def test_exceptions_anywhere_in_an_answer_are_reported_not_raised():
 
     r = learn.check("sigmoid_derivative", lambda z: Weird(0.25))
     assert r.status == "failed" and "Traceback" not in r.message
+
+
+def test_the_time_limit_striking_inside_the_search_never_fails_a_right_answer(monkeypatch):
+    import hypothesis
+
+    def endless_search(*args, **kwargs):
+        while True:
+            pass
+
+    monkeypatch.setattr(hypothesis, "find", endless_search)
+    r = learn.check("sigmoid_derivative", A.sigmoid_derivative, time_limit=1.0)
+    assert r.passed and "until its time was up" in r.message
+
+    def slow(z):  # but the learner's own slowness is theirs
+        time.sleep(0.05)
+        return A.sigmoid_derivative(z)
+
+    assert learn.check("sigmoid_derivative", slow, time_limit=1.0).mistake == "timeout"
