@@ -205,6 +205,7 @@ examples:
   autograd-lite learn init my-work              # one stub file per exercise, in course order
   autograd-lite learn check my-work             # grade every exercise (exit 0 only if all passed)
   autograd-lite learn check my-work backprop    # grade one
+  autograd-lite learn hint backprop 2           # hints 1, 2, 3: the last is the formula
 """
 
 
@@ -215,7 +216,7 @@ def _add_learn_parser(sub: Any) -> None:
     lp = sub.add_parser("learn", help="the workbook: write the course's functions, get them graded",
                         epilog=_LEARN_EPILOG, formatter_class=_FMT,
                         description="Graded exercises whose autograder names the mistake.")
-    ls = lp.add_subparsers(dest="learn_command", required=True, metavar="{init,check}")
+    ls = lp.add_subparsers(dest="learn_command", required=True, metavar="{init,check,hint}")
     li = ls.add_parser("init", help="write one stub file per exercise into DIR", epilog=_LEARN_EPILOG,
                        formatter_class=_FMT)
     li.add_argument("dir", metavar="DIR", help="the workbook folder (created if needed)")
@@ -226,6 +227,10 @@ def _add_learn_parser(sub: Any) -> None:
     lc.add_argument("ids", nargs="*", metavar="ID", help=f"only these exercises (default: all: {ids})")
     lc.add_argument("--time-limit", type=_positive_float, default=10.0, metavar="SECONDS",
                     help="how long your code may run per exercise (default 10)")
+    lh = ls.add_parser("hint", help="hint K (1, 2, 3) of an exercise: the last is the formula",
+                       epilog=_LEARN_EPILOG, formatter_class=_FMT)
+    lh.add_argument("id", metavar="ID", help=f"the exercise ({ids})")
+    lh.add_argument("k", nargs="?", type=_positive_int, default=1, metavar="K", help="which hint (default 1)")
 
 
 def cmd_learn(args: argparse.Namespace) -> int:
@@ -242,9 +247,14 @@ def cmd_learn(args: argparse.Namespace) -> int:
             print(f"  {path.name}")
         print(f"write each function, then: autograd-lite learn check {args.dir}")
         return 0
+    if args.learn_command == "hint":
+        print(learn.hint(args.id, args.k))
+        return 0
     reports = learn.check_workbook(args.dir, args.ids, time_limit=args.time_limit)
     for report in reports:
         print(report)
+        if report.status == "failed":
+            print(f"    (stuck? autograd-lite learn hint {report.exercise} 1)")
     print(summary(reports))
     return 0 if all(r.passed for r in reports) else 1
 

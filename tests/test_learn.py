@@ -364,10 +364,18 @@ def test_cli_stubs_untouched_are_not_started_then_pasted_answers_pass(tmp_path):
                             encoding="utf-8")
     r = _cli("check", "work", "gradient_descent", "backprop", cwd=tmp_path)
     assert r.returncode == 1 and "Gradient ascent" in r.stdout and "1 passed, 1 failed" in r.stdout
+    assert "(stuck? autograd-lite learn hint gradient_descent 1)" in r.stdout
+
+
+def test_cli_hint(tmp_path):
+    r = _cli("hint", "backprop", "3", cwd=tmp_path)
+    assert r.returncode == 0 and r.stdout.strip() == learn.hint("backprop", 3)
+    r = _cli("hint", "backprop", "9", cwd=tmp_path)
+    assert r.returncode == 2 and "hints 1 to 3" in r.stderr and "Traceback" not in r.stderr
 
 
 def test_cli_help_has_examples(tmp_path):
-    for args in ([], ["init"], ["check"]):
+    for args in ([], ["init"], ["check"], ["hint"]):
         r = _cli(*args, "--help", cwd=tmp_path)
         assert r.returncode == 0 and "learn check my-work backprop" in r.stdout
 

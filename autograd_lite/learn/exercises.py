@@ -163,7 +163,7 @@ def stub_text(ex: Exercise) -> str:
 Course claim: {ex.claim}.
 Write the function below, then check it:
     autograd-lite learn check <this folder> {ex.id}
-Stuck?  python -c "from autograd_lite import learn; print(learn.hint('{ex.id}', 1))"   (hints 1, 2, 3)
+Stuck?  autograd-lite learn hint {ex.id} 1     (hints 1, 2, 3; in Python: learn.hint("{ex.id}", 1))
 """
 
 from __future__ import annotations
