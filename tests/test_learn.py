@@ -526,3 +526,12 @@ def test_the_time_limit_striking_inside_the_search_never_fails_a_right_answer(mo
         return A.sigmoid_derivative(z)
 
     assert learn.check("sigmoid_derivative", slow, time_limit=1.0).mistake == "timeout"
+
+
+def test_a_value_inside_data_is_not_a_step():
+    def gd_value(params, lr):
+        for p in params:
+            p.data = p - lr * p.grad
+
+    r = learn.check("gradient_descent", gd_value)
+    assert r.mistake == "type" and "p.data -= lr * p.grad" in r.message

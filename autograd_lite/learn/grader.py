@@ -242,7 +242,8 @@ def _describe_type(x: Any) -> str:
         return f"an array of shape {x.shape}"
     if isinstance(x, (tuple, list)):
         return f"a {type(x).__name__} of {len(x)} items"
-    return f"a {type(x).__name__} ({x!r:.60})"
+    kind = type(x).__name__
+    return f"{'an' if kind[:1] in 'aeiouAEIOU' else 'a'} {kind} ({x!r:.60})"
 
 
 def _close(got: float, expected: float, rel: float = 1e-6, abs_: float = 1e-12) -> bool:
@@ -787,7 +788,8 @@ def _grade_backprop_graph(fn: Callable, title: str, root: Value) -> Report | Non
         try:
             got[node] = _as_float(node.grad)
         except _NotANumber as bad:
-            return Report(ex, "failed", f"on {title}: a node's .grad is {bad}, not a number", "type")
+            what = "None" if node.grad is None else str(bad)
+            return Report(ex, "failed", f"on {title}: a node's .grad is {what}, not a number", "type")
     from autograd_lite.explain import explain
 
     wrong = [n for n in nodes if not _close(got[n], expected[n], 1e-6, 1e-12)]
@@ -810,7 +812,8 @@ def _grade_backprop_graph(fn: Callable, title: str, root: Value) -> Report | Non
             if isinstance(p, Value):
                 consumers.setdefault(p, []).append(n)
     root_calls = [g for n, g in calls if n is root]
-    if root.op is not None and root_calls and all(g == 0 for g in root_calls):
+    if root.op is not None and root_calls and all(g == 0 for g in root_calls) and all(
+            got[n] == 0 for n in nodes if n is not root):
         return Report(ex, "failed", head + f"The seed came too late: {L}.grad was 0 when you passed it on (you "
                       f"asked for {L}'s local derivatives), so every contribution was 0.  Set ∂{L}/∂{L} = 1 "
                       "before the walk.", "seed", title, 1.0, 0.0)
@@ -923,6 +926,8 @@ def _grade_gradient_descent(fn: Callable) -> Report:
         grads = [g for _, g in pairs]
         want = [d - lr * g for d, g in pairs]
         try:
+            if any(isinstance(p.data, Value) for p in params):
+                raise _NotANumber("a Value (p.data = p − ... puts a graph node inside the number)")
             now = [_as_float(p.data) for p in params]
         except _NotANumber as e:
             return Report(ex, "failed", f"{where}: a parameter's .data became {e}; keep .data a number: "
