@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import learn_answers as A
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -269,6 +270,12 @@ def test_a_learners_exception_is_reported_with_their_line():
     assert learn.check("log_loss_gradient", lambda a, y: None).mistake == "type"
     assert "a `return` missing" in learn.check("log_loss_gradient", lambda a, y: None).message
     assert learn.check("sigmoid_derivative", lambda z: sys.exit(3)).mistake == "exception"
+    r = learn.check("sigmoid_derivative", lambda z: z > 0)
+    assert r.mistake == "type" and "returned the bool False" in r.message
+    assert "returned an array of shape (2,)" in learn.check("sigmoid_derivative", lambda z: np.zeros(2)).message
+    assert "returned a list of 2 items" in learn.check("sigmoid_derivative", lambda z: [z, z]).message
+    assert "returned a str ('0.25')" in learn.check("sigmoid_derivative", lambda z: "0.25").message
+    assert "returned an int" not in learn.check("sigmoid_derivative", lambda z: 0).message  # a number
 
 
 def test_not_started():
@@ -292,8 +299,10 @@ def test_an_endless_loop_is_stopped_by_the_time_limit(in_thread):
 
     def run():
         start = time.perf_counter()
+        before = sys.gettrace()
         out["r"] = learn.check("gradient_descent", endless, time_limit=0.5)
         out["t"] = time.perf_counter() - start
+        out["trace restored"] = sys.gettrace() is before
 
     if in_thread:
         t = threading.Thread(target=run)
@@ -302,7 +311,7 @@ def test_an_endless_loop_is_stopped_by_the_time_limit(in_thread):
     else:
         run()
     assert out["r"].mistake == "timeout" and "more than 0.5 s" in out["r"].message
-    assert out["t"] < 5
+    assert out["t"] < 5 and out["trace restored"]
 
 
 def test_report_prints_and_renders_escaped_html():
