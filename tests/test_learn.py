@@ -86,6 +86,11 @@ def test_local_derivatives_of_leaves_constants_and_a_node_used_twice():
     assert (p, dp, q, dq) == (w, 3.0, x, -0.5)
     with pytest.raises(TypeError, match="not node.data"):
         learn.local_derivatives(3.0)
+    w1, w2, x1, x2, b = (Value(v) for v in (0.5, -1.5, 2.0, 3.0, 0.25))
+    h = engine.linear([w1, w2], [x1, x2], b)  # the fused neuron: ∂/∂wᵢ = xᵢ, ∂/∂xᵢ = wᵢ, ∂/∂b = 1
+    pairs = [(w1, 2.0), (x1, 0.5), (w2, 3.0), (x2, -1.5), (b, 1.0)]  # in backprop's order, as the ledger
+    assert learn.local_derivatives(h) == pairs
+    assert [(s.input, s.local) for s in explain(h).steps] == pairs
 
 
 @st.composite

@@ -284,18 +284,13 @@ def _local_pairs(node: Value) -> list[tuple[int, Value, float]]:
     parents = node.parents
     values = [p.data if isinstance(p, Value) else p for p in parents]
     out: list[tuple[int, Any, tuple]] = []
-    args: tuple
-    if op.name == "linear":  # the fused w·x + b: rules per pair (wᵢ, xᵢ), then the bias
+    if op.name == "linear":  # the fused w·x + b: rules per pair (wᵢ, xᵢ), then the bias (backprop's order)
         n = (len(parents) - 1) // 2
         dw, dx, db = op.partials
-        for i in range(len(parents)):
-            if i < n:
-                rule, args = dw, (values[i], values[n + i])
-            elif i < 2 * n:
-                rule, args = dx, (values[i - n], values[i])
-            else:
-                rule, args = db, ()
-            out.append((i, rule, args))
+        for i in range(n):
+            pair = (values[i], values[n + i])
+            out += [(i, dw, pair), (n + i, dx, pair)]
+        out.append((2 * n, db, ()))
     else:
         out = [(i, rule, (*values, node.data)) for i, rule in enumerate(op.partials)]
     return [(i, parents[i], float(engine.ieee(engine.partial, rule, *args)))
@@ -305,7 +300,8 @@ def _local_pairs(node: Value) -> list[tuple[int, Value, float]]:
 def local_derivatives(node: Value) -> list[tuple[Value, float]]:
     """The (parent, ∂node/∂parent) pairs of one node, as numbers from the engine's
     derivative table: ``[(x, 2.0), (w, -0.5)]`` for ``node = w * x`` with w = 2, x = −0.5;
-    ``[]`` for a leaf.  A node used twice by one op (``x * x``) appears twice.
+    ``[]`` for a leaf.  A node used twice by one op (``x * x``) appears twice.  The order is
+    the one backprop adds them in (the ledger's, `autograd_lite.explain`).
     Constants (numbers in the expression) are not parents: they need no gradient."""
     if not isinstance(node, Value):
         raise TypeError(f"local_derivatives() takes a node (a Value), got {type(node).__name__}: "
