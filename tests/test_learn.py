@@ -549,3 +549,20 @@ def test_a_value_inside_data_is_not_a_step():
 
     r = learn.check("gradient_descent", gd_value)
     assert r.mistake == "type" and "p.data -= lr * p.grad" in r.message
+
+
+def test_a_mistake_is_named_only_when_two_more_inputs_confirm_it():
+    def sigma_near_zero(z):  # σ where it answers at all; it raises beyond |z| = 1.2
+        if abs(z) > 1.2:
+            raise ValueError("too far")
+        return grader._sigmoid(z)
+
+    assert learn.check("sigmoid_derivative", sigma_near_zero).mistake == "sigma-not-derivative"  # z = 0.5, −1
+
+    def sigma_at_one_probe(z):
+        if abs(z) > 0.7:
+            raise ValueError("too far")
+        return grader._sigmoid(z)
+
+    r = learn.check("sigmoid_derivative", sigma_at_one_probe)
+    assert r.status == "failed" and r.mistake is None and "expected 0.25, got 0.5" in r.message
