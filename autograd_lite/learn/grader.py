@@ -657,7 +657,7 @@ def _diagnose_neuron(ex: str, where: str, args: tuple, v: dict, e: Any, expected
         if _close(got[k], expected[k], 1e-6, 1e-12):
             continue
         step = _step_line(e, v["uses_" + wname], v[wname])
-        implied = got[k] / db
+        implied = got[k] / db if db else math.nan
         fix = f"The first wrong step of the ledger is the local derivative ∂v/∂{wname}:\n  {step}"
         if _close(implied, 1.0, 1e-6, 1e-12):
             return rep("missing-factor", f"Missing factor: dz/d{wname} = {xname} = {_n(xv)} (the input that "
