@@ -220,11 +220,21 @@ def test_initialise_equal_weights_shows_the_hidden_units_stay_identical():
     rows = re.findall(r"unit \d: \[([-\d.]+), ([-\d.]+)\]", m)
     assert len(rows) == 3 and len(set(rows)) == 1 and rows[0] != ("0.5000", "0.5000")  # trained, still clones
 
-    def transposed(n_in, n_out, seed):
+    def transposed(n_in, n_out, seed):  # (n_in, n_out), one column per unit: read as such
         return [list(r) for r in zip(*A.initialise(n_in, n_out, seed))]
 
-    r = learn.check("initialise", transposed)
-    assert r.mistake == "shape" and "transpose" in r.message
+    assert learn.check("initialise", transposed).passed
+
+    def equal_columns(n_in, n_out, seed):
+        return [[0.1 * (i + 1)] * n_out for i in range(n_in)]  # (n_in, n_out), every unit the same
+
+    assert learn.check("initialise", equal_columns).mistake == "equal-weights"
+
+    def one_row(n_in, n_out, seed):
+        return [A.initialise(n_in, n_out, seed)[0]]
+
+    r = learn.check("initialise", one_row)
+    assert r.mistake == "shape" and "should be (n_out, n_in) = (3, 2)" in r.message
 
     import random
 

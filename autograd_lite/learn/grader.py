@@ -957,15 +957,19 @@ def _grade_gradient_descent(fn: Callable) -> Report:
 
 
 def _matrix(raw: Any, n_in: int, n_out: int, where: str) -> np.ndarray:
+    """The learner's matrix as an (n_out, n_in) array: one row per unit.  The other
+    common layout, (n_in, n_out) (one column per unit, as in ``x @ W``), is read
+    transposed when the shapes tell them apart (n_in ≠ n_out)."""
     try:
         rows = [[_as_float(w) for w in row] for row in raw]
         W = np.array(rows, dtype=float)
     except (_NotANumber, TypeError, ValueError) as e:
         raise _Verdict(Report("initialise", "failed", f"{where} returned {_describe_type(raw)}; it should return "
                                                       f"{n_out} rows of {n_in} numbers ({e})", "type")) from None
+    if W.shape == (n_in, n_out) and n_in != n_out:
+        W = W.T
     if W.shape != (n_out, n_in):
-        hint = (" -- that is (n_in, n_out): transpose it" if W.shape == (n_in, n_out) else "")
-        raise _Verdict(Report("initialise", "failed", f"{where} has shape {W.shape}{hint}; it should be "
+        raise _Verdict(Report("initialise", "failed", f"{where} has shape {W.shape}; it should be "
                               f"(n_out, n_in) = ({n_out}, {n_in}): one row of n_in weights per unit", "shape",
                               (n_in, n_out), (n_out, n_in), W.shape))
     if not np.isfinite(W).all():
