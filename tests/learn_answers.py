@@ -344,3 +344,32 @@ MISTAKES += [
     ("chain_rule", "missing-factor", cr_no_dl_da),
     ("vectorized_logreg", "missing-1/m", vl_dw_sum_only),
 ]
+
+
+def ll_sign_second(a, y):
+    return -y / a - (1 - y) / (1 - a)
+
+
+def ll_missing_term(a, y):
+    return -y / a
+
+
+def ll_loss(a, y):
+    return -(y * math.log(a) + (1 - y) * math.log(1 - a))
+
+
+def sd_plus(z):
+    return _sig(z) * (1 + _sig(z))
+
+
+def sd_one_minus(z):
+    return 1 - _sig(z)
+
+
+MISTAKES += [
+    ("log_loss_gradient", "sign", ll_sign_second),
+    ("log_loss_gradient", "missing-term", ll_missing_term),
+    ("log_loss_gradient", "loss-not-gradient", ll_loss),
+    ("sigmoid_derivative", "sign", sd_plus),
+    ("sigmoid_derivative", "missing-factor", sd_one_minus),
+]

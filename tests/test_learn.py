@@ -157,6 +157,12 @@ def test_sigmoid_mistakes_in_words():
 def test_log_loss_mistakes_in_words():
     assert "Sign slip" in _check("log_loss_gradient", A.ll_sign)
     assert "that is dL/dz" in _check("log_loss_gradient", A.ll_dz)
+    assert "Sign slip in the second term" in _check("log_loss_gradient", A.ll_sign_second)
+    m = _check("log_loss_gradient", A.ll_missing_term)
+    assert "log_loss_gradient(a = 0.5, y = 0): expected 2, got -0" in m and "(1 − y) ln(1 − a) term is missing" in m
+    assert "the loss L itself" in _check("log_loss_gradient", A.ll_loss)
+    assert "Sign slip inside: σ(z)(1 + σ(z))" in _check("sigmoid_derivative", A.sd_plus)
+    assert "you returned 1 − σ(z)" in _check("sigmoid_derivative", A.sd_one_minus)
 
 
 def test_chain_rule_points_at_the_first_wrong_step_of_the_ledger():
