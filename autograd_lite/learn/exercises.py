@@ -18,7 +18,6 @@ class Exercise:
     claim: str
     signature: str
     task: str
-    imports: str
     hints: tuple[str, ...]
 
     def __str__(self) -> str:
@@ -34,7 +33,6 @@ _EXERCISES = [
 
     Math: σ'(z) = σ(z)·(1 − σ(z)).  It must work for every float z, including
     z = ±1000 (σ saturates there: σ'(z) is 0 to double precision, not an error).""",
-        "import math\n",
         ("σ' is the derivative of σ, not σ itself: at z = 0, σ(0) = 1/2 but σ'(0) = 1/4.",
          "Compute s = σ(z) once, then combine s with 1 − s.  e^(−z) overflows a float for "
          "z below about −709: never take the exponential of a large positive number.",
@@ -48,7 +46,6 @@ _EXERCISES = [
 
     Math: differentiate each term: (ln a)' = 1/a, (ln(1 − a))' = −1/(1 − a).
     This is the gradient with respect to a, not to z (that would be a − y).""",
-        "",
         ("Differentiate term by term; y and 1 − y are constants.",
          "(ln a)' = 1/a and, by the chain rule, (ln(1 − a))' = −1/(1 − a).  Mind the minus sign in front of L.",
          "dL/da = −y/a + (1 − y)/(1 − a) = (a − y) / (a(1 − a))")),
@@ -60,7 +57,6 @@ _EXERCISES = [
         z = w1·x1 + w2·x2 + b,   a = σ(z),   L = −[y·ln a + (1 − y)·ln(1 − a)]
     as the product of the three local derivatives along the graph z → a → L:
         dL/dw1 = dL/da · da/dz · dz/dw1   (and the same for w2 and b).""",
-        "import math\n",
         ("Three local derivatives: dL/da (the log loss), da/dz (the sigmoid), dz/dw (the linear part).",
          "da/dz = a(1 − a); dz/dw1 is the input that w1 multiplies, x1; dz/db = 1.",
          "dL/dw1 = (−y/a + (1 − y)/(1 − a)) · a(1 − a) · x1 = (a − y)·x1,  dL/dw2 = (a − y)·x2,  dL/db = a − y")),
@@ -76,7 +72,6 @@ _EXERCISES = [
     node used twice receives two contributions, which add up:
         ∂root/∂parent = Σ over the nodes c that use it of ∂root/∂c · ∂c/∂parent.
     It must work on a chain of 10,000 nodes (Python's recursion limit is about 1,000).""",
-        "from autograd_lite import learn\n",
         ("Start with the seed: the root's gradient with respect to itself is 1.  Then walk from the root "
          "towards the leaves.",
          "A node may pass its gradient on only when every node that uses it has added its contribution: "
@@ -92,7 +87,6 @@ _EXERCISES = [
     gradient .grad (already computed), in place, by the learning rate lr.
 
     Math: w ← w − α·∂J/∂w for every parameter w (α = lr).""",
-        "",
         ("The gradient points uphill, towards larger J.",
          "Change p.data itself (in place): rebinding a loop variable changes nothing.",
          "w ← w − α·∂J/∂w")),
@@ -105,7 +99,6 @@ _EXERCISES = [
     reproducible (the same seed gives the same matrix, another seed another one).
 
     Math: small random numbers, e.g. wᵢⱼ ~ N(0, 1/n_in) or 0.01·N(0, 1).""",
-        "import math\nimport random\n",
         ("If two units start with the same weights they get the same gradients: think about what that means "
          "for training.",
          "Use a generator made from the seed (random.Random(seed) or numpy's default_rng(seed)) so the result "
@@ -119,7 +112,6 @@ _EXERCISES = [
         X: (m, n) examples as rows,  y: (m,) labels in {0, 1},  w: (n,),  b: a number
         a = σ(Xw + b),   J = (1/m)·Σᵢ L(aᵢ, yᵢ)   (the mean log loss)
     dw has the shape of w, db is a number.""",
-        "import numpy as np\n",
         ("Per example, dL/dz = a − y (exercise 3).  Stack the examples as rows and let matrix products do "
          "the sums.",
          "Xᵀ(a − y) sums xᵢ(aᵢ − yᵢ) over the examples; J is a mean, not a sum.",
@@ -134,7 +126,6 @@ _EXERCISES = [
         derivative(x, out) = ∂out/∂x, given the input x and the output out = forward(x)
     Both must work for every float x, including x = ±1000 (no overflow).
     Return the two functions: ``return forward, derivative``.""",
-        "import math\n",
         ("The derivative of ln(1 + eˣ) is a function you have met already.",
          "eˣ overflows for x above about 709: rewrite ln(1 + eˣ) so that the exponential only ever sees "
          "−|x|; the derivative may use x or out.",
@@ -154,10 +145,9 @@ def stub_text(ex: Exercise) -> str:
     """The stub file of one exercise: its function, signature, task and math; the body raises."""
     params = ex.signature.split(" -> ")[0]
     returns = ex.signature.split(" -> ")[1]
-    typing = "from collections.abc import Callable\n\n" if "Callable" in returns else ""
-    value = "from autograd_lite import Value\n" if "Value" in ex.signature else ""
-    numpy = "import numpy as np\n" if "np." in ex.signature and "numpy" not in ex.imports else ""
-    imports = "".join(sorted({line + "\n" for line in (ex.imports + numpy + value).splitlines() if line}))
+    typing = "from collections.abc import Callable\n" if "Callable" in returns else ""
+    # every stub imports the same tools, whichever the exercise needs, so that any answer pasted in runs
+    imports = f"import math\nimport random\n{typing}\nimport numpy as np\n\nfrom autograd_lite import Value, learn\n"
     return f'''"""Exercise {ex.number} of the autograd_lite workbook: {ex.id} -- {ex.title}.
 
 Course claim: {ex.claim}.
@@ -168,7 +158,7 @@ Stuck?  autograd-lite learn hint {ex.id} 1     (hints 1, 2, 3; in Python: learn.
 
 from __future__ import annotations
 
-{typing}{imports}
+{imports}
 
 def {ex.id}{params} -> {returns}:
     """{ex.task}
