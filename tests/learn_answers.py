@@ -373,3 +373,10 @@ MISTAKES += [
     ("sigmoid_derivative", "sign", sd_plus),
     ("sigmoid_derivative", "missing-factor", sd_one_minus),
 ]
+
+
+def ll_missing_y_term(a, y):
+    return (1 - y) / (1 - a)
+
+
+MISTAKES += [("log_loss_gradient", "missing-term", ll_missing_y_term)]
