@@ -172,7 +172,7 @@ def test_chain_rule_points_at_the_first_wrong_step_of_the_ledger():
     step = next(s for s in e.steps if s.input is v["w1"])
     assert e.line(step.number) in m  # the ledger's own line and names
     m = _check("chain_rule", A.cr_sigma)
-    assert "σ instead of σ'" in m and "a → z: ∂a/∂z = a(1 − a)" in m
+    assert "σ instead of σ'" in m and "[9] a → z: ∂a/∂z = a(1 − a) = 0.5 × 0.5 = 0.25;  ∂L/∂a · local = -2 × 0.25" in m
     m = _check("chain_rule", A.cr_wrong_parent)
     assert "Wrong parent" in m and "you used w1" in m and "→ w1: ∂v1/∂w1 = x1 = 1" in m
     assert "Sign slip" in _check("chain_rule", A.cr_sign)
