@@ -380,3 +380,32 @@ def ll_missing_y_term(a, y):
 
 
 MISTAKES += [("log_loss_gradient", "missing-term", ll_missing_y_term)]
+
+
+def cr_no_sigma_prime(x1, x2, w1, w2, b, y):
+    a = _sig(w1 * x1 + w2 * x2 + b)
+    dz = -y / a + (1 - y) / (1 - a)
+    return dz * x1, dz * x2, dz
+
+
+def cr_db_times_x(x1, x2, w1, w2, b, y):
+    a = _sig(w1 * x1 + w2 * x2 + b)
+    return (a - y) * x1, (a - y) * x2, (a - y) * x1
+
+
+def cr_swapped_inputs(x1, x2, w1, w2, b, y):
+    a = _sig(w1 * x1 + w2 * x2 + b)
+    return (a - y) * x2, (a - y) * x1, a - y
+
+
+def cr_sign_dw(x1, x2, w1, w2, b, y):
+    a = _sig(w1 * x1 + w2 * x2 + b)
+    return -(a - y) * x1, -(a - y) * x2, a - y
+
+
+MISTAKES += [
+    ("chain_rule", "missing-factor", cr_no_sigma_prime),
+    ("chain_rule", "wrong-factor", cr_db_times_x),
+    ("chain_rule", "wrong-parent", cr_swapped_inputs),
+    ("chain_rule", "sign", cr_sign_dw),
+]

@@ -606,7 +606,7 @@ def _grade_chain_rule(fn: Callable) -> Report:
                                         "three numbers (dw1, dw2, db)", "type", args, expected, raw)
         if all(_close(g, x, 1e-6, 1e-12) for g, x in zip(got, expected)):
             return None
-        return _diagnose_neuron(ex, where, args, v, e, expected, got)
+        return _diagnose_neuron(ex, fn, where, args, v, e, expected, got)
 
     report, searched = _first_failure(cases, one, _neuron_inputs)
     if report is not None:
@@ -614,9 +614,58 @@ def _grade_chain_rule(fn: Callable) -> Report:
     return Report(ex, "passed", f"correct on {len(cases)} neurons (both labels, inputs 0 to ±4){searched}")
 
 
-def _diagnose_neuron(ex: str, where: str, args: tuple, v: dict, e: Any, expected: tuple, got: tuple) -> Report:
-    """The first wrong step of the ledger, from the three numbers: db = ∂L/∂z (∂z/∂b = 1),
-    then ∂z/∂wᵢ = dwᵢ/db."""
+_NEURON_PROBES = [(0.7, -1.3, 0.4, 0.9, -0.2, 1.0), (-0.6, 1.1, -0.8, 0.3, 0.5, 0.0),
+                  (1.9, 0.45, 1.2, -1.7, 0.1, 1.0), (-1.4, -0.35, 0.6, 1.25, -0.9, 0.0),
+                  (0.25, 2.2, -1.5, -0.4, 0.3, 1.0)]
+
+
+def _neuron_parts(x1: float, x2: float, w1: float, w2: float, b: float, y: float) -> dict[str, float]:
+    """a, ∂L/∂a, ∂a/∂z and ∂L/∂z = a − y of the neuron, by hand (for the mistakes' formulas)."""
+    a = _sigmoid(w1 * x1 + w2 * x2 + b)
+    return {"a": a, "dL_da": -y / a + (1 - y) / (1 - a), "da_dz": a * (1 - a), "dz": a - y}
+
+
+# the wrong ∂L/∂z (the learner's db, since ∂z/∂b = 1), and the wrong ∂z/∂wᵢ, each as a formula
+_DB_MISTAKES: list[tuple[str, Callable[[dict, tuple], float]]] = [
+    ("sign", lambda q, x: -q["dz"]),
+    ("missing-factor", lambda q, x: q["dL_da"]),  # ∂a/∂z left out
+    ("sigma-not-derivative", lambda q, x: q["dL_da"] * q["a"]),
+    ("missing-dl-da", lambda q, x: q["da_dz"]),
+    ("extra-factor", lambda q, x: q["dz"] * q["da_dz"]),
+    ("wrong-factor", lambda q, x: q["dz"] * x[0]),
+]
+_DW_MISTAKES: list[tuple[str, Callable[[tuple, int], float]]] = [
+    ("missing-factor", lambda x, k: 1.0),
+    ("wrong-parent", lambda x, k: x[2 + k]),  # wᵢ itself
+    ("wrong-input", lambda x, k: x[1 - k]),  # the other input
+    ("sign", lambda x, k: -x[k]),
+]
+
+
+def _confirmed(fn: Callable, component: int, formula: Callable[[tuple], float], args: tuple, got: float) -> bool:
+    """Does the learner's ``component`` (0, 1: dw1, dw2; 2: db) follow ``formula`` at the
+    failing input and at two or more of the probe neurons?"""
+    if not _close(got, formula(args), 1e-6, 1e-12):
+        return False
+    agree = 0
+    for probe in _NEURON_PROBES:
+        try:
+            with np.errstate(all="ignore"):
+                mine = _as_float(list(fn(*probe))[component])
+        except (TimeLimitExceeded, KeyboardInterrupt):
+            raise
+        except BaseException:
+            continue
+        if not _close(mine, formula(probe), 1e-6, 1e-12):
+            return False
+        agree += 1
+    return agree >= 2
+
+
+def _diagnose_neuron(ex: str, fn: Callable, where: str, args: tuple, v: dict, e: Any, expected: tuple,
+                     got: tuple) -> Report:
+    """The first wrong step of the ledger: db = ∂L/∂z (∂z/∂b = 1) before ∂z/∂wᵢ = dwᵢ/db;
+    which classic mistake it is, confirmed on probe neurons."""
     head = (f"{where}: expected (dw1, dw2, db) = ({', '.join(_n(t) for t in expected)}), "
             f"got ({', '.join(_n(t) for t in got)}) (the smallest failing input)\n")
     x1, x2, w1, w2, b, y = args
@@ -627,49 +676,51 @@ def _diagnose_neuron(ex: str, where: str, args: tuple, v: dict, e: Any, expected
     rep = lambda key, text: Report(ex, "failed", head + text, key, args, expected, got)  # noqa: E731
     if not _close(db, dL_dz, 1e-6, 1e-12):  # wrong before z: in ∂L/∂a or ∂a/∂z
         step_az = _step_line(e, a, z)
-        if _close(db, -dL_dz, 1e-6, 1e-12):
-            return rep("sign", "Sign slip: your db is y − a, the ledger's ∂L/∂z is a − y = "
-                               f"{_n(av)} − {_n(y)} = {_n(dL_dz)}.  Check the minus in front of the log loss "
-                               f"and (ln(1 − a))' = −1/(1 − a).\n  ledger: {step_az}")
-        if _close(db, dL_da, 1e-6, 1e-12):
-            return rep("missing-factor", "The local derivative ∂a/∂z is missing (you used 1): first wrong step "
-                                         f"of the ledger:\n  {step_az}")
-        if _close(db, dL_da * av, 1e-6, 1e-12):
-            return rep("sigma-not-derivative", f"σ instead of σ': you used ∂a/∂z = a = σ(z) = {_n(av)}, the "
-                                               f"derivative is a(1 − a) = {_n(da_dz)}.  First wrong step of "
-                                               f"the ledger:\n  {step_az}")
-        if _close(db, da_dz, 1e-6, 1e-12):
-            return rep("missing-factor", f"The local derivative ∂L/∂a = {_n(dL_da)} is missing (you used 1): "
-                                         f"∂L/∂z = ∂L/∂a · ∂a/∂z.\n  ledger: " +
-                                         "\n  ".join(e.line(t.number) for t in e.steps if t.input is a))
-        if _close(db, dL_dz * da_dz, 1e-6, 1e-12):
-            return rep("extra-factor", f"σ' counted twice: a − y = {_n(dL_dz)} is already ∂L/∂z (= ∂L/∂a · ∂a/∂z); "
-                                       f"you multiplied it by a(1 − a) = {_n(da_dz)} again.\n  ledger: {step_az}")
-        if _close(db, dL_da * da_dz * (x1 if x1 else 1.0), 1e-6, 1e-12) and x1 not in (0.0, 1.0):
-            return rep("wrong-factor", f"db has a factor x1 = {_n(x1)}: ∂z/∂b = 1, since b is added, not "
-                                       f"multiplied.\n  ledger: {_step_line(e, z, v['b'])}")
+        into_a = "\n  ".join(e.line(t.number) for t in e.steps if t.input is a)
+        says = {
+            "sign": f"Sign slip: your db is y − a, the ledger's ∂L/∂z is a − y = {_n(av)} − {_n(y)} = "
+                    f"{_n(dL_dz)}.  Check the minus in front of the log loss and (ln(1 − a))' = −1/(1 − a).\n"
+                    f"  ledger: {step_az}",
+            "missing-factor": f"The local derivative ∂a/∂z is missing (you used 1): first wrong step of the "
+                              f"ledger:\n  {step_az}",
+            "sigma-not-derivative": f"σ instead of σ': you used ∂a/∂z = a = σ(z) = {_n(av)}, the derivative is "
+                                    f"a(1 − a) = {_n(da_dz)}.  First wrong step of the ledger:\n  {step_az}",
+            "missing-dl-da": f"The local derivative ∂L/∂a = {_n(dL_da)} is missing (you used 1): "
+                             f"∂L/∂z = ∂L/∂a · ∂a/∂z.\n  ledger: {into_a}",
+            "extra-factor": f"σ' counted twice: a − y = {_n(dL_dz)} is already ∂L/∂z (= ∂L/∂a · ∂a/∂z); you "
+                            f"multiplied it by a(1 − a) = {_n(da_dz)} again.\n  ledger: {step_az}",
+            "wrong-factor": f"db has a factor x1: ∂z/∂b = 1, since b is added, not multiplied.\n"
+                            f"  ledger: {_step_line(e, z, v['b'])}",
+        }
+        for key, formula in _DB_MISTAKES:
+            if _confirmed(fn, 2, lambda x, f=formula: f(_neuron_parts(*x), x), args, db):
+                return rep("missing-factor" if key == "missing-dl-da" else key, says[key])
         implied = db / dL_da if dL_da else math.nan
         return rep(None, f"∂L/∂z (your db, since ∂z/∂b = 1) should be {_n(dL_dz)}.  The ledger's steps up to z:\n"
-                         f"  {_step_line(e, a, z)}\n"
+                         f"  {step_az}\n"
                          f"  ∂L/∂a = {_n(dL_da)}; with it your db implies ∂a/∂z = {_n(implied)}, the table says "
                          f"a(1 − a) = {_n(da_dz)}.")
-    for k, (wname, xname, xv, wv, other) in enumerate((("w1", "x1", x1, w1, x2), ("w2", "x2", x2, w2, x1))):
+    for k, (wname, xname, xv) in enumerate((("w1", "x1", x1), ("w2", "x2", x2))):
         if _close(got[k], expected[k], 1e-6, 1e-12):
             continue
         step = _step_line(e, v["uses_" + wname], v[wname])
-        implied = got[k] / db if db else math.nan
         fix = f"The first wrong step of the ledger is the local derivative ∂v/∂{wname}:\n  {step}"
-        if _close(implied, 1.0, 1e-6, 1e-12):
-            return rep("missing-factor", f"Missing factor: dz/d{wname} = {xname} = {_n(xv)} (the input that "
-                                         f"{wname} multiplies); you used 1, so d{wname} = db.  {fix}")
-        if _close(implied, wv, 1e-6, 1e-12):
-            return rep("wrong-parent", f"Wrong parent: ∂({wname}·{xname})/∂{wname} is {xname} = {_n(xv)}, the "
-                                       f"other factor; you used {wname} = {_n(wv)} itself.  {fix}")
-        if _close(implied, other, 1e-6, 1e-12):
-            return rep("wrong-parent", f"Wrong input: ∂z/∂{wname} = {xname} = {_n(xv)}, you used the other "
-                                       f"input {_n(other)}.  {fix}")
-        if _close(implied, -xv, 1e-6, 1e-12):
-            return rep("sign", f"Sign slip: ∂z/∂{wname} = +{xname}.  {fix}")
+        says = {
+            "missing-factor": f"Missing factor: dz/d{wname} = {xname} = {_n(xv)} (the input that {wname} "
+                              f"multiplies); you used 1, so d{wname} = db.  {fix}",
+            "wrong-parent": f"Wrong parent: ∂({wname}·{xname})/∂{wname} is {xname} = {_n(xv)}, the other factor; "
+                            f"you used {wname} = {_n(args[2 + k])} itself.  {fix}",
+            "wrong-input": f"Wrong parent: ∂z/∂{wname} = {xname} = {_n(xv)}; you used the other input, "
+                           f"{_n(args[1 - k])}.  {fix}",
+            "sign": f"Sign slip: ∂z/∂{wname} = +{xname}.  {fix}",
+        }
+        for key, local in _DW_MISTAKES:
+            def formula(x: tuple, local: Callable = local, k: int = k) -> float:
+                return _neuron_parts(*x)["dz"] * local(x, k)
+
+            if _confirmed(fn, k, formula, args, got[k]):
+                return rep("wrong-parent" if key == "wrong-input" else key, says[key])
+        implied = got[k] / db if db else math.nan
         return rep(None, f"d{wname} should be ∂L/∂z · ∂z/∂{wname} = {_n(db)} × {_n(xv)} = {_n(expected[k])}; "
                          f"yours implies ∂z/∂{wname} = {_n(implied)}.  {fix}")
     return rep(None, "db is right, dw1 and dw2 match too closely to tell apart")  # pragma: no cover
