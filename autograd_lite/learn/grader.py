@@ -642,6 +642,16 @@ _DW_MISTAKES: list[tuple[str, Callable[[tuple, int], float]]] = [
 ]
 
 
+def _db_formula(wrong: Callable[[dict, tuple], float]) -> Callable[[tuple], float]:
+    """A mistaken db as a function of the neuron's inputs."""
+    return lambda x: wrong(_neuron_parts(*x), x)
+
+
+def _dw_formula(local: Callable[[tuple, int], float], k: int) -> Callable[[tuple], float]:
+    """dwₖ = (a − y) · a mistaken ∂z/∂wₖ, as a function of the neuron's inputs."""
+    return lambda x: _neuron_parts(*x)["dz"] * local(x, k)
+
+
 def _confirmed(fn: Callable, component: int, formula: Callable[[tuple], float], args: tuple, got: float) -> bool:
     """Does the learner's ``component`` (0, 1: dw1, dw2; 2: db) follow ``formula`` at the
     failing input and at two or more of the probe neurons?"""
@@ -692,8 +702,8 @@ def _diagnose_neuron(ex: str, fn: Callable, where: str, args: tuple, v: dict, e:
             "wrong-factor": f"db has a factor x1: ∂z/∂b = 1, since b is added, not multiplied.\n"
                             f"  ledger: {_step_line(e, z, v['b'])}",
         }
-        for key, formula in _DB_MISTAKES:
-            if _confirmed(fn, 2, lambda x, f=formula: f(_neuron_parts(*x), x), args, db):
+        for key, wrong_db in _DB_MISTAKES:
+            if _confirmed(fn, 2, _db_formula(wrong_db), args, db):
                 return rep("missing-factor" if key == "missing-dl-da" else key, says[key])
         implied = db / dL_da if dL_da else math.nan
         return rep(None, f"∂L/∂z (your db, since ∂z/∂b = 1) should be {_n(dL_dz)}.  The ledger's steps up to z:\n"
@@ -715,10 +725,7 @@ def _diagnose_neuron(ex: str, fn: Callable, where: str, args: tuple, v: dict, e:
             "sign": f"Sign slip: ∂z/∂{wname} = +{xname}.  {fix}",
         }
         for key, local in _DW_MISTAKES:
-            def formula(x: tuple, local: Callable = local, k: int = k) -> float:
-                return _neuron_parts(*x)["dz"] * local(x, k)
-
-            if _confirmed(fn, k, formula, args, got[k]):
+            if _confirmed(fn, k, _dw_formula(local, k), args, got[k]):
                 return rep("wrong-parent" if key == "wrong-input" else key, says[key])
         implied = got[k] / db if db else math.nan
         return rep(None, f"d{wname} should be ∂L/∂z · ∂z/∂{wname} = {_n(db)} × {_n(xv)} = {_n(expected[k])}; "
