@@ -195,6 +195,7 @@ def test_backprop_order_seed_recursion_and_wrong_parent_in_words():
     assert "RecursionError" in m and "10,000 nodes" in m and "explicit stack" in m and "visit(parent)" in m
     m = _check("backprop", A.bp_wrong_parent)
     assert "wrong parent" in m and "[8] v2 → w2: ∂v2/∂w2 = x2 = -0.5" in m
+    assert "∂L/∂w2 should be 0.139442411.  Yours is 0.2231078576." in m
 
 
 def test_backprop_a_contribution_counted_twice():
@@ -582,3 +583,13 @@ def test_a_mistake_is_named_only_when_two_more_inputs_confirm_it():
 
     r = learn.check("sigmoid_derivative", sigma_at_one_probe)
     assert r.status == "failed" and r.mistake is None and "expected 0.25, got 0.5" in r.message
+
+
+def test_wrong_parent_on_a_product_node():
+    x, w = Value(2.0, "x"), Value(-0.5, "w")
+    L = w * x
+    L.label = "L"
+    r = grader._grade_backprop_graph(A.bp_first_parent, "L = w·x", L)
+    assert r.mistake == "wrong-parent" and "∂L/∂w should be 2.  Yours is 1.5." in r.message
+    assert "[1] L → w: ∂L/∂w = x = 2" in r.message
+    assert grader._grade_backprop_graph(A.backprop, "L = w·x", L) is None
