@@ -593,3 +593,13 @@ def test_wrong_parent_on_a_product_node():
     assert r.mistake == "wrong-parent" and "∂L/∂w should be 2.  Yours is 1.5." in r.message
     assert "[1] L → w: ∂L/∂w = x = 2" in r.message
     assert grader._grade_backprop_graph(A.backprop, "L = w·x", L) is None
+
+
+def test_wrong_parent_when_both_inputs_have_the_same_local_derivative():
+    x, w = Value(2.0, "x"), Value(2.0, "w")  # ∂L/∂w = x = 2 = w = ∂L/∂x: "twice" or "wrong parent"?
+    L = w * x
+    L.label = "L"
+    r = grader._grade_backprop_graph(A.bp_first_parent, "L = w·x", L)
+    assert r.mistake == "wrong-parent" and "x is off by -2" in r.message  # x lost what w got twice
+    r = grader._grade_backprop_graph(A.bp_dfs_no_order, "L = w·x", L)
+    assert r is None  # a tree: walking it without order is right
