@@ -212,7 +212,7 @@ def test_backprop_a_contribution_counted_twice():
 
 def test_gradient_descent_ascent_shows_the_loss_rising():
     m = _check("gradient_descent", A.gd_ascent)
-    assert "Gradient ascent" in m and "J went from 0.02 up to 0.0242" in m
+    assert "Gradient ascent" in m and "J went from 0.02 up to 0.0242; a descent step brings it down to 0.0162" in m
 
     def rebinding(params, lr):
         for p in params:
@@ -249,6 +249,22 @@ def test_initialise_equal_weights_shows_the_hidden_units_stay_identical():
         return [[random.gauss(0, 0.1) for _ in range(n_in)] for _ in range(n_out)]
 
     assert learn.check("initialise", unseeded).mistake == "not-reproducible"
+
+    def repeated_row(n_in, n_out, seed):  # one random row for every unit
+        return [A.initialise(n_in, 1, seed)[0]] * n_out
+
+    m = _check("initialise", repeated_row)
+    assert "rows 1 and 2 are equal" in m and "equal rows at the start" in m and "still have identical" not in m
+
+    def single_unit_constant(n_in, n_out, seed):  # equal weights inside one unit: no symmetry to break
+        return [[0.1 * (k + 1) + 0.01 * seed] * n_in for k in range(n_out)]
+
+    assert learn.check("initialise", single_unit_constant).passed
+
+    def not_finite(n_in, n_out, seed):
+        return [[math.nan] * n_in for _ in range(n_out)]
+
+    assert learn.check("initialise", not_finite).mistake == "not-finite"
 
     def huge(n_in, n_out, seed):
         return [[100 * w for w in row] for row in A.initialise(n_in, n_out, seed)]

@@ -1070,9 +1070,10 @@ def _grade_initialise(fn: Callable) -> Report:
         where = f"initialise({n_in}, {n_out}, seed={seed})"
         W = _matrix(_call(fn, n_in, n_out, seed, where=where), n_in, n_out, where)
         flat = W.ravel()
-        if flat.size > 1 and np.all(flat == flat[0]) or any(
-                np.array_equal(W[i], W[j]) for i in range(n_out) for j in range(i + 1, n_out)):
-            equal = "every weight is " + _n(flat[0]) if np.all(flat == flat[0]) else "two rows are equal"
+        twins = [(i, j) for i in range(n_out) for j in range(i + 1, n_out) if np.array_equal(W[i], W[j])]
+        if twins:  # two units with the same weights (C11); equal weights inside one unit are harmless
+            equal = ("every weight is " + _n(flat[0]) if np.all(flat == flat[0]) else
+                     f"rows {twins[0][0] + 1} and {twins[0][1] + 1} are equal")
             demo = _symmetry_demo(fn, W, seed) if (n_in, n_out) == (2, 3) else ""
             return Report(ex, "failed", f"{where}: equal weights ({equal}).\n{demo}".rstrip(), "equal-weights",
                           (n_in, n_out, seed), None, W.tolist())
