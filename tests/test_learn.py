@@ -321,7 +321,8 @@ def test_not_started():
         raise NotImplementedError
 
     r = learn.check("sigmoid_derivative", stub)
-    assert r.status == "not started" and not r.passed and str(r).startswith("· sigmoid_derivative: not started")
+    assert r.status == "not started" and not r.passed
+    assert str(r) == "· sigmoid_derivative: not started (your function raises NotImplementedError)"
 
 
 @pytest.mark.parametrize("in_thread", [False, True])
