@@ -46,7 +46,7 @@ _LAZY = {
     "predict_proba": "autograd_lite.train", "accuracy": "autograd_lite.train",
 }
 _SUBMODULES = {"nn", "optim", "losses", "data", "train", "viz", "figures", "transforms", "check", "expr",
-               "symbolic", "kernels", "fuse"}
+               "symbolic", "kernels", "fuse", "learn"}
 
 
 def __getattr__(name: str):

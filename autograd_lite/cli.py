@@ -4,7 +4,8 @@ Subcommands: ``grad`` (differentiate an expression), ``explain`` (the
 chain-rule ledger of its backprop, step by step), ``train`` (logistic
 regression or an MLP on a dataset), ``predict`` (apply a model saved by
 ``train --save`` to raw rows), ``demo`` (the course walkthrough with its
-figures) and ``repl`` (a Python console with the library imported).
+figures), ``repl`` (a Python console with the library imported) and ``learn``
+(the workbook: graded exercises).
 
 Files: the CLI never overwrites an existing file (``--save``, ``--plot``,
 ``--graph``, ``--out``) unless given ``--force`` (``demo`` may rewrite a folder
@@ -134,7 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="autograd-lite", description="Backpropagation you can hold in your hands.",
                      epilog=_MAIN_EPILOG, formatter_class=_FMT)
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{grad,explain,train,predict,demo,repl}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{grad,explain,train,predict,demo,repl,learn}")
 
     g = sub.add_parser("grad", help="value and derivatives of an expression", epilog=_GRAD_EPILOG,
                        formatter_class=_FMT, description="Differentiate an expression by backpropagation.")
@@ -199,7 +200,67 @@ def build_parser() -> argparse.ArgumentParser:
     _add_explain_parser(sub)
     sub.add_parser("repl", help="a Python console with autograd_lite imported", epilog=_REPL_EPILOG,
                    formatter_class=_FMT, description="An interactive Python console with the library imported.")
+    _add_learn_parser(sub)
     return parser
+
+
+_LEARN_EPILOG = """\
+examples:
+  autograd-lite learn init my-work              # one stub file per exercise, in course order
+  autograd-lite learn check my-work             # grade every exercise (exit 0 only if all passed)
+  autograd-lite learn check my-work backprop    # grade one
+  autograd-lite learn hint backprop 2           # hints 1, 2, 3: the last is the formula
+"""
+
+
+def _add_learn_parser(sub: Any) -> None:
+    from autograd_lite.learn.exercises import EXERCISES
+
+    ids = ", ".join(EXERCISES)
+    lp = sub.add_parser("learn", help="the workbook: write the course's functions, get them graded",
+                        epilog=_LEARN_EPILOG, formatter_class=_FMT,
+                        description="Graded exercises whose autograder names the mistake.")
+    ls = lp.add_subparsers(dest="learn_command", required=True, metavar="{init,check,hint}")
+    li = ls.add_parser("init", help="write one stub file per exercise into DIR", epilog=_LEARN_EPILOG,
+                       formatter_class=_FMT)
+    li.add_argument("dir", metavar="DIR", help="the workbook folder (created if needed)")
+    li.add_argument("ids", nargs="*", metavar="ID", help=f"only these exercises (default: all: {ids})")
+    li.add_argument("--force", action="store_true", help="overwrite existing stub files (default: refuse)")
+    lc = ls.add_parser("check", help="grade the exercises in DIR", epilog=_LEARN_EPILOG, formatter_class=_FMT)
+    lc.add_argument("dir", metavar="DIR", help="the workbook folder written by 'learn init'")
+    lc.add_argument("ids", nargs="*", metavar="ID", help=f"only these exercises (default: all: {ids})")
+    lc.add_argument("--time-limit", type=_positive_float, default=10.0, metavar="SECONDS",
+                    help="how long your code may run per exercise (default 10)")
+    lh = ls.add_parser("hint", help="hint K (1, 2, 3) of an exercise: the last is the formula",
+                       epilog=_LEARN_EPILOG, formatter_class=_FMT)
+    lh.add_argument("id", metavar="ID", help=f"the exercise ({ids})")
+    lh.add_argument("k", nargs="?", type=_positive_int, default=1, metavar="K", help="which hint (default 1)")
+
+
+def cmd_learn(args: argparse.Namespace) -> int:
+    from autograd_lite import learn
+    from autograd_lite.learn.workbook import summary
+
+    if args.learn_command == "init":
+        try:
+            paths = learn.init_workbook(args.dir, args.ids, force=args.force)
+        except FileExistsError as e:
+            raise CLIError(str(e).replace(" (force=True)", "")) from None
+        print(f"wrote {len(paths)} exercise files into {args.dir}:")
+        for path in paths:
+            print(f"  {path.name}")
+        print(f"write each function, then: autograd-lite learn check {args.dir}")
+        return 0
+    if args.learn_command == "hint":
+        print(learn.hint(args.id, args.k))
+        return 0
+    reports = learn.check_workbook(args.dir, args.ids, time_limit=args.time_limit)
+    for report in reports:
+        print(report)
+        if report.status == "failed":
+            print(f"    (stuck? autograd-lite learn hint {report.exercise} 1)")
+    print(summary(reports))
+    return 0 if all(r.passed for r in reports) else 1
 
 
 def _add_at(p: argparse.ArgumentParser) -> None:
@@ -941,7 +1002,7 @@ def cmd_repl(args: argparse.Namespace) -> int:
 
 
 _COMMANDS = {"grad": cmd_grad, "explain": cmd_explain, "train": cmd_train, "predict": cmd_predict,
-             "demo": cmd_demo, "repl": cmd_repl}
+             "demo": cmd_demo, "repl": cmd_repl, "learn": cmd_learn}
 
 
 def _anticipated() -> tuple[type[BaseException], ...]:
