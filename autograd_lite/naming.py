@@ -96,10 +96,27 @@ def _is_number(s: str) -> bool:
     return True
 
 
+def _is_call(name: str) -> bool:
+    """``σ(z)``, ``log(1 − a)``, ``|x|``: one function applied to one bracketed argument."""
+    if len(name) > 1 and name[0] == name[-1] == "|" and "|" not in name[1:-1]:
+        return True
+    start = name.find("(")
+    if start < 1 or not name.endswith(")") or not (is_identifier(name[:start]) or name[:start] in ("σ", "√")):
+        return False
+    depth = 0
+    for i, ch in enumerate(name[start:], start):
+        depth += ch == "("
+        depth -= ch == ")"
+        if depth == 0:
+            return i == len(name) - 1
+    return False
+
+
 def operand(name: str) -> str:
-    """``name`` as an operand of a formula: kept when it is an identifier or a
-    non-negative number, else parenthesised (``(1 − a)``, ``(-0.5)``, ``(my loss)``)."""
-    if is_identifier(name):
+    """``name`` as an operand of a formula: kept when it is an identifier, a function
+    call such as ``σ(z)`` or a non-negative number, else parenthesised (``(1 − a)``,
+    ``(-0.5)``, ``(my loss)``)."""
+    if is_identifier(name) or _is_call(name):
         return name
     if _is_number(name) and not name.lstrip().startswith(("-", "−")) and name.strip() == name:
         return name
@@ -121,7 +138,7 @@ _WORD_FUNCS = {"log", "exp", "sin", "cos", "tanh"}  # written "log a", "log(1 �
 
 def _term(name: str) -> tuple[str, int]:
     """A name as an argument ``(text, precedence)``."""
-    return (name, _ATOM) if is_identifier(name) else (name, 0)
+    return (name, _ATOM) if is_identifier(name) or _is_call(name) else (name, 0)
 
 
 def _constant(x: float, precision: int) -> tuple[str, int]:
@@ -193,7 +210,7 @@ class Namer:
         self._names: dict[int, str] = {}
         self._kinds: dict[int, str] = {}
         self._terms: dict[int, tuple[str, int]] = {}  # names usable inside an expression name
-        limit = 0 if self.mode == "labels" else SHORT if self.mode == "auto" else LONG
+        limit = self.limit
         labels = {id(n): _clean(n.label) for n in self.order if n.label is not None and _clean(n.label)}
         taken = set(labels.values())
         used: set[str] = set()
@@ -223,6 +240,7 @@ class Namer:
                 k += 1
             self._set(node, f"v{k}", "generated")
             used.add(f"v{k}")
+        self._used = used
         self.root_name: str = self._names[id(root)]
 
     def _set(self, node: Value, name: str, kind: str) -> None:
@@ -281,14 +299,46 @@ class Namer:
             return self.name(x)
         return _constant(x, self.precision)[0]
 
+    def term(self, x: Any) -> tuple[str, int]:
+        """An input as ``(text, precedence)`` for `compose`: a node's name, or a number."""
+        if x.__class__ is Value:
+            return self._terms.get(id(x)) or _term(self.name(x))
+        return _constant(x, self.precision)
+
+    def composable(self, x: Any) -> tuple[str, int] | None:
+        """``x`` as a term of an expression name, ``(text, precedence)``: a number, or a node
+        named by a label or an expression; None for a node with a generated name (or ``L``)."""
+        if x.__class__ is Value:
+            return self._terms.get(id(x))
+        return _constant(x, self.precision)
+
+    def compose_name(self, op: Op, args: Sequence[Any]) -> tuple[str, int] | None:
+        """The expression name a node computing ``op`` of ``args`` (nodes, numbers, or terms
+        returned by an earlier call) would get, as ``(text, precedence)``; None when the
+        rules give it none (an input without a label or expression name, too long, taken).
+        `draw_graph` names the display-only boxes of ``expand_linear=True`` with it."""
+        terms = []
+        for a in args:
+            term = a if isinstance(a, tuple) else self.composable(a)
+            if term is None:
+                return None
+            terms.append(term)
+        text, prec = compose(op, terms)
+        if not self.limit or len(text) > self.limit or text in self._used:
+            return None
+        return text, prec
+
+    @property
+    def limit(self) -> int:
+        """The longest expression used as a name in this mode (0: none)."""
+        return 0 if self.mode == "labels" else SHORT if self.mode == "auto" else LONG
+
     def expression(self, node: Value) -> str:
         """How ``node`` is computed from its inputs' names (``""`` for a leaf):
         ``w1·x1 + w2·x2 + b``, ``σ(z)``, ``log(1 − a)``, ``x^2``."""
         if node.op is None:
             return ""
-        args = [(self._terms.get(id(p)) or _term(self.name(p))) if p.__class__ is Value
-                else _constant(p, self.precision) for p in node.parents]
-        return compose(node.op, args)[0]
+        return compose(node.op, [self.term(p) for p in node.parents])[0]
 
     def find(self, name: str) -> Value:
         """The node called ``name`` (KeyError listing some names if none is)."""
