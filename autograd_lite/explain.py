@@ -255,7 +255,7 @@ class Steps(Sequence[Step]):
     and the step-through page: ``steps[1]`` is the first, ``steps[len(steps)]`` (or
     ``steps[-1]``) the last, and ``steps[k].number == k``.  Step 0 is the start (only
     the seed known), which has no contribution: ``steps[0]`` raises IndexError.
-    Iteration yields them in order; a slice ``steps[i:j]`` holds steps i … j − 1."""
+    Iteration yields them in order; a slice is refused (``list(steps)[i:j]`` counts from 0)."""
 
     __slots__ = ("_list",)
 
@@ -271,16 +271,11 @@ class Steps(Sequence[Step]):
     def __reversed__(self) -> Iterator[Step]:
         return reversed(self._list)
 
-    def __getitem__(self, k: Any) -> Any:  # type: ignore[override]
+    def __getitem__(self, k: int) -> Step:  # type: ignore[override]
         n = len(self._list)
         if isinstance(k, slice):
-            if k.step not in (None, 1):
-                raise ValueError("a slice of steps takes no step size")
-            start = 1 if k.start is None else k.start
-            stop = n + 1 if k.stop is None else k.stop
-            if start < 1 or stop < 1:
-                raise IndexError(f"steps are numbered 1 … {n}; a slice takes numbers, got {k.start}:{k.stop}")
-            return self._list[start - 1:stop - 1]
+            raise TypeError("steps[k] takes one step number (1 … len); for a range of steps slice a list, "
+                            "list(e.steps)[i:j] (counted from 0), or filter: [s for s in e.steps if i <= s.number < j]")
         if isinstance(k, bool) or not isinstance(k, int):
             raise TypeError(f"steps are numbered by ints 1 … {n}, not {type(k).__name__}")
         if k == 0:
