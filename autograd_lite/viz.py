@@ -42,8 +42,8 @@ import graphviz
 from autograd_lite.engine import OPS, Value, topological_order
 from autograd_lite.naming import NAMES, Namer, check_names
 
-__all__ = ["draw_graph", "render_graph", "GraphvizNotFoundError", "FORMATS", "RANKDIRS", "COLOR_BY", "LAYOUTS",
-           "NAMES", "SLIDE_ASPECT"]
+__all__ = ["draw_graph", "render_graph", "Picture", "GraphvizNotFoundError", "FORMATS", "RANKDIRS", "COLOR_BY",
+           "LAYOUTS", "NAMES", "SLIDE_ASPECT"]
 
 FORMATS = ("svg", "png", "pdf", "dot")
 RANKDIRS = ("LR", "RL", "TB", "BT")
@@ -67,6 +67,15 @@ _NONFINITE_FILL = "#c9a0dc"
 # words, so that no edge label reads like a variable (x, y, w0 ...) of the expression.
 _ROLES = {"sub": ("1st", "2nd"), "div": ("numerator", "denominator"), "pow": ("base", "exponent")}
 _EXPANDED_TIP = "computed for display: part of a fused linear node (expand_linear=True)"
+
+
+class Picture(graphviz.Digraph):
+    """The `graphviz.Digraph` that `draw_graph` returns.  Jupyter displays it; at a plain
+    Python prompt its repr says how to see it instead of ``<graphviz.graphs.Digraph …>``."""
+
+    def __repr__(self) -> str:
+        return ("<the picture of a computational graph (a graphviz.Digraph): Jupyter shows it; elsewhere write "
+                "it with autograd_lite.render_graph(L, 'graph.svg') (or .png, .pdf), or open it with .view()>")
 
 
 class GraphvizNotFoundError(RuntimeError):
@@ -609,7 +618,7 @@ def draw_graph(root: Value, *, rankdir: str = "LR", show_data: bool = True, show
                 emit(c, child)
 
     def build(rows: dict[str, int] | None, heads: Sequence[str] = ()) -> graphviz.Digraph:
-        g = graphviz.Digraph("computational_graph")
+        g = Picture("computational_graph")
         g.attr(rankdir=rankdir, fontsize="11", nodesep="0.25", ranksep="0.35")
         g.attr("node", fontsize="11", margin="0.08,0.04", height="0.3")
         g.attr("edge", arrowsize="0.6")
