@@ -122,7 +122,7 @@ def _t_div(c: _Ctx) -> str:
     x, y = (_w(n) for n in c.names)
     if c.index == 0:
         return _chain(f"1/{y}", f"1/{_fp(c.values[1], c.p)}", _f(c.local, c.p))
-    return _chain(f"−{x}/{y}²", f"−{_w(c.out)}/{y}", f"-{_fp(c.out_value, c.p)}/{_fp(c.values[1], c.p)}",
+    return _chain(f"−{x}/{y}²", f"−{_w(c.out)}/{y}", f"−{_fp(c.out_value, c.p)}/{_fp(c.values[1], c.p)}",
                   _f(c.local, c.p))
 
 
@@ -131,11 +131,11 @@ def _t_pow(c: _Ctx) -> str:
     xv, yv = c.values
     if c.index == 0:
         if yv == 0:
-            return _chain(f"{y}·{x}^({y} − 1)", "0 (y = 0, as PyTorch)")
+            return _chain(f"{y}·{x}^({y} − 1)", "0 (exponent = 0, as PyTorch)")
         return _chain(f"{y}·{x}^({y} − 1)", f"{_fp(yv, c.p)} × {_fp(xv, c.p)}^{_fp(yv - 1, c.p)}",
                       _f(c.local, c.p))
     if xv == 0 and yv >= 0:
-        return _chain(f"{x}^{y}·ln {x}", "0 (x = 0 ≤ y, as PyTorch)")
+        return _chain(f"{x}^{y}·ln {x}", "0 (base = 0 ≤ exponent, as PyTorch)")
     return _chain(f"{x}^{y}·ln {x}", f"{_fp(c.out_value, c.p)} × ln {_fp(xv, c.p)}", _f(c.local, c.p))
 
 
@@ -490,7 +490,7 @@ class Explanation:
         L = self.root_name
         t = self.forward_of is not None
         fwd = ["#", "name", "computed as", "value"] + (
-            [f"tangent {_total('·', self.names[id(self.forward_of)])}"] if t else [])
+            [f"tangent d·/d{_w(self.names[id(self.forward_of)])}"] if t else [])
         bwd = ["step", "node", "input", f"upstream {_total(L, 'node')}", "local ∂node/∂input", "contribution",
                f"{_total(L, 'input')}"]
         return [e(h) for h in fwd], [e(h) for h in bwd]

@@ -116,7 +116,7 @@ def operand(name: str) -> str:
     """``name`` as an operand of a formula: kept when it is an identifier, a function
     call such as ``σ(z)`` or a non-negative number, else parenthesised (``(1 − a)``,
     ``(-0.5)``, ``(my loss)``)."""
-    if is_identifier(name) or _is_call(name):
+    if is_identifier(name) or _is_call(name) or (len(name) > 1 and name[0] == name[-1] == "'"):
         return name
     if _is_number(name) and not name.lstrip().startswith(("-", "−")) and name.strip() == name:
         return name
@@ -124,8 +124,10 @@ def operand(name: str) -> str:
 
 
 def _clean(label: Any) -> str:
-    """A label as a name: a string, its whitespace runs made one space and trimmed."""
-    return _WS.sub(" ", str(label)).strip()
+    """A label as a name: a string, its whitespace runs made one space and trimmed; a label
+    that reads as a number is quoted (``'2'``), so no formula mistakes it for a constant."""
+    text = _WS.sub(" ", str(label)).strip()
+    return f"'{text}'" if text and _is_number(text) else text
 
 
 # --------------------------------------------------------------------------
@@ -136,9 +138,34 @@ _ATOM = 9  # a name or a non-negative number: never needs parentheses
 _WORD_FUNCS = {"log", "exp", "sin", "cos", "tanh"}  # written "log a", "log(1 − a)"
 
 
+def _precedence(text: str) -> int:
+    """How tightly a name binds, read from its text: ``w1·x1`` is a product (2), ``1 − a`` a
+    sum (1), ``σ(z)`` an atom; a name of unknown shape (``my loss``) binds loosest (0)."""
+    if is_identifier(text) or _is_call(text) or (text.startswith("'") and text.endswith("'")):
+        return _ATOM
+    depth, inside_abs, top = 0, False, []
+    for ch in text:  # the characters outside any parentheses or |…|
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            inside_abs = not inside_abs
+        elif depth == 0 and not inside_abs:
+            top.append(ch)
+    flat = "".join(top)
+    if " + " in flat or " − " in flat:
+        return 1
+    if " " in flat.replace(" / ", "/"):
+        return 0
+    if "·" in flat or "/" in flat:
+        return 2
+    return 0
+
+
 def _term(name: str) -> tuple[str, int]:
     """A name as an argument ``(text, precedence)``."""
-    return (name, _ATOM) if is_identifier(name) or _is_call(name) else (name, 0)
+    return name, _precedence(name)
 
 
 def _constant(x: float, precision: int) -> tuple[str, int]:
