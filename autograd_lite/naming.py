@@ -247,7 +247,7 @@ class Namer:
             label = labels.get(key)
             if label is not None:
                 name, k = label, 2
-                while name in used:
+                while name in used or (name != label and name in taken):  # never another node's label
                     name, k = f"{label}_{k}", k + 1
                 self._set(node, name, "label")
                 self._terms[key] = _term(name)
