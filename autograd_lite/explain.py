@@ -39,7 +39,7 @@ from typing import Any
 
 from autograd_lite import engine
 from autograd_lite.engine import Value, topological_order
-from autograd_lite.naming import Namer, check_names
+from autograd_lite.naming import Namer
 from autograd_lite.naming import operand as _operand
 
 __all__ = ["explain", "Explanation", "ForwardRow", "Step", "Steps", "PathSum", "PathLimitError", "TEMPLATES",
@@ -326,11 +326,11 @@ class Explanation:
         order = topological_order(root)
         self._order = order
         evaluation = order[::-1]
-        check_names(names)
         #: The names of the nodes (see `autograd_lite.naming`), shared with the pictures.
         self.namer = Namer(root, names, precision=p, order=evaluation)
-        self.names = names = self.namer.as_dict()
-        self.root_name = names[id(root)]
+        self.names: dict[int, str] = self.namer.as_dict()
+        by_id = self.names
+        self.root_name = by_id[id(root)]
         raw: list[tuple] = []
 
         def observe(node, index, input, local, upstream, contribution, total):
@@ -349,18 +349,18 @@ class Explanation:
             if id(node) not in per_node:
                 ids = [id(a) for a in parents if a.__class__ is Value]
                 per_node[id(node)] = (
-                    tuple(names[id(a)] if a.__class__ is Value else _f(a, p) for a in parents),
+                    tuple(by_id[id(a)] if a.__class__ is Value else _f(a, p) for a in parents),
                     tuple(a.data if a.__class__ is Value else a for a in parents),
                     {i for i in ids if ids.count(i) > 1} if len(ids) != len(set(ids)) else set())
             arg_names, arg_values, repeated = per_node[id(node)]
-            ctx = _Ctx(names[id(node)], node.data, arg_names, arg_values, index, local, p)
-            head = _partial(names[id(node)], names[id(inp)])
+            ctx = _Ctx(by_id[id(node)], node.data, arg_names, arg_values, index, local, p)
+            head = _partial(by_id[id(node)], by_id[id(inp)])
             if id(inp) in repeated:  # x*x: say which edge
                 head += f" (input {index + 1})"
             previous = running.get(id(inp))
             running[id(inp)] = total
             steps.append(Step(k + 1, node, index, inp, local, upstream, contribution, total, previous,
-                              last[id(inp)] == k, names[id(node)], names[id(inp)],
+                              last[id(inp)] == k, by_id[id(node)], by_id[id(inp)],
                               f"{head} = {TEMPLATES[node.op.name](ctx)}"))
         self.steps: Steps = Steps(steps)
         self.forward_of: Value | None = None
@@ -371,8 +371,8 @@ class Explanation:
 
             tangents = _tangents(root, {self.forward_of: 1.0})
         self.forward: list[ForwardRow] = [
-            ForwardRow(k + 1, names[id(n)], n, None if n.op is None else n.op.name,
-                       tuple(names[id(a)] if a.__class__ is Value else _f(a, p) for a in n.parents),
+            ForwardRow(k + 1, by_id[id(n)], n, None if n.op is None else n.op.name,
+                       tuple(by_id[id(a)] if a.__class__ is Value else _f(a, p) for a in n.parents),
                        self.namer.expression(n), n.data,
                        tangents.get(id(n)) if forward is not None else None)
             for k, n in enumerate(evaluation)]
