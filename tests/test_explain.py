@@ -28,9 +28,10 @@ BINARY = ["add", "sub", "mul", "div", "pow"]
 
 def _chain_rule(s):
     """upstream × local, as the table states it: a rule `Over(f)` divides by f (as PyTorch does),
-    which can differ from × (1/f) in the last bit, or overflow where the division does not."""
+    which can differ from × (1/f) in the last bit, or overflow where the division does not; a
+    `Mask` passes g or gives 0 (never inf × 0 = nan)."""
     op = s.node.op
-    if op.name != "linear" and isinstance(op.partials[s.index], engine.Over):
+    if op.name != "linear" and isinstance(op.partials[s.index], (engine.Over, engine.Mask)):  # Mask: g or 0
         args = [p.data if isinstance(p, Value) else p for p in s.node.parents]
         return ieee(engine.contribution, op.partials[s.index], s.upstream, *args, s.node.data)
     return s.upstream * s.local
