@@ -85,7 +85,7 @@ def number(x: float, precision: int = 4) -> str:
 
 def is_identifier(name: str) -> bool:
     """True for one identifier-like token (``w1``, ``ŷ``, ``x′``, ``layer1.neuron2.w1``)."""
-    return _IDENT.fullmatch(name) is not None
+    return name.isidentifier() or _IDENT.fullmatch(name) is not None
 
 
 def _is_number(s: str) -> bool:
@@ -329,7 +329,8 @@ class Namer:
     def term(self, x: Any) -> tuple[str, int]:
         """An input as ``(text, precedence)`` for `compose`: a node's name, or a number."""
         if x.__class__ is Value:
-            return self._terms.get(id(x)) or _term(self.name(x))
+            term = self._terms.get(id(x))
+            return term if term is not None else (self.name(x), _ATOM)  # v1, v2, …, L: identifiers
         return _constant(x, self.precision)
 
     def composable(self, x: Any) -> tuple[str, int] | None:

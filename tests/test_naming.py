@@ -298,3 +298,15 @@ def test_numpy_array_with_a_value_says_what_to_do(op, sym):
         with pytest.raises(TypeError, match=re.escape(f"[a {sym} v for a in arr.tolist()]")):
             op(*args)
     assert (np.float64(3.0) * v).data == 6.0 and (np.array(3.0) * v).data == 6.0  # 0-d: a number
+
+
+def test_a_labels_binding_is_read_from_its_text():
+    c = Value(2.0, label="c")
+    cases = {"(1 − a)·b": "(1 − a)·b·c", "|x − y|": "|x − y|·c", "'a b": "('a b)·c", "'q'": "'q'·c",
+             "1 − a": "(1 − a)·c", "x^2": "(x^2)·c", "a / b": "a / b·c", "my loss": "(my loss)·c",
+             "σ(z)": "σ(z)·c", "f(a)(b)": "(f(a)(b))·c", "|x": "(|x)·c", "(a)·(b)": "(a)·(b)·c"}
+    for label, expected in cases.items():
+        node = Value(1.0, label=label)
+        root = node * c
+        assert Namer(root).expression(root) == expected, label
+    assert operand("|x") == "(|x)" and operand("|x|") == "|x|" and operand("x|") == "(x|)"
