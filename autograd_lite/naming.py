@@ -85,7 +85,9 @@ def number(x: float, precision: int = 4) -> str:
 
 def is_identifier(name: str) -> bool:
     """True for one identifier-like token (``w1``, ``ŷ``, ``x′``, ``layer1.neuron2.w1``)."""
-    return name.isidentifier() or _IDENT.fullmatch(name) is not None
+    if name.isascii() and "'" not in name:  # the fast common case (not all of Unicode: "x·x" is a Python
+        return all(part.isidentifier() for part in name.split("."))  # identifier, not one of ours)
+    return _IDENT.fullmatch(name) is not None
 
 
 def _is_number(s: str) -> bool:

@@ -118,6 +118,8 @@ def test_operand_and_identifiers():
     assert [operand(s) for s in ("1 − a", "log a", "-0.5", "−2", "my loss", "σ(a)(b)", "(a)·(b)", " 2")] == [
         "(1 − a)", "(log a)", "(-0.5)", "(−2)", "(my loss)", "(σ(a)(b))", "((a)·(b))", "( 2)"]
     assert is_identifier("a.b") and not is_identifier("a.") and not is_identifier("1a") and not is_identifier("a b")
+    assert [is_identifier(s) for s in ("x", "a_2", "_", "x'", "x·x", "ŷ", "x′", "a..b", "ŷ.b", "ŷ·b", "2")] == [
+        True, True, True, True, False, True, True, False, True, False, False]
 
 
 def test_compose_parenthesises_by_precedence():
