@@ -417,3 +417,9 @@ def test_duplicate_and_awkward_labels_in_the_ledger():
     assert e.grad("a_2") == 10.0 and e.grad(a2) == 10.0 and e.grad("'2'") == -1.0
     with pytest.raises(ValueError, match="no node named 'a#2'"):
         e.grad("a#2")
+
+
+def test_chain_drops_only_repeated_neighbours():
+    from autograd_lite.explain import _chain
+
+    assert _chain("a", "b", "b") == "a = b" and _chain("a", "b", "a") == "a = b = a" and _chain("x") == "x"

@@ -306,9 +306,12 @@ def test_a_labels_binding_is_read_from_its_text():
     c = Value(2.0, label="c")
     cases = {"(1 − a)·b": "(1 − a)·b·c", "|x − y|": "|x − y|·c", "'a b": "('a b)·c", "'q'": "'q'·c",
              "1 − a": "(1 − a)·c", "x^2": "(x^2)·c", "a / b": "a / b·c", "my loss": "(my loss)·c",
-             "σ(z)": "σ(z)·c", "f(a)(b)": "(f(a)(b))·c", "|x": "(|x)·c", "(a)·(b)": "(a)·(b)·c"}
+             "σ(z)": "σ(z)·c", "f(a)(b)": "(f(a)(b))·c", "|x": "(|x)·c", "(a)·(b)": "(a)·(b)·c",
+             "|a − b|·d": "|a − b|·d·c", "(|a| − b)·d": "(|a| − b)·d·c", "a |b| c": "(a |b| c)·c"}
     for label, expected in cases.items():
         node = Value(1.0, label=label)
         root = node * c
         assert Namer(root).expression(root) == expected, label
     assert operand("|x") == "(|x)" and operand("|x|") == "|x|" and operand("x|") == "(x|)"
+    prod = Value(1.0, label="a·b")
+    assert Namer(c * prod).expression(Namer(c * prod).root) == "c·(a·b)"  # × on the right: parenthesised
