@@ -423,3 +423,11 @@ def test_chain_drops_only_repeated_neighbours():
     from autograd_lite.explain import _chain
 
     assert _chain("a", "b", "b") == "a = b" and _chain("a", "b", "a") == "a = b = a" and _chain("x") == "x"
+
+
+def test_records_repr_without_their_nodes():
+    x = Value(3.0, label="x")
+    e = explain(x * x)
+    assert repr(e.steps[1]).startswith("Step(number=1, index=0, local=3.0, upstream=1.0, contribution=3.0, total=3.0")
+    assert "node=" not in repr(e.steps[1]) and "input=" not in repr(e.steps[1]) and "node=" not in repr(e.forward[1])
+    assert repr(e.steps) == "<Steps 1 … 2>"
