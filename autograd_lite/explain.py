@@ -285,10 +285,10 @@ class Steps(Sequence[Step]):
             raise IndexError(f"step {k} is out of range: this backward pass has steps 1 … {n}")
         return self._list[k - 1] if k > 0 else self._list[k]
 
-    def index(self, value: Any, start: int = 1, stop: int | None = None) -> int:
+    def index(self, value: Any) -> int:  # type: ignore[override]
         """The number (from 1) of a step."""
         for k, s in enumerate(self._list, 1):
-            if s is value and k >= start and (stop is None or k < stop):
+            if s is value:
                 return k
         raise ValueError("that Step is not one of these steps")
 
@@ -296,8 +296,6 @@ class Steps(Sequence[Step]):
         if isinstance(other, Steps):
             return self._list == other._list
         return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
         return f"<Steps 1 … {len(self._list)}>"
