@@ -33,6 +33,7 @@ from typing import Any
 
 from autograd_lite import expr as _expr
 from autograd_lite import walkthrough
+from autograd_lite.naming import NAMES
 from autograd_lite.text import format_table
 
 __all__ = ["main", "build_parser", "CLIError"]
@@ -736,6 +737,9 @@ def _add_explain_parser(sub) -> None:
     x.add_argument("--forward", metavar="NAME", help="add each node's tangent d(node)/d(NAME) (forward mode)")
     x.add_argument("--markdown", action="store_true", help="print the ledger as Markdown tables")
     x.add_argument("--precision", type=_positive_int, default=4, help="significant digits shown (default 4)")
+    x.add_argument("--names", choices=NAMES, default="auto",
+                   help="how unlabelled nodes are called, in the ledger and the pictures: auto (short expressions "
+                        "such as 'log a', else v1, v2, …), labels (v1, v2, …), expression (longer expressions)")
     x.add_argument("--html", metavar="FILE.html", help="write the step-through page (self-contained HTML)")
     x.add_argument("--gif", metavar="FILE.gif", help="write the backward pass as an animated GIF (needs Pillow)")
     x.add_argument("--force", action="store_true", help="overwrite an existing --html or --gif file")
@@ -759,7 +763,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
         raise CLIError(f"--precision is at most 17 significant digits; got {args.precision}")
     out, leaves = _expr.evaluate(e, at)
     out.label = "f" if "L" in e.variables else "L"
-    ex = explain(out, forward=leaves[args.forward] if args.forward else None, precision=args.precision)
+    ex = explain(out, forward=leaves[args.forward] if args.forward else None, precision=args.precision,
+                 names=args.names)
     print(f"{out.label} = {e.text}")
     print()
     print(ex.to_markdown() if args.markdown else ex)
@@ -829,7 +834,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-_SLIDE = {"layout": "slide", "names": "expression"}  # the demo's graph goes on a slide
+_SLIDE = {"layout": "slide"}  # the demo's graph goes on a slide
 
 
 def _draw_demo_graph(root, out: Path) -> list[Path]:
@@ -863,7 +868,7 @@ def _explain_demo_graph(out: Path) -> list[Path]:
     wrote = []
     for name in ("backprop.html", "backprop.gif"):
         try:
-            wrote.append(render_backprop(ex.root, out / name, explanation=ex, names="expression"))
+            wrote.append(render_backprop(ex.root, out / name, explanation=ex))
         except viz.GraphvizNotFoundError:
             break  # already said above: the graph was written as DOT source
         except ImportError as e:

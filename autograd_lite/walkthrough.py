@@ -49,7 +49,7 @@ def build_zal_graph(x1: float = 1.5, x2: float = -0.5, w1: float = 0.3, w2: floa
     z.label = "z"
     a = z.sigmoid()
     a.label = "a"
-    L = -(y * a.log() + (1 - y) * (1 - a).log())  # its inner nodes are named when drawn: names="expression"
+    L = -(y * a.log() + (1 - y) * (1 - a).log())  # inner nodes: named by autograd_lite.naming (log a, 1 − a, …)
     L.label = "L"
     L.backward()
     return LogRegGraph(**nodes, y=float(y), z=z, a=a, L=L)
