@@ -101,6 +101,7 @@ INLINE_SIZE = 120
 EVALUATE_TIME = 10.0
 """Seconds allowed for evaluating the formulas of one call with mpmath; the rest are nan, with a note."""
 _FACTOR_SIZE = 80  # a layer with more nodes than this is not factored
+_FACTOR_SYMBOLS = 6  # nor one in more symbols than this
 _EVAL_DIGITS = 50
 _HUGE = 1e300  # beyond this an argument saturates its function (e^huge = inf) instead of costing huge precision
 _WORKER_START_TIMEOUT = 60.0
@@ -573,6 +574,31 @@ def _postorder(exprs: Iterable[Any]) -> list:
     return out
 
 
+def _intern(e: Any, canon: dict) -> Any:
+    """``e`` with every subexpression replaced by the equal one already in ``canon``
+    (formulas sent one by one from the worker share no objects; equal but distinct
+    objects make every later dict lookup compare whole trees).  Linear: children
+    first, so each comparison is shallow."""
+    sp = _sympy()
+    by_id: dict[int, Any] = {}
+    keep_alive = []
+    stack = [(e, False)]
+    with sp.evaluate(False):
+        while stack:
+            n, ready = stack.pop()
+            if id(n) in by_id:
+                continue
+            if not ready:
+                stack.append((n, True))
+                stack.extend((a, False) for a in n.args if id(a) not in by_id)
+                continue
+            args = [by_id[id(a)] for a in n.args]
+            c = n if all(a is b for a, b in zip(args, n.args)) else n.func(*args)
+            by_id[id(n)] = canon.setdefault(c, c)
+            keep_alive.append(n)
+    return by_id[id(e)]
+
+
 def _tree_sizes(exprs: Iterable[Any], cap: int = 10 ** 9) -> dict:
     """Each subexpression → the number of nodes of its printed tree (shared parts
     counted each time they are printed), capped at ``cap``."""
@@ -631,8 +657,13 @@ def _best(sp, e):
         elif not (n.is_Symbol or n.is_Number):
             atoms.setdefault(n, sp.Dummy("f"))
     r = e.xreplace(atoms)
+    if len(r.free_symbols) > _FACTOR_SYMBOLS:  # a wide sum (a neuron's Σ wᵢxᵢ + b): factoring is slow and moot
+        return e
     candidates = [r]
-    for make in (sp.factor, lambda x: sp.factor(sp.cancel(x))):
+    makers = [sp.factor_terms, sp.factor]
+    if any(n.is_Pow and n.exp.is_negative for n in _subexpressions(r)):  # a quotient: cancel first, too
+        makers.append(lambda x: sp.factor(sp.cancel(x)))
+    for make in makers:
         try:
             c = make(r)
         except Exception:  # noqa: BLE001 -- a form SymPy cannot factor: keep the others
@@ -746,6 +777,7 @@ def _simplify_all(exprs: list[Any], timeout: float, progress: bool | None = Fals
     stop = time.monotonic() + max(timeout, _TOTAL_SIMPLIFY_TIME)
     bar = _Progress("tidying formulas", len(todo), progress)
     count = 0
+    canon: dict = {}
     try:
         while todo and time.monotonic() < stop:
             ctx = _context()
@@ -766,7 +798,7 @@ def _simplify_all(exprs: list[Any], timeout: float, progress: bool | None = Fals
                             _, result, last = receive.recv()
                         i = todo[finished]
                         if result is not None:
-                            out[i] = result
+                            out[i] = _intern(result, canon)
                             done[i] = done[i] or (last and tidy[i])
                         if last and result is None:
                             finished += 1
@@ -888,7 +920,8 @@ def _shared_parts(sp, exprs: Sequence[Any]) -> tuple[list[tuple[Any, Any]], list
     reps = []
     with sp.evaluate(False):
         for e in order:
-            r = e.func(*[new[a] for a in e.args]) if e.args else e
+            args = [new[a] for a in e.args]
+            r = e if all(a is b for a, b in zip(args, e.args)) else e.func(*args)
             if e.args and uses.get(e, 0) > 1 and size[e] > 4 and not (e.is_Mul and e.args[0] == -1
                                                                       and len(e.args) == 2):
                 t = next(names)
