@@ -102,6 +102,7 @@ EVALUATE_TIME = 10.0
 """Seconds allowed for evaluating the formulas of one call with mpmath; the rest are nan, with a note."""
 _FACTOR_SIZE = 80  # a layer with more nodes than this is not factored
 _FACTOR_SYMBOLS = 6  # nor one in more symbols than this
+_FLAT_MUL = 32  # the chain rule's products g·d are flattened up to this many factors (bounded depth, linear size)
 _EVAL_DIGITS = 50
 _HUGE = 1e300  # beyond this an argument saturates its function (e^huge = inf) instead of costing huge precision
 _WORKER_START_TIMEOUT = 60.0
@@ -282,6 +283,7 @@ def _convert(sp, order: Sequence[Value], symbols: dict[int, Any]) -> tuple[dict[
                                           f"add one to sympy_rules()")
             e = own[id(node)] = rule(*[value[id(p)] if isinstance(p, Value) else _constant(sp, p)
                                        for p in node.parents])
+            e.is_commutative  # noqa: B018 -- asked now, bottom-up, it is cached: asked later of a deep chain, it recurses
             value[id(node)] = symbols.get(id(node), e)
     return value, own
 
@@ -469,9 +471,16 @@ def _evaluate_many(exprs: Sequence[Any], symbols: Sequence[Any], values: Sequenc
         return [_to_float(v) for v in _mp_evaluate(sp, mpmath, exprs, env, deadline, notes)]
 
 
+_TOO_DEEP = "too deeply nested to print; see .formula"
+
+
 def latex(expr: Any) -> str:
-    """A formula as LaTeX (``sympy.latex``; σ as ``\\sigma``)."""
-    return _sympy().latex(expr)
+    """A formula as LaTeX (``sympy.latex``; σ as ``\\sigma``); a formula nested too
+    deeply for SymPy's printer gives a note instead of a RecursionError."""
+    try:
+        return _sympy().latex(expr)
+    except RecursionError:
+        return rf"\text{{({_TOO_DEEP})}}"
 
 
 def evaluate(expr: Any, root: Value, *, keep: Any = None) -> float:
@@ -532,7 +541,15 @@ def _reverse_derivatives(sp, order: Sequence[Value], value: dict[int, Any]) -> d
                 if d is None or d.is_zero:
                     continue
                 d = d.xreplace(back)
-                term = d if g == 1 else g if d == 1 else -g if d == -1 else sp.Mul(g, d)
+                d.is_commutative  # noqa: B018 -- (as in _convert)
+                if g == 1 or d == 1:
+                    term = d if g == 1 else g
+                elif d == -1:
+                    term = -g
+                elif g.is_Mul and len(g.args) < _FLAT_MUL:  # flat, not nested a chain's length deep
+                    term = sp.Mul(*g.args, d)
+                else:
+                    term = sp.Mul(g, d)
                 terms.setdefault(id(p), []).append(term)
     return adjoint
 
@@ -659,8 +676,8 @@ def _best(sp, e):
     r = e.xreplace(atoms)
     if len(r.free_symbols) > _FACTOR_SYMBOLS:  # a wide sum (a neuron's Σ wᵢxᵢ + b): factoring is slow and moot
         return e
-    candidates = [r]
-    makers = [sp.factor_terms, sp.factor]
+    candidates = [sp.factor_terms(r), r]  # 2(a − y) rather than 2a − 2, when not longer
+    makers = [sp.factor]
     if any(n.is_Pow and n.exp.is_negative for n in _subexpressions(r)):  # a quotient: cancel first, too
         makers.append(lambda x: sp.factor(sp.cancel(x)))
     for make in makers:
@@ -670,7 +687,7 @@ def _best(sp, e):
             continue
         candidates += [c, *_sign_variants(sp, c)]
     best = min(candidates, key=lambda c: (sp.count_ops(c), candidates.index(c)))
-    if best is r:
+    if best == r:
         return e
     return best.xreplace({v: k for k, v in atoms.items()})
 
@@ -935,7 +952,7 @@ def _str(sp, e) -> str:
     try:
         return sp.sstr(e)
     except RecursionError:
-        return "(too deeply nested to print; see .formula)"
+        return f"({_TOO_DEEP})"
 
 
 def text(expr: Any, max_size: int = DISPLAY_SIZE) -> str:
@@ -1020,8 +1037,8 @@ class AnalyticRow:
 
     @property
     def latex(self) -> str:
-        """The formula in LaTeX (``sympy.latex``)."""
-        return _sympy().latex(self.formula)
+        """The formula in LaTeX (`latex`)."""
+        return latex(self.formula)
 
 
 def _num(x: float) -> str:
