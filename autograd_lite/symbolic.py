@@ -428,7 +428,7 @@ def _mp_evaluate(sp, mpmath, exprs: Sequence[Any], env: dict, deadline: float, n
     """Evaluate formulas over their DAG (each distinct subexpression once, no
     recursion); whatever is not done by ``deadline`` is nan (with a note)."""
     memo: dict[Any, Any] = {}
-    out = []
+    out: list[Any] = []
     for root in exprs:
         stack = [root]
         while stack:
@@ -503,8 +503,10 @@ def _template(sp, rules, cache: dict, node: Value) -> tuple[list, Any, list]:
     is applied to placeholder symbols and differentiated; where the derivative
     contains the op's own value (σ(1 − σ), 1 − tanh², eˣ, x^y log x) that value
     becomes a placeholder too, so it can be the node's shared expression or symbol."""
+    op = node.op
+    assert op is not None
     consts = tuple((i, float(p)) for i, p in enumerate(node.parents) if not isinstance(p, Value))
-    key = (node.op.name, len(node.parents), consts)
+    key = (op.name, len(node.parents), consts)
     hit = cache.get(key)
     if hit is not None:
         return hit
@@ -512,7 +514,7 @@ def _template(sp, rules, cache: dict, node: Value) -> tuple[list, Any, list]:
     own = sp.Dummy("out", real=True)
     with sp.evaluate(True):
         args = [holders[i] if isinstance(p, Value) else _constant(sp, p) for i, p in enumerate(node.parents)]
-        out = rules[node.op.name](*args)
+        out = rules[op.name](*args)
         local = [sp.diff(out, h).xreplace({out: own}) if isinstance(p, Value) else None
                  for h, p in zip(holders, node.parents)]
     cache[key] = hit = (holders, own, local)

@@ -21,7 +21,8 @@ from __future__ import annotations
 from typing import Any
 
 import sympy as sp
-from sympy.core.function import ArgumentIndexError
+
+ArgumentIndexError = sp.core.function.ArgumentIndexError
 
 __all__ = ["sigma", "relu"]
 
@@ -64,8 +65,8 @@ class sigma(sp.Function):  # noqa: N801 -- SymPy names functions in lower case, 
         return self.args[0].is_extended_real or None
 
     def _latex(self, printer: Any, exp: Any = None) -> str:
-        tex = r"\sigma\left(%s\right)" % printer._print(self.args[0])
-        return tex if exp is None else r"%s^{%s}" % (tex, exp)
+        tex = rf"\sigma\left({printer._print(self.args[0])}\right)"
+        return tex if exp is None else rf"{tex}^{{{exp}}}"
 
 
 class relu(sp.Function):  # noqa: N801
@@ -102,5 +103,5 @@ class relu(sp.Function):  # noqa: N801
         return self.args[0].is_extended_real or None
 
     def _latex(self, printer: Any, exp: Any = None) -> str:
-        tex = r"\operatorname{relu}\left(%s\right)" % printer._print(self.args[0])
-        return tex if exp is None else r"%s^{%s}" % (tex, exp)
+        tex = rf"\operatorname{{relu}}\left({printer._print(self.args[0])}\right)"
+        return tex if exp is None else rf"{tex}^{{{exp}}}"
