@@ -336,10 +336,6 @@ _SATURATED = {
 }
 
 
-class _Saturated(Exception):
-    pass
-
-
 def _mp_saturated(mpmath, name: str, x: Any, notes: set) -> Any:
     """The value of ``name`` at a huge real ``x`` (see `_SATURATED`), or None to compute it."""
     limits = _SATURATED.get(name)
