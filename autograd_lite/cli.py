@@ -341,8 +341,14 @@ def _analytic(out, leaves: list, keep: str | None = None) -> list[tuple[Any, str
 
     if not leaves:
         return []
-    formulas = symbolic.symbolic_gradients(out, leaves, keep=keep)
-    values = [symbolic.evaluate(formulas[x], out, keep=keep) for x in leaves]
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:  # a fallback (time limit, huge argument): one note each
+        warnings.simplefilter("always", symbolic.AnalyticWarning)
+        formulas = symbolic.symbolic_gradients(out, leaves, keep=keep)
+        values = [symbolic.evaluate(formulas[x], out, keep=keep) for x in leaves]
+    for note in dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, symbolic.AnalyticWarning)):
+        print(f"note: {note}", file=sys.stderr)
     return [(formulas[x], symbolic.latex(formulas[x]), v) for x, v in zip(leaves, values)]
 
 

@@ -88,7 +88,7 @@ from autograd_lite.text import format_table
 __all__ = [
     "SymPyNotInstalledError", "to_sympy", "leaf_symbols", "node_symbols", "evaluate", "symbolic_gradients",
     "analytic_check", "AnalyticReport", "AnalyticRow", "sympy_rules", "latex", "text", "MAX_SIMPLIFY_SIZE",
-    "EVALUATE_TIME",
+    "EVALUATE_TIME", "AnalyticWarning",
 ]
 
 INSTALL_HINT = "pip install autograd-lite[symbolic]"
@@ -112,6 +112,11 @@ _PROGRESS_AFTER = 2.0  # seconds before progress is shown on stderr (progress=No
 
 class SymPyNotInstalledError(ImportError):
     """SymPy is missing: ``pip install autograd-lite[symbolic]``."""
+
+
+class AnalyticWarning(RuntimeWarning):
+    """A symbolic step fell back (a time limit, Ctrl-C, a saturated huge argument):
+    the result is what was done; the message says what was not."""
 
 
 def _sympy():
@@ -485,7 +490,11 @@ def evaluate(expr: Any, root: Value, *, keep: Any = None) -> float:
     numbers, computed with 50 digits and rounded to a float (nan where it is
     undefined or not real)."""
     pairs = leaf_symbols(root) if keep is None else node_symbols(root, keep)
-    return _evaluate_many([expr], list(pairs.values()), [node.data for node in pairs])[0]
+    notes: set = set()
+    value = _evaluate_many([expr], list(pairs.values()), [node.data for node in pairs], notes)[0]
+    for note in sorted(notes):
+        warnings.warn(note, AnalyticWarning, stacklevel=2)
+    return value
 
 
 # ---------------------------------------------------------------------------
@@ -882,7 +891,7 @@ def _derive(L: Value, wrt: Iterable[Value] | None, simplify: bool, timeout: floa
 
 
 def symbolic_gradients(L: Value, wrt: Iterable[Value] | None = None, *, keep: Any = None, simplify: bool = True,
-                       timeout: float = 2.0) -> dict[Value, Any]:
+                       timeout: float = 2.0, progress: bool | None = None) -> dict[Value, Any]:
     """∂L/∂x as a SymPy formula in the leaf symbols, for every leaf x of the graph
     ending at ``L`` (in evaluation order), or for the nodes in ``wrt`` (a node
     not in the graph gets 0; an intermediate node gets ∂L/∂node holding its
@@ -898,9 +907,14 @@ def symbolic_gradients(L: Value, wrt: Iterable[Value] | None = None, *, keep: An
     ``simplify=True`` a child process evaluates it (``.doit()``) and tidies it
     (factored where shorter, σ and tanh kept), and is killed after ``timeout``
     seconds per formula (and after 20 s, or ``timeout`` if longer, for all
-    formulas): the best version finished by then is kept (never a hang).
+    formulas): the best version finished by then is kept (never a hang), with an
+    `AnalyticWarning`.  Progress shows on stderr after 2 s (``progress``: always /
+    never); Ctrl-C stops tidying and keeps the formulas as derived.
     """
-    d = _derive(L, wrt, simplify, timeout, keep)
+    d = _derive(L, wrt, simplify, timeout, keep, progress)
+    for note in d.notes:
+        if "time limit" in note or "interrupted" in note:
+            warnings.warn(note, AnalyticWarning, stacklevel=2)
     return dict(zip(d.nodes, d.formulas))
 
 

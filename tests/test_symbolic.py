@@ -763,3 +763,22 @@ def test_tidy_prefers_the_shortest_form_and_keeps_ties():
     assert best(wide) is wide                           # too many symbols to factor
     assert S._sign_variants(sympy, -x1 * (y - a)) == [x1 * (a - y)]
     assert S._sign_variants(sympy, x1 * (y - a)) == [] and S._sign_variants(sympy, -x1) == []
+
+
+@pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(), reason="the patch reaches a forked child")
+def test_fallbacks_are_never_silent(monkeypatch):
+    x = Value(1e301, label="x")
+    with pytest.warns(S.AnalyticWarning, match="beyond 1e300"):
+        assert S.evaluate(S.to_sympy(x.exp()), x) == math.inf
+    monkeypatch.setattr(S, "_tidy_all", _slow_tidy)
+    w = Value(0.5, label="w")
+    with pytest.warns(S.AnalyticWarning, match=r"took over its time limit \(0.5 s\)"):
+        g = S.symbolic_gradients((w * w).sigmoid(), timeout=0.5)[w]
+    assert g.has(S._functions().sigma)           # evaluated, not tidied: still right
+    assert close(S.evaluate(g, w), gradients((w * w).sigmoid(), [w])[0])
+
+
+def test_cli_prints_a_fallback_note():
+    r = run("grad", "exp(exp(exp(x)))*y", "--at", "x=10", "y=0", "--analytic")
+    assert r.returncode == 0, r.stderr
+    assert r.stderr.splitlines() == ["note: an argument beyond 1e300 was rounded to its limit (exp of +huge)"]
