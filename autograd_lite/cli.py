@@ -303,7 +303,9 @@ def cmd_grad(args: argparse.Namespace) -> int:
                                                "abs_error": _num(r.abs_error), "rel_error": _num(r.rel_error),
                                                "ok": r.ok} for r in check.rows}}
         if analytic is not None:
-            doc["analytic"] = {n: {"formula": str(f), "latex": tex, "value": _num(v)} for n, (f, tex, v) in
+            from autograd_lite.symbolic import text
+
+            doc["analytic"] = {n: {"formula": text(f), "latex": tex, "value": _num(v)} for n, (f, tex, v) in
                                zip(names, analytic)}
         print(json.dumps(doc, ensure_ascii=False))
     else:

@@ -96,6 +96,8 @@ MAX_SIMPLIFY_SIZE = 400
 """Formulas with more distinct subexpressions than this are evaluated (``.doit()``) but not tidied."""
 DISPLAY_SIZE = 5000
 """Reports print formulas only up to this many distinct subexpressions (all formulas together)."""
+LATEX_SIZE = 20000
+"""`latex` prints formulas whose printed tree has at most this many nodes."""
 INLINE_SIZE = 120
 """A formula whose printed tree has more nodes than this is printed with its shared parts named."""
 EVALUATE_TIME = 10.0
@@ -476,10 +478,15 @@ _TOO_DEEP = "too deeply nested to print; see .formula"
 
 
 def latex(expr: Any) -> str:
-    """A formula as LaTeX (``sympy.latex``; σ as ``\\sigma``); a formula nested too
-    deeply for SymPy's printer gives a note instead of a RecursionError."""
+    """A formula as LaTeX (``sympy.latex``; σ as ``\\sigma``); a formula whose printed
+    tree has more than `LATEX_SIZE` nodes, or is nested too deeply for SymPy's
+    printer, gives a note instead (never a hang or a RecursionError)."""
+    sp = _sympy()
+    expr = sp.sympify(expr)
+    if _tree_sizes([expr], cap=LATEX_SIZE + 1)[expr] > LATEX_SIZE:
+        return rf"\text{{(a formula with {_dag_size(expr)} distinct subexpressions, too long to print)}}"
     try:
-        return _sympy().latex(expr)
+        return sp.latex(expr)
     except RecursionError:
         return rf"\text{{({_TOO_DEEP})}}"
 

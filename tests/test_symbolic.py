@@ -782,3 +782,19 @@ def test_cli_prints_a_fallback_note():
     r = run("grad", "exp(exp(exp(x)))*y", "--at", "x=10", "y=0", "--analytic")
     assert r.returncode == 0, r.stderr
     assert r.stderr.splitlines() == ["note: an argument beyond 1e300 was rounded to its limit (exp of +huge)"]
+
+
+def test_printing_a_formula_with_an_exponential_tree_is_bounded():
+    x = Value(0.3, label="x")
+    h = x
+    for _ in range(40):       # as a tree: 2^40 nodes; as a DAG: a few hundred
+        h = (h * h).tanh() + h.sin() * 0.5
+    g = S.symbolic_gradients(h, simplify=False)[x]
+    t0 = time.perf_counter()
+    tex = S.latex(g)
+    assert tex.startswith(r"\text{(a formula with ") and tex.endswith("too long to print)}")
+    out = S.text(g)
+    assert "; where t0 = " in out
+    report = S.analytic_check(h, simplify=False)
+    assert report and "where t0 = " in str(report) and isinstance(report._repr_latex_(), str)
+    assert time.perf_counter() - t0 < 30
