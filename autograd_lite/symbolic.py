@@ -657,15 +657,32 @@ def _is_layer(sp, e) -> bool:
     return e.is_Add or e.is_Mul or (e.is_Pow and e.exp.is_Number)
 
 
+def _negated(sp, f):
+    """−f for a sum or 1/sum factor (written as a sum again), else None."""
+    if f.is_Add:
+        return -f
+    if f.is_Pow and f.exp == -1 and f.base.is_Add:
+        return sp.Pow(-f.base, -1)
+    return None
+
+
 def _sign_variants(sp, e) -> list:
-    """``-x*(y - a)`` → ``x*(a - y)``: a negative coefficient moved into one sum."""
-    c, factors = e.as_coeff_mul()
-    if not e.is_Mul or not (c.is_Number and c.is_negative):
+    """The product with its signs moved: ``-x*(y - a)`` → ``x*(a - y)`` (a negative
+    coefficient into one sum) and ``(y - a)/(a - 1)`` → ``(a - y)/(1 - a)`` (two
+    sums negated)."""
+    if not e.is_Mul:
         return []
+    c, factors = e.as_coeff_mul()
     out = []
-    for k, f in enumerate(factors):
-        if f.is_Add:
-            out.append(sp.Mul(-c, *factors[:k], -f, *factors[k + 1:]))
+    flips = [_negated(sp, f) for f in factors]
+    for k, g in enumerate(flips):
+        if g is None:
+            continue
+        if c.is_negative:
+            out.append(sp.Mul(-c, *factors[:k], g, *factors[k + 1:]))
+        for j in range(k + 1, len(factors)):
+            if flips[j] is not None:
+                out.append(sp.Mul(c, *[flips[i] if i in (k, j) else f for i, f in enumerate(factors)]))
     return out
 
 
@@ -700,7 +717,11 @@ def _best(sp, e):
         except Exception:  # noqa: BLE001 -- a form SymPy cannot factor: keep the others
             continue
         candidates += [c, *_sign_variants(sp, c)]
-    best = min(candidates, key=lambda c: (sp.count_ops(c), candidates.index(c)))
+    def key(c):  # fewest operations; then no sum that starts with a minus ((-a + y) → (a - y)); then first
+        shown = sp.sstr(c)
+        return sp.count_ops(c), shown.count("(-") + shown.startswith("-"), candidates.index(c)
+
+    best = min(candidates, key=key)
     if best == r:
         return e
     return best.xreplace({v: k for k, v in atoms.items()})

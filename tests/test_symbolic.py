@@ -385,8 +385,8 @@ def test_walkthrough_shows_sympys_formulas_next_to_the_hand_written_ones(capsys)
 
     rows = walkthrough.symbolic_rows({"x1": -2.0, "x2": 0.7, "w1": 1.1, "w2": 0.4, "b": -0.3, "y": 0.0})
     assert [r[0] for r in rows] == ["dL/da", "da/dz", "dL/dz", "dL/dw1", "dL/dw2", "dL/db"]
-    assert {r[0]: r[1] for r in rows if r[0] != "dL/da"} == {
-        "da/dz": "a*(1 - a)", "dL/dz": "a - y", "dL/dw1": "x1*(a - y)", "dL/dw2": "x2*(a - y)", "dL/db": "a - y"}
+    assert {r[0]: r[1] for r in rows} == {
+        "dL/da": "(a - y)/(a*(1 - a))", "da/dz": "a*(1 - a)", "dL/dz": "a - y", "dL/dw1": "x1*(a - y)", "dL/dw2": "x2*(a - y)", "dL/db": "a - y"}
     for name, formula, _hand, same, sympy_value, hand_value, auto in rows:
         assert same, (name, formula)
         assert sympy_value == pytest.approx(hand_value, rel=1e-12) and sympy_value == pytest.approx(auto, rel=1e-12)
@@ -763,6 +763,11 @@ def test_tidy_prefers_the_shortest_form_and_keeps_ties():
     assert best(wide) is wide                           # too many symbols to factor
     assert S._sign_variants(sympy, -x1 * (y - a)) == [x1 * (a - y)]
     assert S._sign_variants(sympy, x1 * (y - a)) == [] and S._sign_variants(sympy, -x1) == []
+    assert S._sign_variants(sympy, (y - a) / (a * (a - 1))) == [(a - y) / (a * (1 - a))]
+    assert S._sign_variants(sympy, (y - a) / a) == [] and S._sign_variants(sympy, a + y) == []
+    assert str(best(-y / a + (1 - y) / (1 - a))) == "(a - y)/(a*(1 - a))"   # no sum led by a minus
+    assert S._negated(sympy, 1 / (a - 1)) == 1 / (1 - a) and S._negated(sympy, 1 / a) is None
+    assert S._negated(sympy, (a - 1) ** -2) is None
 
 
 @pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(), reason="the patch reaches a forked child")
