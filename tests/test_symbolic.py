@@ -386,7 +386,8 @@ def test_walkthrough_shows_sympys_formulas_next_to_the_hand_written_ones(capsys)
     rows = walkthrough.symbolic_rows({"x1": -2.0, "x2": 0.7, "w1": 1.1, "w2": 0.4, "b": -0.3, "y": 0.0})
     assert [r[0] for r in rows] == ["dL/da", "da/dz", "dL/dz", "dL/dw1", "dL/dw2", "dL/db"]
     assert {r[0]: r[1] for r in rows} == {
-        "dL/da": "(a - y)/(a*(1 - a))", "da/dz": "a*(1 - a)", "dL/dz": "a - y", "dL/dw1": "x1*(a - y)", "dL/dw2": "x2*(a - y)", "dL/db": "a - y"}
+        "dL/da": "(a - y)/(a*(1 - a))",
+        "da/dz": "a*(1 - a)", "dL/dz": "a - y", "dL/dw1": "x1*(a - y)", "dL/dw2": "x2*(a - y)", "dL/db": "a - y"}
     for name, formula, _hand, same, sympy_value, hand_value, auto in rows:
         assert same, (name, formula)
         assert sympy_value == pytest.approx(hand_value, rel=1e-12) and sympy_value == pytest.approx(auto, rel=1e-12)
