@@ -351,6 +351,9 @@ def _analytic(out, leaves: list, keep: str | None = None) -> list[tuple[Any, str
         values = [symbolic.evaluate(formulas[x], out, keep=keep) for x in leaves]
     for note in dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, symbolic.AnalyticWarning)):
         print(f"note: {note}", file=sys.stderr)
+    for w in caught:  # any other warning as usual
+        if not issubclass(w.category, symbolic.AnalyticWarning):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     return [(formulas[x], symbolic.latex(formulas[x]), v) for x, v in zip(leaves, values)]
 
 
