@@ -61,6 +61,11 @@ class sigma(sp.Function):  # noqa: N801 -- SymPy names functions in lower case, 
     def _eval_is_real(self) -> Any:
         return self.args[0].is_real
 
+    def _code(self, printer: Any) -> str:  # sympy.lambdify and the code printers: the elementary form
+        return printer._print(self.rewrite(sp.exp))
+
+    _numpycode = _pythoncode = _mpmathcode = _code
+
     def _eval_is_positive(self) -> Any:
         return self.args[0].is_extended_real or None
 
@@ -98,6 +103,11 @@ class relu(sp.Function):  # noqa: N801
 
     def _eval_is_real(self) -> Any:
         return self.args[0].is_real
+
+    def _code(self, printer: Any) -> str:  # sympy.lambdify and the code printers: the elementary form
+        return printer._print(self.rewrite(sp.Piecewise))
+
+    _numpycode = _pythoncode = _mpmathcode = _code
 
     def _eval_is_nonnegative(self) -> Any:
         return self.args[0].is_extended_real or None

@@ -804,3 +804,14 @@ def test_printing_a_formula_with_an_exponential_tree_is_bounded():
     report = S.analytic_check(h, simplify=False)
     assert report and "where t0 = " in str(report) and isinstance(report._repr_latex_(), str)
     assert time.perf_counter() - t0 < 30
+
+
+@pytest.mark.parametrize("module", ["numpy", "math", "mpmath"])
+def test_lambdify_knows_sigma_and_relu(module):
+    from autograd_lite.sympy_functions import relu, sigma
+
+    Z = sympy.Symbol("z", real=True)
+    f = sympy.lambdify(Z, sigma(Z) * (1 - sigma(Z)) + relu(Z) + 3 * relu(-Z), module)
+    for z in (-0.7, 0.0, 1.3):
+        s = 1 / (1 + math.exp(-z))
+        assert float(f(z)) == pytest.approx(s * (1 - s) + max(z, 0.0) + 3 * max(-z, 0.0), rel=1e-14)
