@@ -150,6 +150,9 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--analytic", action="store_true",
                    help="add SymPy's formula for each derivative and its value; with --json an \"analytic\" "
                         "entry {name: {formula, latex, value}} (needs autograd-lite[symbolic])")
+    g.add_argument("--keep", choices=["labels"],
+                   help="with --analytic: keep labelled nodes as symbols, chain rule across them (in an "
+                        "expression the output is labelled f: d sigmoid(w*x + b)/dw = f*x*(1 - f))")
 
     t = sub.add_parser("train", help="train logistic regression or an MLP", epilog=_TRAIN_EPILOG,
                        formatter_class=_FMT, description="Train a model with gradient descent and report "
@@ -352,7 +355,9 @@ def cmd_grad(args: argparse.Namespace) -> int:
     check = None
     if args.check and names:
         check = _check(e, names, at, args.eps)
-    analytic = _analytic(out, [leaves[n] for n in names]) if args.analytic else None
+    if args.keep and not args.analytic:
+        raise CLIError("--keep goes with --analytic (add --analytic)")
+    analytic = _analytic(out, [leaves[n] for n in names], args.keep) if args.analytic else None
     if args.graph:
         path = _render(out, args.graph)
     if args.json:
@@ -364,7 +369,9 @@ def cmd_grad(args: argparse.Namespace) -> int:
                                                "abs_error": _num(r.abs_error), "rel_error": _num(r.rel_error),
                                                "ok": r.ok} for r in check.rows}}
         if analytic is not None:
-            doc["analytic"] = {n: {"formula": f, "latex": tex, "value": _num(v)} for n, (f, tex, v) in
+            from autograd_lite.symbolic import text
+
+            doc["analytic"] = {n: {"formula": text(f), "latex": tex, "value": _num(v)} for n, (f, tex, v) in
                                zip(names, analytic)}
         print(json.dumps(doc, ensure_ascii=False))
     else:
@@ -383,22 +390,37 @@ def cmd_grad(args: argparse.Namespace) -> int:
                 print("gradient check:", "passed" if check else "FAILED", f"(eps = {args.eps:g})")
             if analytic is not None:
                 print()
+                from autograd_lite.symbolic import text
+
+                texts = [text(f).split("; where ") for f, _, _ in analytic]
                 print(format_table(("variable", "∂f/∂ (SymPy)", "SymPy's formula"),
-                                   [(n, _fmt(v), f) for n, (f, _, v) in zip(names, analytic)]))
+                                   [(n, _fmt(v), t[0]) for n, (_, _, v), t in zip(names, analytic, texts)]))
+                for t in texts:  # a long formula's shared parts, named once
+                    for part in t[1:]:
+                        print(f"  where {part}")
         if args.graph:
             print(f"wrote {path}")
     return 1 if check is not None and not check else 0
 
 
-def _analytic(out, leaves: list) -> list[tuple[str, str, float]]:
+def _analytic(out, leaves: list, keep: str | None = None) -> list[tuple[Any, str, float]]:
     """--analytic: (formula, its LaTeX, its value) of ∂out/∂leaf for each leaf, derived by SymPy."""
     from autograd_lite import symbolic
 
     if not leaves:
         return []
-    formulas = symbolic.symbolic_gradients(out, leaves)
-    values = [symbolic.evaluate(formulas[x], out) for x in leaves]
-    return [(str(formulas[x]), symbolic.latex(formulas[x]), v) for x, v in zip(leaves, values)]
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:  # a fallback (time limit, huge argument): one note each
+        warnings.simplefilter("always", symbolic.AnalyticWarning)
+        formulas = symbolic.symbolic_gradients(out, leaves, keep=keep)
+        values = [symbolic.evaluate(formulas[x], out, keep=keep) for x in leaves]
+    for note in dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, symbolic.AnalyticWarning)):
+        print(f"note: {note}", file=sys.stderr)
+    for w in caught:  # any other warning as usual
+        if not issubclass(w.category, symbolic.AnalyticWarning):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return [(formulas[x], symbolic.latex(formulas[x]), v) for x, v in zip(leaves, values)]
 
 
 def _first_col(e: _expr.Expression, name: str) -> int | None:

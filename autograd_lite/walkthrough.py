@@ -95,9 +95,10 @@ def format_rows(rows) -> str:
 
 def symbolic_rows(point: dict[str, float] | None = None) -> list[tuple[str, str, str, bool, float, float, float]]:
     """SymPy derives the C6 derivatives from the graph itself (y a leaf too, so the
-    formulas are general): rows (derivative, SymPy's simplified formula, the
-    formula by hand, whether SymPy − hand simplifies to 0, SymPy's value, the
-    hand formula's value, autodiff).  Needs SymPy (autograd-lite[symbolic])."""
+    formulas are general; the labelled nodes z and a kept as symbols, so they read
+    as the course writes them): rows (derivative, SymPy's formula, the formula by
+    hand, whether SymPy − hand simplifies to 0, SymPy's value, the hand formula's
+    value, autodiff).  Needs SymPy (autograd-lite[symbolic])."""
     import sympy
 
     from autograd_lite import symbolic
@@ -106,22 +107,24 @@ def symbolic_rows(point: dict[str, float] | None = None) -> list[tuple[str, str,
     p = {**DEFAULT_POINT, **(point or {})}
     v = {k: Value(p[k], label=k) for k in ("x1", "x2", "w1", "w2", "b", "y")}
     z = v["w1"] * v["x1"] + v["w2"] * v["x2"] + v["b"]
+    z.label = "z"
     a = z.sigmoid()
+    a.label = "a"
     L = -(v["y"] * a.log() + (1 - v["y"]) * (1 - a).log())
-    s = {leaf.label: sym for leaf, sym in symbolic.leaf_symbols(L).items()}
-    z_sum = s["w1"] * s["x1"] + s["w2"] * s["x2"] + s["b"]
-    sigma = 1 / (1 + sympy.exp(-z_sum))  # a = σ(z)
-    wrt = {"dL/dz": (z, "a − y", sigma - s["y"]), "dL/dw1": (v["w1"], "x1(a − y)", s["x1"] * (sigma - s["y"])),
-           "dL/dw2": (v["w2"], "x2(a − y)", s["x2"] * (sigma - s["y"])), "dL/db": (v["b"], "a − y", sigma - s["y"])}
-    nodes = [node for node, _, _ in wrt.values()]
-    formulas = symbolic.symbolic_gradients(L, nodes)
-    auto = gradients(L, nodes)
+    L.label = "L"
+    s = {node.label: sym for node, sym in symbolic.node_symbols(L, keep="labels").items()}
+    wrt = {"dL/da": (L, a, "−y/a + (1−y)/(1−a)", -s["y"] / s["a"] + (1 - s["y"]) / (1 - s["a"])),
+           "da/dz": (a, z, "a(1 − a)", s["a"] * (1 - s["a"])),
+           "dL/dz": (L, z, "a − y", s["a"] - s["y"]),
+           "dL/dw1": (L, v["w1"], "x1(a − y)", s["x1"] * (s["a"] - s["y"])),
+           "dL/dw2": (L, v["w2"], "x2(a − y)", s["x2"] * (s["a"] - s["y"])),
+           "dL/db": (L, v["b"], "a − y", s["a"] - s["y"])}
     rows = []
-    for (name, (node, hand_text, hand)), g in zip(wrt.items(), auto):
-        f = formulas[node]
-        shown = f.subs(z_sum, sympy.Symbol("z", real=True))  # the same formula, with z = w1·x1 + w2·x2 + b
-        rows.append((name, str(shown), hand_text, sympy.simplify(f - hand) == 0, symbolic.evaluate(f, L),
-                     symbolic.evaluate(hand, L), g))
+    for name, (out, node, hand_text, hand) in wrt.items():
+        f = symbolic.symbolic_gradients(out, [node], keep="labels")[node]   # derived, never substituted by hand
+        rows.append((name, str(f), hand_text, sympy.simplify(f - hand) == 0,
+                     symbolic.evaluate(f, L, keep="labels"), symbolic.evaluate(hand, L, keep="labels"),
+                     gradients(out, [node])[0]))
     return rows
 
 
@@ -147,7 +150,7 @@ def main() -> None:
     except ImportError:
         print("(install autograd-lite[symbolic] to see SymPy derive these formulas from the graph)")
         return
-    print("SymPy derives them from the graph (y kept as a symbol; z = w1·x1 + w2·x2 + b, a = σ(z) = 1/(1 + e^−z)):")
+    print("SymPy derives them from the graph (y a symbol; the labelled nodes z and a kept as symbols):")
     print(format_symbolic_rows(rows))
 
 

@@ -461,11 +461,16 @@ def run_all(quick: bool, log=print) -> dict:
                            budget)
     row("logreg_grad", vm, f"{vm:,} × 30", res)
 
+    log("SymPy bridge (issue 22) ...")
+    import symbolic_bench
+
+    symbolic = symbolic_bench.measure(quick)
+
     log("memory ...")
     mem = {e: memory_per_node(e, S["mem_n"]) for e in ("autograd_lite", "micrograd")}
     env = environment()
     env["load average (1 min) before / after"] = f"{load_before} / {_loadavg()}"
-    return {"S": S, "rows": rows, "mem": mem, "env": env}
+    return {"S": S, "rows": rows, "mem": mem, "env": env, "symbolic": symbolic}
 
 
 def _loadavg() -> str:
@@ -616,6 +621,10 @@ def report(data: dict, quick: bool) -> str:
     out += [f"## Memory (tracemalloc): Σ xᵢ² over {S['mem_n']:,} fresh leaves summed pairwise, leaves included", ""]
     out += [markdown_table(["engine", "nodes", "bytes/node built", "bytes/node after backward",
                             "freed by `del` with the cyclic GC disabled?"], mem_rows), ""]
+    if data.get("symbolic"):
+        import symbolic_bench
+
+        out += symbolic_bench.markdown(data["symbolic"])
     out += ["## Targets (issue 6, issue 8, issue 16)", ""]
     out += [markdown_table(["target", "wanted", "measured", "verdict"],
                            [[t.name, t.wanted, t.measured, t.verdict] for t in targets]), ""]
