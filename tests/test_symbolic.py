@@ -525,7 +525,7 @@ def test_keep_is_checked():
     with pytest.raises(TypeError, match="keep must be None"):
         S.symbolic_gradients(y, keep=3)
     assert S.symbolic_gradients(y, keep=[x, y])[x] == S.symbolic_gradients(y, keep=y)[x]
-    assert str(S.symbolic_gradients(y, keep=y)[x]) == "n1"   # an unlabelled kept node: n<position>
+    assert str(S.symbolic_gradients(y, keep=y)[x]) == "L"   # an unlabelled kept root: L, as in every view
     assert S.symbolic_gradients(y, keep="labels")[x] == sympy.exp(sympy.Symbol("x", real=True))
 
 
