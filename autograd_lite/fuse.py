@@ -51,7 +51,10 @@ def _stack(gs: list, z: np.ndarray) -> np.ndarray:
     with theirs, last axis the columns."""
     if len(gs) == 1 and gs[0] is not None and np.shape(gs[0]) == z.shape[:-1]:
         return np.asarray(gs[0])[..., None]
-    batch = np.broadcast_shapes(z.shape[:-1], *(np.shape(g) for g in gs if g is not None))
+    batch = z.shape[:-1]
+    for gj in gs:
+        if gj is not None and getattr(gj, "shape", ()) != batch:  # (broadcast_shapes only then: it is slow)
+            batch = np.broadcast_shapes(batch, np.shape(gj))
     g = np.zeros(batch + z.shape[-1:])
     for j, gj in enumerate(gs):
         if gj is not None:

@@ -529,7 +529,10 @@ def _stack(gs: list, shape: tuple) -> np.ndarray:
     layer's input is not), last axis the columns (as `fuse._stack`)."""
     if len(gs) == 1 and gs[0] is not None and np.shape(gs[0]) == shape[:-1]:
         return np.asarray(gs[0])[..., None]
-    batch = np.broadcast_shapes(shape[:-1], *(np.shape(g) for g in gs if g is not None))
+    batch = shape[:-1]
+    for gj in gs:
+        if gj is not None and getattr(gj, "shape", ()) != batch:  # (broadcast_shapes only then: it is slow)
+            batch = np.broadcast_shapes(batch, np.shape(gj))
     g = np.zeros(batch + shape[-1:])
     for j, gj in enumerate(gs):
         if gj is not None:

@@ -393,17 +393,29 @@ SHAPES = [
 
 
 def run_program(program, x, y, ws):
-    pool = [x, y]
+    """The program's last value.  A +, − or unary − never reads a +, − or unary − (nor a
+    sum step) directly: that would make one longer sum, which the rewrite may add in
+    another order than written (the documented rounding residue); abs() stands between."""
+    pool, sums = [x, y], set()
+
+    def read(i, by_a_sum):
+        i %= len(pool)
+        return abs(pool[i]) if by_a_sum and i in sums else pool[i]
+
     for st_ in program:
         if st_[0] == "u":
-            pool.append(unary(st_[1], pool[st_[2] % len(pool)]))
+            pool.append(unary(st_[1], read(st_[2], st_[1] == "neg")))
+            tree = st_[1] == "neg"
         elif st_[0] == "b":
-            pool.append(BINARY_OPS[st_[1]](pool[st_[2] % len(pool)], pool[st_[3] % len(pool)]))
+            tree = st_[1] in ("add", "sub")
+            pool.append(BINARY_OPS[st_[1]](read(st_[2], tree), read(st_[3], tree)))
         else:
             _, k, i, j, act = st_
-            a, b = pool[i % len(pool)], pool[j % len(pool)]
-            s = SHAPES[k](ws[0] * a, ws[1] * b, x)  # (a sum as c would join this one: another order)
+            s = SHAPES[k](ws[0] * read(i, False), ws[1] * read(j, False), x)
             pool.append([s, s.tanh(), s.relu(), s.log(), s.sqrt()][act])
+            tree = act == 0
+        if tree:
+            sums.add(len(pool) - 1)
     return pool[-1]
 
 

@@ -281,3 +281,11 @@ def test_tied_weights_and_a_bias_computed_later_run_in_depth_order():
         out = f(xs)
         assert vals[b] == pytest.approx(out.data, rel=1e-13)
         np.testing.assert_allclose(grads[b], gradients(out, xs), rtol=1e-12, atol=1e-15)
+
+
+def test_fused_steps_describe_themselves():
+    w = [Value(1.0), Value(2.0), Value(3.0), Value(4.0)]
+    g = vectorize(lambda x: (w[0] * x[0] + w[1] * x[1]).relu() + (w[2] * x[0] - w[3] * x[1]).relu(), sizes=(2,))
+    shown = [repr(op) for op, out, _ in g.tape.instrs if out is None]
+    assert shown == ["<affine 2×2: Z = X Wᵀ + b>", "<relu over 2 columns>"]
+    np.testing.assert_array_equal(g(np.array([[1.0, -1.0], [2.0, 1.0]])), [0.0 + 7.0, 4.0 + 2.0])
