@@ -279,3 +279,33 @@ def test_a_pickle_of_the_earlier_format_still_loads():
     assert y.op is engine.OPS["linear"] and [p.label for p in y.parents if isinstance(p, Value)] == ["w", None, "b"]
     w = y.parents[0]
     assert w.grad == 0.5 and gradients(L, w) == 2 * 5.0 * 1.0
+
+
+def test_a_block_that_ends_in_another_context_leaves_that_context_alone():
+    """A generator holding a block, started in one context and finished in another."""
+    import contextvars
+
+    def holds_a_block():
+        with detect_anomaly():
+            yield
+
+    def raises() -> bool:
+        try:
+            Value(-1.0).log()
+        except AnomalyError:
+            return True
+        return False
+
+    for outer_block in (False, True):
+        gen = holds_a_block()
+        contextvars.copy_context().run(next, gen)  # the block begins in a copy of this context
+        if outer_block:
+            with detect_anomaly():
+                assert raises()
+                next(gen, None)  # ... and ends here: the outer block still holds
+                assert raises()
+        else:
+            assert not raises()  # the block is not this context's
+            next(gen, None)  # it ends here without an error
+            assert not raises()
+        assert not engine._watch  # every block is closed: back to the fast path
