@@ -272,10 +272,13 @@ def test_a_pickle_of_the_earlier_format_still_loads():
             records = [(2.0, 0.5, "w", None, []), (1.0, 0.0, None, None, []),
                        (3.0, 1.0, "b", None, []),
                        (5.0, 0.0, "y", "linear", [("v", 0), ("v", 1), ("v", 2)]),
-                       (25.0, 0.0, None, "mul", [("v", 3), ("v", 3)]), (20.0, 0.0, "L", "sub", [("v", 4), 5.0])]
+                       (25.0, 0.0, None, "mul", [("v", 3), ("v", 3)]), (20.0, 0.0, "L", "sub", [("v", 4), 5.0]),
+                       (math.tanh(20.0), 0.0, "t", "tanh", [("v", 5)])]
             return engine._unpickle_graph, (records,)
 
-    L = pickle.loads(pickle.dumps(Old()))
+    t = pickle.loads(pickle.dumps(Old()))
+    assert t.label == "t" and t.op is engine.OPS["tanh"] and len(t.parents) == 1
+    L = t.parents[0]
     assert L.label == "L" and L.data == 20.0 and L.op is engine.OPS["sub"] and L.parents[1] == 5.0
     y = L.parents[0].parents[0]
     assert y.op is engine.OPS["linear"] and [p.label for p in y.parents if isinstance(p, Value)] == ["w", None, "b"]
