@@ -293,7 +293,6 @@ def detect_anomaly() -> Iterator[None]:
     The block holds for its own thread (and context) only, as a ``with`` block
     should: other threads are not checked unless they open a block of their own."""
     global _anomaly_blocks
-    before = _anomaly.get()
     token = _anomaly.set(True)
     with _watch_lock:
         _anomaly_blocks += 1
@@ -303,8 +302,8 @@ def detect_anomaly() -> Iterator[None]:
     finally:
         try:
             _anomaly.reset(token)  # back to what it was before this block (nested blocks)
-        except ValueError:  # the block ends in another context than it began (a generator moved between threads)
-            _anomaly.set(before)
+        except ValueError:  # it ends in another context than it began (a generator resumed elsewhere):
+            pass  # this block never set this context's value, so it leaves it as it is
         with _watch_lock:
             _anomaly_blocks -= 1
             _set_watch()

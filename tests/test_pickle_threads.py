@@ -64,6 +64,8 @@ def _random_graph(rng: random.Random, n: int) -> list[Value]:
             nodes.append(linear([a, b], [b, 2.0], rng.choice(nodes)))
         else:
             nodes.append(a - b)
+        if rng.random() < 0.3:
+            nodes[-1].label = f"n{len(nodes)}"  # labelled op nodes too
     return nodes
 
 
@@ -270,12 +272,75 @@ def test_a_pickle_of_the_earlier_format_still_loads():
             records = [(2.0, 0.5, "w", None, []), (1.0, 0.0, None, None, []),
                        (3.0, 1.0, "b", None, []),
                        (5.0, 0.0, "y", "linear", [("v", 0), ("v", 1), ("v", 2)]),
-                       (25.0, 0.0, None, "mul", [("v", 3), ("v", 3)]), (20.0, 0.0, "L", "sub", [("v", 4), 5.0])]
+                       (25.0, 0.0, None, "mul", [("v", 3), ("v", 3)]), (20.0, 0.0, "L", "sub", [("v", 4), 5.0]),
+                       (math.tanh(20.0), 0.0, "t", "tanh", [("v", 5)])]
             return engine._unpickle_graph, (records,)
 
-    L = pickle.loads(pickle.dumps(Old()))
+    t = pickle.loads(pickle.dumps(Old()))
+    assert t.label == "t" and t.op is engine.OPS["tanh"] and len(t.parents) == 1
+    L = t.parents[0]
     assert L.label == "L" and L.data == 20.0 and L.op is engine.OPS["sub"] and L.parents[1] == 5.0
     y = L.parents[0].parents[0]
     assert y.op is engine.OPS["linear"] and [p.label for p in y.parents if isinstance(p, Value)] == ["w", None, "b"]
     w = y.parents[0]
     assert w.grad == 0.5 and gradients(L, w) == 2 * 5.0 * 1.0
+
+
+def test_a_block_that_ends_in_another_context_leaves_that_context_alone():
+    """A generator holding a block, started in one context and finished in another."""
+    import contextvars
+
+    def holds_a_block():
+        with detect_anomaly():
+            yield
+
+    def raises() -> bool:
+        try:
+            Value(-1.0).log()
+        except AnomalyError:
+            return True
+        return False
+
+    for outer_block in (False, True):
+        gen = holds_a_block()
+        contextvars.copy_context().run(next, gen)  # the block begins in a copy of this context
+        if outer_block:
+            with detect_anomaly():
+                assert raises()
+                next(gen, None)  # ... and ends here: the outer block still holds
+                assert raises()
+        else:
+            assert not raises()  # the block is not this context's
+            next(gen, None)  # it ends here without an error
+            assert not raises()
+        assert not engine._watch  # every block is closed: back to the fast path
+
+
+def test_a_node_reached_by_many_paths_is_listed_once():
+    """y = y·y sixty times: 2^60 paths to x, 61 nodes; the pickle walks nodes, not paths."""
+    x = Value(1.0000001, "x")
+    y = x
+    for _ in range(60):
+        y = y * y
+    data = pickle.dumps(y)
+    assert len(data) < 100 * 61
+    y2 = pickle.loads(data)
+    x2 = engine.topological_order(y2)[-1]
+    assert x2.label == "x" and gradients(y2, x2) == gradients(y, x)
+
+
+def test_the_session_lists_each_node_once_and_never_the_node_itself():
+    from autograd_lite.engine import _PickleSession
+
+    w = Value(2.0, "w")
+    a = w * 3.0
+    L = a + w
+    session, before = _PickleSession.before(L)  # the first node of a call: a new session
+    assert session is not None and list(map(id, before)) == [id(w), id(a)]  # producers first, without L
+    assert _PickleSession.before(a) == (None, ())  # listed by L: its parents are pickled before it
+    assert _PickleSession.before(L) == (None, ())  # met again in the same call
+    M = L * L
+    assert _PickleSession.before(M) == (session, ())  # the same call; L was listed already
+    del session  # the call ends (the pickler drops its memo): the next call starts afresh
+    fresh, again = _PickleSession.before(M)
+    assert fresh is not None and list(map(id, again)) == [id(w), id(a), id(L)]
