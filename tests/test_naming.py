@@ -313,6 +313,7 @@ def test_a_labels_binding_is_read_from_its_text():
         root = node * c
         assert Namer(root).expression(root) == expected, label
     assert operand("|x") == "(|x)" and operand("|x|") == "|x|" and operand("x|") == "(x|)"
+    assert operand("|a| − |b|") == "(|a| − |b|)"  # two bars at the ends, but not one |…|
     b, d = Value(1.0, label="b"), Value(2.0, label="d")
     nested = c * (b * d)
     assert Namer(nested * 2.0).name(nested) == "c·(b·d)"
