@@ -104,7 +104,7 @@ def _is_number(s: str) -> bool:
 
 def _is_call(name: str) -> bool:
     """``σ(z)``, ``log(1 − a)``, ``|x|``: one function applied to one bracketed argument."""
-    if len(name) > 1 and name[0] == name[-1] == "|" and "|" not in name[1:-1]:
+    if len(name) > 2 and name[0] == name[-1] == "|" and "|" not in name[1:-1]:
         return True
     start = name.find("(")
     if start < 1 or not name.endswith(")") or not (is_identifier(name[:start]) or name[:start] in ("σ", "√")):
