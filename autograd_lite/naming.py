@@ -6,8 +6,10 @@ list, paths), ``render_backprop``, ``analytic_check``/``symbolic_gradients``
 and the CLI all say the same thing.  With ``names="auto"`` (the default):
 
 1. a node with a **label** is called by it (surrounding whitespace dropped, runs
-   of whitespace made one space);
-2. an unlabelled **root** is ``L``, the name the ledger's formulas (dL/dw) use;
+   of whitespace made one space; a label that reads as a number is quoted,
+   ``'2'``, so no formula mistakes it for a constant);
+2. an unlabelled **root** is ``L``, the name the ledger's formulas (dL/dw) use
+   (unless a label already says ``L``);
 3. an unlabelled node computed from named nodes and numbers is called by its
    **expression** when that is short (at most `SHORT` characters): ``1 − a``,
    ``log a``, ``w1·x1``, ``log(1 − a)``;
@@ -21,9 +23,11 @@ Names are unique within a graph, deterministically: when several nodes carry
 the same label, the first in evaluation order keeps it and the next ones are
 ``label_2``, ``label_3``, … (the same as the SymPy symbols); a generated or
 expression name never takes a name that is in use, and a second node with the
-same expression gets a generated name.  A name that is not one identifier-like
-token (``1 − a``, a label ``"my loss"`` or ``"2"``) is parenthesised where it is
-an operand: ``dL/d(1 − a)``, ``w1·(−1)`` (see `operand`).
+same expression gets a generated name; a repeated label never takes another
+node's label (``w``, ``w_3`` beside a label ``w_2``).  A name that is not one
+identifier-like token or call (``1 − a``, a label ``"my loss"``) is
+parenthesised where it is an operand: ``dL/d(1 − a)``, ``w1·(−1)`` (see `operand`).
+Building the names is linear in the graph.
 
 >>> from autograd_lite import Value
 >>> a = Value(0.8, label="a")
@@ -100,7 +104,7 @@ def _is_number(s: str) -> bool:
 
 def _is_call(name: str) -> bool:
     """``σ(z)``, ``log(1 − a)``, ``|x|``: one function applied to one bracketed argument."""
-    if len(name) > 1 and name[0] == name[-1] == "|" and "|" not in name[1:-1]:
+    if len(name) > 2 and name[0] == name[-1] == "|" and "|" not in name[1:-1]:
         return True
     start = name.find("(")
     if start < 1 or not name.endswith(")") or not (is_identifier(name[:start]) or name[:start] in ("σ", "√")):

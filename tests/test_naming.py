@@ -313,10 +313,15 @@ def test_a_labels_binding_is_read_from_its_text():
         root = node * c
         assert Namer(root).expression(root) == expected, label
     assert operand("|x") == "(|x)" and operand("|x|") == "|x|" and operand("x|") == "(x|)"
+    assert operand("|a| − |b|") == "(|a| − |b|)"  # two bars at the ends, but not one |…|
+    assert operand("||") == "(||)" and operand("|") == "(|)" and operand("(x)") == "((x))"
     b, d = Value(1.0, label="b"), Value(2.0, label="d")
     nested = c * (b * d)
     assert Namer(nested * 2.0).name(nested) == "c·(b·d)"
     fused = al.linear([b], [c], Value(1.0, label="my loss"))
     assert Namer(fused * 2.0).name(fused) == "b·c + (my loss)"
+    fused = al.linear([b], [c], d)
+    total = fused + c
+    assert Namer(total * 2.0).name(total) == "b·c + d + c"  # a fused sum inside a sum: no parentheses
     prod = Value(1.0, label="a·b")
     assert Namer(c * prod).expression(Namer(c * prod).root) == "c·(a·b)"  # × on the right: parenthesised
