@@ -591,7 +591,7 @@ def test_evaluate_saturates_huge_arguments_instead_of_hanging():
     notes: set = set()
     g = S.symbolic_gradients(f, simplify=False)[x]
     value = S._evaluate_many([g], [S.leaf_symbols(f)[x]], [1.0], notes)[0]
-    assert value == math.inf and time.perf_counter() - t0 < 10
+    assert value == math.inf and time.perf_counter() - t0 < 30   # a hang guard, not a speed target
     assert any("beyond 1e300" in n for n in notes)
     X = sympy.Symbol("x", real=True)
     F = S._functions()
@@ -811,7 +811,7 @@ def test_printing_a_formula_with_an_exponential_tree_is_bounded():
     assert "; where t0 = " in out
     report = S.analytic_check(h, simplify=False)
     assert report and "where t0 = " in str(report) and isinstance(report._repr_latex_(), str)
-    assert time.perf_counter() - t0 < 30
+    assert time.perf_counter() - t0 < 60   # a hang guard, not a speed target
 
 
 @pytest.mark.parametrize("module", ["numpy", "math", "mpmath"])
