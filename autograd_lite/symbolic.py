@@ -697,15 +697,11 @@ def _best(sp, e):
     if len(r.free_symbols) > _FACTOR_SYMBOLS:  # a wide sum (a neuron's Σ wᵢxᵢ + b): factoring is slow and moot
         return e
     candidates = [sp.factor_terms(r), r]  # 2(a − y) rather than 2a − 2, when not longer
-    makers = [sp.factor]
-    if any(n.is_Pow and n.exp.is_negative for n in _subexpressions(r)):  # a quotient: cancel first, too
-        makers.append(lambda x: sp.factor(sp.cancel(x)))
-    for make in makers:
-        try:
-            c = make(r)
-        except Exception:  # noqa: BLE001 -- a form SymPy cannot factor: keep the others
-            continue
+    try:
+        c = sp.factor(r)  # (over a common denominator first: quotients cancel)
         candidates += [c, *_sign_variants(sp, c)]
+    except Exception:  # noqa: BLE001 -- a form SymPy cannot factor: keep the others
+        pass
     def key(c):  # fewest operations; then no sum that starts with a minus ((-a + y) → (a - y)); then first
         shown = sp.sstr(c)
         return sp.count_ops(c), shown.count("(-") + shown.startswith("-"), candidates.index(c)

@@ -594,7 +594,7 @@ def test_evaluate_saturates_huge_arguments_instead_of_hanging():
     notes: set = set()
     g = S.symbolic_gradients(f, simplify=False)[x]
     value = S._evaluate_many([g], [S.leaf_symbols(f)[x]], [1.0], notes)[0]
-    assert value == math.inf and time.perf_counter() - t0 < 10
+    assert value == math.inf and time.perf_counter() - t0 < 30   # a hang guard, not a speed target
     assert any("beyond 1e300" in n for n in notes)
     X = sympy.Symbol("x", real=True)
     F = S._functions()
@@ -765,6 +765,14 @@ def test_tidy_prefers_the_shortest_form_and_keeps_ties():
     assert best(1 - h ** 2) == 1 - h ** 2
     wide = sum(sympy.symbols("s0:9"))
     assert best(wide) is wide                           # too many symbols to factor
+    assert best(sympy.expand((a + y) ** 3)) == (a + y) ** 3
+    big = sympy.expand((a + y) ** 16)                   # more than _FACTOR_SIZE nodes: left as it is
+    assert best(big) is big
+    sig = S._functions().sigma
+    w = sympy.symbols("w1:4", real=True)
+    xs = sympy.symbols("x1:4", real=True)
+    s_ = sig(sum(wi * xi for wi, xi in zip(w, xs)))     # a function's inner symbols do not count as width
+    assert str(best(-xs[0] * (y - s_))) == "x1*(-y + sigma(w1*x1 + w2*x2 + w3*x3))"
     assert S._sign_variants(sympy, -x1 * (y - a)) == [x1 * (a - y)]
     assert S._sign_variants(sympy, x1 * (y - a)) == [] and S._sign_variants(sympy, -x1) == []
     assert S._sign_variants(sympy, (y - a) / (a * (a - 1))) == [(a - y) / (a * (1 - a))]
@@ -806,7 +814,7 @@ def test_printing_a_formula_with_an_exponential_tree_is_bounded():
     assert "; where t0 = " in out
     report = S.analytic_check(h, simplify=False)
     assert report and "where t0 = " in str(report) and isinstance(report._repr_latex_(), str)
-    assert time.perf_counter() - t0 < 30
+    assert time.perf_counter() - t0 < 60   # a hang guard, not a speed target
 
 
 @pytest.mark.parametrize("module", ["numpy", "math", "mpmath"])
