@@ -197,8 +197,8 @@ def test_backprop_overwrite_names_the_node_and_both_contributions():
 def test_backprop_order_seed_recursion_and_wrong_parent_in_words():
     m = _check("backprop", A.bp_order)
     assert "Wrong order: node u" in m and "L = u + tanh(u)" in m and "t came later" in m
-    m = _check("backprop", A.bp_no_seed)
-    assert "seed is missing" in m and "∂L/∂L = 1" in m
+    r = learn.check("backprop", A.bp_no_seed)
+    assert "seed is missing" in r.message and "∂L/∂L = 1" in r.message and (r.expected, r.got) == (1.0, 0.0)
     m = _check("backprop", A.bp_recursive)
     assert "RecursionError" in m and "10,000 nodes" in m and "explicit stack" in m and "visit(parent)" in m
     m = _check("backprop", A.bp_wrong_parent)
