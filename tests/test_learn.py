@@ -628,3 +628,8 @@ def test_wrong_parent_when_both_inputs_have_the_same_local_derivative():
     assert r.mistake == "wrong-parent" and "x is off by -2" in r.message  # x lost what w got twice
     r = grader._grade_backprop_graph(A.bp_dfs_no_order, "L = w·x", L)
     assert r is None  # a tree: walking it without order is right
+
+
+def test_overwrite_on_one_op_using_a_node_twice():
+    r = grader._grade_backprop_graph(A.bp_overwrite, "q = x·x", grader._graph_square())
+    assert r.mistake == "overwrite" and "x is used 2 times" in r.message  # not "wrong parent": fewest changes win
