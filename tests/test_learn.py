@@ -633,3 +633,17 @@ def test_wrong_parent_when_both_inputs_have_the_same_local_derivative():
 def test_overwrite_on_one_op_using_a_node_twice():
     r = grader._grade_backprop_graph(A.bp_overwrite, "q = x·x", grader._graph_square())
     assert r.mistake == "overwrite" and "x is used 2 times" in r.message  # not "wrong parent": fewest changes win
+
+
+def test_twice_is_not_wrong_parent_when_the_other_input_gets_nothing_anyway():
+    x, w = Value(3.0, "x"), Value(0.0, "w")  # ∂L/∂x = w = 0: x is right whether or not L passes on twice
+
+    def root_twice(root):
+        A.backprop(root)
+        for parent, d in learn.local_derivatives(root):
+            parent.grad += root.grad * d
+
+    L = w * x
+    L.label = "L"
+    r = grader._grade_backprop_graph(root_twice, "L = w·x", L)
+    assert r.mistake == "twice" and "counted twice" in r.message
