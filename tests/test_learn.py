@@ -655,3 +655,36 @@ def test_twice_is_not_wrong_parent_when_the_other_input_gets_nothing_anyway():
     L.label = "L"
     r = grader._grade_backprop_graph(root_twice, "L = w·x", L)
     assert r.mistake == "twice" and "counted twice" in r.message
+
+
+def test_workbook_folder_in_process(tmp_path):
+    from autograd_lite.learn.workbook import summary
+
+    paths = learn.init_workbook(tmp_path / "w", ["backprop", "sigmoid_derivative"])
+    assert [p.name for p in paths] == ["04_backprop.py", "01_sigmoid_derivative.py"]
+    with pytest.raises(FileExistsError, match="04_backprop.py exists \\(and 1 more\\).*force"):
+        learn.init_workbook(tmp_path / "w", ["backprop", "sigmoid_derivative"])
+    with pytest.raises(FileExistsError, match="01_sigmoid_derivative.py exists \\(and 1 more\\): your work"):
+        learn.init_workbook(tmp_path / "w")  # the first existing file is named; nothing is written
+    assert not (tmp_path / "w" / "02_log_loss_gradient.py").exists()
+    assert len(learn.init_workbook(tmp_path / "w", force=True)) == 8
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(NotADirectoryError):
+        learn.init_workbook(tmp_path / "file")
+    with pytest.raises(FileNotFoundError, match="learn init"):
+        learn.check_workbook(tmp_path / "nowhere")
+    with pytest.raises(ValueError, match="unknown exercise 'nope'"):
+        learn.check_workbook(tmp_path / "w", ["nope"])
+    (tmp_path / "w" / "05_gradient_descent.py").unlink()
+    path_before, modules_before = list(sys.path), set(sys.modules)
+    reports = learn.check_workbook(tmp_path / "w", ["gradient_descent", "backprop", "backprop"])
+    assert [(r.exercise, r.status) for r in reports] == [("gradient_descent", "not started"),
+                                                         ("backprop", "not started")]
+    assert "no file 05_gradient_descent.py" in reports[0].message
+    assert sys.path == path_before and set(sys.modules) == modules_before
+    (tmp_path / "w" / "gradient_descent.py").write_text(  # a plain name works too
+        "def gradient_descent(params, lr):\n    for p in params:\n        p.data -= lr * p.grad\n")
+    (tmp_path / "w" / "04_backprop.py").write_text("import sys\nsys.exit(1)\n")
+    reports = learn.check_workbook(tmp_path / "w", ["gradient_descent", "backprop"])
+    assert [r.status for r in reports] == ["passed", "failed"] and "SystemExit" in reports[1].message
+    assert summary(reports) == "1 passed, 1 failed" and summary([]) == "nothing checked"
