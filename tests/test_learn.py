@@ -165,6 +165,12 @@ def test_log_loss_mistakes_in_words():
     assert "you returned 1 − σ(z)" in _check("sigmoid_derivative", A.sd_one_minus)
 
 
+def _ledger_line(e, node, inp):
+    """The ledger's line of the step node → inp (by the ledger's names; node None: any)."""
+    step = next(s for s in e.steps if s.input_name == inp and (node is None or s.node_name == node))
+    return e.line(step.number)
+
+
 def test_chain_rule_points_at_the_first_wrong_step_of_the_ledger():
     m = _check("chain_rule", A.cr_missing_factor)
     assert "Missing factor: dz/dw1 = x1" in m
@@ -172,9 +178,11 @@ def test_chain_rule_points_at_the_first_wrong_step_of_the_ledger():
     step = next(s for s in e.steps if s.input is v["w1"])
     assert e.line(step.number) in m  # the ledger's own line and names
     m = _check("chain_rule", A.cr_sigma)
-    assert "σ instead of σ'" in m and "[9] a → z: ∂a/∂z = a(1 − a) = 0.5 × 0.5 = 0.25;  ∂L/∂a · local = -2 × 0.25" in m
+    assert "σ instead of σ'" in m and _ledger_line(e, "a", "z") in m and "∂L/∂a" in m  # L is named L
     m = _check("chain_rule", A.cr_wrong_parent)
-    assert "Wrong parent" in m and "you used w1" in m and "→ w1: ∂v1/∂w1 = x1 = 1" in m
+    assert "Wrong parent" in m and "you used w1" in m
+    v, e = grader._neuron(1.0, 0.0, 0.0, 0.0, 0.0, 1.0)
+    assert _ledger_line(e, None, "w1") in m and "= x1 = 1" in _ledger_line(e, None, "w1")
     assert "Sign slip" in _check("chain_rule", A.cr_sign)
 
 
@@ -189,12 +197,12 @@ def test_backprop_overwrite_names_the_node_and_both_contributions():
 def test_backprop_order_seed_recursion_and_wrong_parent_in_words():
     m = _check("backprop", A.bp_order)
     assert "Wrong order: node u" in m and "L = u + tanh(u)" in m and "t came later" in m
-    m = _check("backprop", A.bp_no_seed)
-    assert "seed is missing" in m and "∂L/∂L = 1" in m
+    r = learn.check("backprop", A.bp_no_seed)
+    assert "seed is missing" in r.message and "∂L/∂L = 1" in r.message and (r.expected, r.got) == (1.0, 0.0)
     m = _check("backprop", A.bp_recursive)
     assert "RecursionError" in m and "10,000 nodes" in m and "explicit stack" in m and "visit(parent)" in m
     m = _check("backprop", A.bp_wrong_parent)
-    assert "wrong parent" in m and "[8] v2 → w2: ∂v2/∂w2 = x2 = -0.5" in m
+    assert "wrong parent" in m and _ledger_line(explain(grader._graph_neuron()), None, "w2") in m
     assert "∂L/∂w2 should be 0.139442411.  Yours is 0.2231078576." in m
 
 
@@ -341,7 +349,8 @@ def test_an_endless_loop_is_stopped_by_the_time_limit(in_thread):
         before = sys.gettrace()
         out["r"] = learn.check("gradient_descent", endless, time_limit=0.5)
         out["t"] = time.perf_counter() - start
-        out["trace restored"] = sys.gettrace() is before
+        assert learn.check("gradient_descent", A.gradient_descent, time_limit=5).passed
+        out["trace restored"] = sys.gettrace() is before  # after a pass too (a timeout unsets it anyway)
 
     if in_thread:
         t = threading.Thread(target=run)
@@ -601,6 +610,13 @@ def test_a_mistake_is_named_only_when_two_more_inputs_confirm_it():
     r = learn.check("sigmoid_derivative", sigma_at_one_probe)
     assert r.status == "failed" and r.mistake is None and "expected 0.25, got 0.5" in r.message
 
+    def missing_factor_near_zero(x1, x2, w1, w2, b, y):  # answers for |x1| ≤ 0.65 only: two probe neurons
+        if abs(x1) > 0.65:
+            raise ValueError("too far")
+        return A.cr_missing_factor(x1, x2, w1, w2, b, y)
+
+    assert learn.check("chain_rule", missing_factor_near_zero).mistake == "missing-factor"
+
 
 def test_wrong_parent_on_a_product_node():
     x, w = Value(2.0, "x"), Value(-0.5, "w")
@@ -608,7 +624,7 @@ def test_wrong_parent_on_a_product_node():
     L.label = "L"
     r = grader._grade_backprop_graph(A.bp_first_parent, "L = w·x", L)
     assert r.mistake == "wrong-parent" and "∂L/∂w should be 2.  Yours is 1.5." in r.message
-    assert "[1] L → w: ∂L/∂w = x = 2" in r.message
+    assert explain(L).line(1) in r.message and "∂L/∂w = x = 2" in r.message
     assert grader._grade_backprop_graph(A.backprop, "L = w·x", L) is None
 
 
@@ -620,3 +636,55 @@ def test_wrong_parent_when_both_inputs_have_the_same_local_derivative():
     assert r.mistake == "wrong-parent" and "x is off by -2" in r.message  # x lost what w got twice
     r = grader._grade_backprop_graph(A.bp_dfs_no_order, "L = w·x", L)
     assert r is None  # a tree: walking it without order is right
+
+
+def test_overwrite_on_one_op_using_a_node_twice():
+    r = grader._grade_backprop_graph(A.bp_overwrite, "q = x·x", grader._graph_square())
+    assert r.mistake == "overwrite" and "x is used 2 times" in r.message  # not "wrong parent": fewest changes win
+
+
+def test_twice_is_not_wrong_parent_when_the_other_input_gets_nothing_anyway():
+    x, w = Value(3.0, "x"), Value(0.0, "w")  # ∂L/∂x = w = 0: x is right whether or not L passes on twice
+
+    def root_twice(root):
+        A.backprop(root)
+        for parent, d in learn.local_derivatives(root):
+            parent.grad += root.grad * d
+
+    L = w * x
+    L.label = "L"
+    r = grader._grade_backprop_graph(root_twice, "L = w·x", L)
+    assert r.mistake == "twice" and "counted twice" in r.message
+
+
+def test_workbook_folder_in_process(tmp_path):
+    from autograd_lite.learn.workbook import summary
+
+    paths = learn.init_workbook(tmp_path / "w", ["backprop", "sigmoid_derivative"])
+    assert [p.name for p in paths] == ["04_backprop.py", "01_sigmoid_derivative.py"]
+    with pytest.raises(FileExistsError, match="04_backprop.py exists \\(and 1 more\\).*force"):
+        learn.init_workbook(tmp_path / "w", ["backprop", "sigmoid_derivative"])
+    with pytest.raises(FileExistsError, match="01_sigmoid_derivative.py exists \\(and 1 more\\): your work"):
+        learn.init_workbook(tmp_path / "w")  # the first existing file is named; nothing is written
+    assert not (tmp_path / "w" / "02_log_loss_gradient.py").exists()
+    assert len(learn.init_workbook(tmp_path / "w", force=True)) == 8
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(NotADirectoryError):
+        learn.init_workbook(tmp_path / "file")
+    with pytest.raises(FileNotFoundError, match="learn init"):
+        learn.check_workbook(tmp_path / "nowhere")
+    with pytest.raises(ValueError, match="unknown exercise 'nope'"):
+        learn.check_workbook(tmp_path / "w", ["nope"])
+    (tmp_path / "w" / "05_gradient_descent.py").unlink()
+    path_before, modules_before = list(sys.path), set(sys.modules)
+    reports = learn.check_workbook(tmp_path / "w", ["gradient_descent", "backprop", "backprop"])
+    assert [(r.exercise, r.status) for r in reports] == [("gradient_descent", "not started"),
+                                                         ("backprop", "not started")]
+    assert "no file 05_gradient_descent.py" in reports[0].message
+    assert sys.path == path_before and set(sys.modules) == modules_before
+    (tmp_path / "w" / "gradient_descent.py").write_text(  # a plain name works too
+        "def gradient_descent(params, lr):\n    for p in params:\n        p.data -= lr * p.grad\n")
+    (tmp_path / "w" / "04_backprop.py").write_text("import sys\nsys.exit(1)\n")
+    reports = learn.check_workbook(tmp_path / "w", ["gradient_descent", "backprop"])
+    assert [r.status for r in reports] == ["passed", "failed"] and "SystemExit" in reports[1].message
+    assert summary(reports) == "1 passed, 1 failed" and summary([]) == "nothing checked"
