@@ -24,7 +24,6 @@ from __future__ import annotations
 import copy
 import itertools
 import math
-import numbers
 import operator
 import sys
 import threading
@@ -32,8 +31,6 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
-
-import numpy as np
 
 from autograd_lite import kernels as K
 from autograd_lite.kernels import ARITH_ERRORS, ieee
@@ -147,7 +144,7 @@ def _dpow_dx(x, y, out):
         return (y * x ** y) / x
     if x.__class__ is Value or y.__class__ is Value:
         return y * x ** (y - 1)
-    with np.errstate(all="ignore"):
+    with K.quiet():
         return y * K.power(x, y - 1)
 
 
@@ -155,9 +152,9 @@ def _dpow_dy(x, y, out):
     """xʸ·ln x, and 0 where x = 0 ≤ y (0ʸ is 0 or 1 there whatever y; PyTorch zeroes the
     local derivative, not the product: an inf upstream gradient still gives nan here)."""
     xd, yd = _data(x), _data(y)
-    if isinstance(xd, np.ndarray) or isinstance(yd, np.ndarray):
-        with np.errstate(all="ignore"):
-            return np.where((xd == 0) & (yd >= 0), 0.0, _data(out) * K.log(xd))
+    if isinstance(xd, K.NDARRAY) or isinstance(yd, K.NDARRAY):
+        with K.quiet():
+            return K.where((xd == 0) & (yd >= 0), 0.0, _data(out) * K.log(xd))
     return 0.0 if (xd == 0 and yd >= 0) else out * log(x)
 
 
@@ -212,8 +209,8 @@ def partial(rule: Any, *args: Any) -> Any:
     if kind is Mask:
         cond = rule.cond(*args)
         then = 1.0 if rule.then is None else rule.then(*args)
-        if isinstance(cond, np.ndarray):
-            return np.where(cond, _data(then), 0.0)
+        if isinstance(cond, K.NDARRAY):
+            return K.where(cond, _data(then), 0.0)
         return then if cond else 0.0
     return rule(*args)
 
@@ -231,11 +228,11 @@ def contribution(rule: Any, g: Any, *args: Any) -> Any:
         return g / partial(rule.by, *args)
     if kind is Mask:
         cond = rule.cond(*args)
-        if isinstance(cond, np.ndarray) or isinstance(g, np.ndarray):  # vectorize: elementwise
+        if isinstance(cond, K.NDARRAY) or isinstance(g, K.NDARRAY):  # vectorize: elementwise
             if rule.then is None:
-                return np.where(cond, g, 0.0)
-            with np.errstate(all="ignore"):
-                return np.where(cond, g * _data(rule.then(*args)), 0.0)
+                return K.where(cond, g, 0.0)
+            with K.quiet():
+                return K.where(cond, g * _data(rule.then(*args)), 0.0)
         if cond:
             return g if rule.then is None else g * rule.then(*args)
         if g.__class__ is not Value:
@@ -432,7 +429,7 @@ def _watched_node(op: Op, a: Any, b: Any, args: tuple) -> Value:
 # ==========================================================================
 
 _next_id = itertools.count().__next__  # creation number: a node is always newer than its parents
-_NUMBER_TYPES = (numbers.Real, np.bool_)
+_NUMBER_TYPES = K.REAL  # numbers.Real, and numpy's bool where numpy is installed
 _new = object.__new__
 
 
@@ -440,8 +437,7 @@ def _number(x: Any, what: str = "Value()") -> float:
     """``x`` as a float (an int too large for a float is ±inf, as IEEE), or TypeError."""
     if x.__class__ is float:
         return x
-    if isinstance(x, _NUMBER_TYPES) or (
-            isinstance(x, np.ndarray) and x.ndim == 0 and x.dtype.kind in "biuf"):
+    if isinstance(x, _NUMBER_TYPES) or K.is_real_0d_array(x):
         try:
             return float(x)
         except OverflowError:  # 10**400: beyond the largest float, so ±inf as IEEE rounding gives
@@ -614,7 +610,7 @@ class Value:
         args = []
         for x in inputs:
             if x.__class__ is not Value:
-                if isinstance(x, np.ndarray) and x.ndim:
+                if isinstance(x, K.NDARRAY) and x.ndim:
                     return NotImplemented
                 x = _number(x, f"numpy's {ufunc.__name__}")
             args.append(x)

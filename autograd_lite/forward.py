@@ -19,22 +19,16 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-import numpy as np
-
 from autograd_lite.engine import Value, partial, topological_order
+from autograd_lite.kernels import ieee
 
 __all__ = ["jvp", "tangents"]
 
-_ARITH_ERRORS = (ArithmeticError, ValueError)
 
 
 def _local(rule, args: Sequence[float]) -> float:
     """One rule of the table on floats, with IEEE-754 results where Python raises."""
-    try:
-        return partial(rule, *args)
-    except _ARITH_ERRORS:
-        with np.errstate(all="ignore"):
-            return float(partial(rule, *[np.float64(a) for a in args]))
+    return float(ieee(partial, rule, *[float(a) for a in args]))
 
 
 def tangents(root: Value, seeds: Mapping[Value, float]) -> dict[int, float]:
