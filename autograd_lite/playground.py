@@ -22,6 +22,7 @@ import importlib.metadata
 import inspect
 import json
 import os
+import re
 import shutil
 import subprocess
 import tarfile
@@ -32,11 +33,12 @@ from pathlib import Path
 from typing import Any
 
 from autograd_lite import expr as _expr
+from autograd_lite.engine import Value
 
-__all__ = ["build", "serve", "compute", "frame", "PlaygroundError", "EXAMPLE", "EXAMPLE_AT"]
+__all__ = ["build", "serve", "evaluate", "compute", "frame", "PlaygroundError", "EXAMPLE", "EXAMPLE_AT"]
 
 #: The README's z → a → L example: the page opens on it.
-EXAMPLE = "bce(sigmoid(w1*x1 + w2*x2 + b), y)"
+EXAMPLE = "z = w1*x1 + w2*x2 + b; a = sigmoid(z); L = bce(a, y)"
 EXAMPLE_AT = "x1=1.5 x2=-0.5 w1=0.3 w2=-0.8 b=0.1 y=1"
 
 # npm packages (pinned) and the files of each that the page loads
@@ -64,28 +66,65 @@ def _levels() -> list[str]:
     return ["full", "labels"] if "level" in inspect.signature(draw_graph).parameters else ["full"]
 
 
+_NAME = re.compile(r"\s*([A-Za-z][A-Za-z0-9]*)\s*=(?!=)(.*)\Z", re.S)
+
+
+def evaluate(program: str, values: dict[str, float]) -> tuple[Value, dict[str, Value]]:
+    """Evaluate an expression, or statements ``name = expression`` separated by ``;``
+    or new lines (``z = w*x + b; a = sigmoid(z)``): each right-hand side goes through
+    the CLI's safe parser, and its node is labelled with its name.  Returns the last
+    statement's node (labelled L, or f if L is a variable, when it has no name) and
+    the leaves (the variables) by name."""
+    statements = [s for s in re.split(r"[;\n]", program) if s.strip()]
+    if not statements:
+        raise _expr.ExprError("empty expression: type one, e.g. w*x + b")
+    named: dict[str, Value] = {}
+    leaves: dict[str, Value] = {}
+    out, name = None, None
+    for text in statements:
+        m = _NAME.match(text)
+        name, rhs = (m.group(1), m.group(2).strip()) if m else (None, text.strip())
+        try:
+            if name is not None and (name in _expr.FUNCTIONS or name in _expr.CONSTANTS):
+                raise _expr.ExprError(f"{name!r} is the name of a function or constant: name the value otherwise")
+            if name is not None and (name in named or name in values or name in leaves):
+                raise _expr.ExprError(f"{name!r} is given a value twice: use a new name")
+            out, found = _expr.evaluate(rhs, {**values, **leaves, **named})
+        except _expr.ExprError as err:
+            if len(statements) == 1:
+                raise
+            raise _expr.ExprError(f"in {text.strip()!r}: {err}") from None
+        leaves.update((k, v) for k, v in found.items() if k not in named)
+        if name is not None:
+            out.label = name
+            named[name] = out
+    assert out is not None
+    if name is None:
+        out.label = "f" if "L" in leaves else "L"  # as `autograd-lite explain` names it
+    return out, leaves
+
+
 def compute(expression: str, at: str) -> str:
-    """Parse ``expression`` (the CLI's safe parser), evaluate it at ``at``
-    ("x=1 w=-0.5", commas allowed), backpropagate and explain: a JSON object with
-    the value, every variable's gradient (as ``repr`` strings: exact), the ledger
-    lines of steps 0 … n+1 and the backward time; or ``{"error": message}``."""
+    """Evaluate ``expression`` (see `evaluate`) at ``at`` ("x=1 w=-0.5", commas
+    allowed), backpropagate and explain: a JSON object with the value, every
+    variable's gradient (as ``repr`` strings: exact), the ledger lines of steps
+    0 … n+1 and the backward time; or ``{"error": message}``."""
     from autograd_lite.explain import explain
 
     try:
-        e = _expr.parse(expression)
         values = _expr.parse_assignments(at.replace(",", " ").split())
-        out, leaves = _expr.evaluate(e, values)
+        out, leaves = evaluate(expression, values)
     except ValueError as err:  # ExprError: the message says what and where
         _state.clear()
         return json.dumps({"error": str(err)})
-    out.label = "f" if "L" in e.variables else "L"  # as `autograd-lite explain` names it
     start = time.perf_counter()
     out.backward()
     backward_ms = (time.perf_counter() - start) * 1000
     ex = explain(out)
     _state.update(root=out, steps=len(ex.steps))
     return json.dumps({
-        "root": out.label, "value": repr(out.data), "expression": e.text,
+        "root": out.label, "value": repr(out.data), "expression": " ; ".join(
+            s.strip() for s in re.split(r"[;\n]", expression) if s.strip()),
         "grads": [[name, repr(leaf.grad)] for name, leaf in leaves.items()],
         "lines": [ex.line(k) for k in range(len(ex.steps) + 2)],
         "backward_ms": backward_ms, "nodes": len(ex.forward), "levels": _levels(),
