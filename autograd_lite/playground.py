@@ -136,7 +136,7 @@ def frame(k: int, level: str = "full") -> str:
     (0: only the seed known; n+1: done), at ``level`` ("full" or "labels")."""
     from autograd_lite.viz import draw_graph
 
-    kw = {"level": "labels"} if level == "labels" and "labels" in _levels() else {}
+    kw: dict[str, Any] = {"level": "labels"} if level == "labels" and "labels" in _levels() else {}
     return draw_graph(_state["root"], step=int(k), **kw).source
 
 
