@@ -335,7 +335,6 @@ Everything runs here, in this page: the real engine on Pyodide (__VERSION__).</p
   <ol id="ledger" start="0"></ol>
 </div>
 <p id="timing"></p>
-<script src="viz/viz-global.js"></script>
 <script type="module">
 import { loadPyodide } from "./pyodide/pyodide.mjs";
 
@@ -343,7 +342,7 @@ const WHEELS = __WHEELS__;
 const EXAMPLE = __EXAMPLE__;
 const $ = (id) => document.getElementById(id);
 const t0 = performance.now();
-let py, P, viz, result = null, step = 0;
+let py, P, result = null, step = 0;
 
 function status(text, state) { $("status").textContent = text; $("status").dataset.state = state; }
 
@@ -396,11 +395,41 @@ function run(keepStep) {
   status("ready", "ready");
 }
 
-function show(k) {
+// viz-js lays the graph out in a worker: a graph that Graphviz takes long over
+// (long chains with shared inputs) never freezes the page; past RENDER_MS it is
+// not drawn and the page says so.  The worker is made from viz-js's source,
+// fetched once, so a new one (after a layout given up) needs no network.
+const RENDER_MS = 6000;
+let workerURL = null, worker = null, pending = null, renders = 0;
+
+function startWorker() {
+  if (worker) worker.terminate();
+  worker = new Worker(workerURL);
+  worker.onmessage = (e) => {
+    if (!pending || e.data.id !== pending.id) return;  // an older step's picture
+    clearTimeout(pending.timer);
+    const done = pending.done; pending = null; done(e.data);
+  };
+}
+
+function render(dot) {
+  return new Promise((done) => {
+    if (pending) {  // the worker is still laying out a picture nobody waits for: start afresh
+      clearTimeout(pending.timer); pending.done({ stale: true }); pending = null; startWorker();
+    }
+    const id = ++renders;
+    pending = { id, done, timer: setTimeout(() => {
+      pending = null; startWorker();  // give up on this layout
+      done({ error: "the graph was not drawn: Graphviz took over " + RENDER_MS / 1000 + " s to lay it out; " +
+                    "the ledger and the gradients are below (a smaller expression draws)" });
+    }, RENDER_MS) };
+    worker.postMessage({ id, dot });
+  });
+}
+
+async function show(k) {
   if (!result) return;
   step = Math.max(0, Math.min(result.lines.length - 1, k));
-  const dot = P.frame(step, $("level").value);
-  $("graph").replaceChildren(viz.renderSVGElement(dot));
   $("step-text").textContent = result.lines[step];
   $("counter").textContent = "step " + step + " of " + (result.lines.length - 1);
   $("counter").dataset.step = step;
@@ -409,6 +438,13 @@ function show(k) {
   $("prev").disabled = step === 0;
   $("next").disabled = step === result.lines.length - 1;
   remember();
+  const shown = step;
+  $("graph").dataset.step = "";
+  const r = await render(P.frame(step, $("level").value));
+  if (r.stale || shown !== step) return;
+  if (r.error) { $("graph").textContent = r.error; $("graph").dataset.state = "not drawn"; }
+  else { $("graph").innerHTML = r.svg; $("graph").dataset.state = "drawn"; }
+  $("graph").dataset.step = shown;
 }
 
 async function main() {
@@ -422,7 +458,14 @@ async function main() {
       py.unpackArchive(await resp.arrayBuffer(), "wheel");
     }
     P = py.pyimport("autograd_lite.playground");
-    viz = await Viz.instance();
+    const viz = await fetch("viz/viz-global.js");
+    if (!viz.ok) throw new Error("could not load viz/viz-global.js (" + viz.status + ")");
+    const handler = "\nconst ready = Viz.instance();\n" +
+      "onmessage = async (e) => { const viz = await ready;\n" +
+      "  try { postMessage({ id: e.data.id, svg: viz.renderString(e.data.dot, { format: 'svg' }) }); }\n" +
+      "  catch (err) { postMessage({ id: e.data.id, error: String(err) }); } };\n";
+    workerURL = URL.createObjectURL(new Blob([await viz.text(), handler], { type: "text/javascript" }));
+    startWorker();
   } catch (err) {
     status("could not start: " + err, "error");
     return;
