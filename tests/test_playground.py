@@ -25,6 +25,11 @@ from autograd_lite.expr import ExprError, evaluate, parse, parse_assignments
 from autograd_lite.walkthrough import build_zal_graph
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def _pythonpath() -> str:
+    """This checkout on the path of a subprocess, after what is already there (tools/mutate.py's copy)."""
+    return os.pathsep.join(p for p in (os.environ.get("PYTHONPATH"), str(ROOT)) if p)
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 HAVE_BROWSER = os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)
 
@@ -116,7 +121,7 @@ def test_build_refuses_a_foreign_folder_and_says_what_npm_is_for(tmp_path, monke
     with pytest.raises(playground.PlaygroundError, match="needs npm once.*apt-get install npm"):
         playground.build(tmp_path / "site", cache=tmp_path / "empty-cache", log=lambda *a: None)
     proc = subprocess.run([sys.executable, "-m", "autograd_lite", "playground", str(foreign)], capture_output=True,
-                          text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+                          text=True, env={**os.environ, "PYTHONPATH": _pythonpath()})
     assert proc.returncode == 2 and proc.stderr.startswith("error: ") and "use --force" in proc.stderr
     assert (foreign / "notes.txt").read_text() == "keep"
 
@@ -132,7 +137,7 @@ def site(tmp_path_factory):
         pytest.skip("npm is not installed (in CI it must be)")
     dest = tmp_path_factory.mktemp("playground")
     proc = subprocess.run([sys.executable, "-m", "autograd_lite", "playground", str(dest)], capture_output=True,
-                          text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=600)
+                          text=True, env={**os.environ, "PYTHONPATH": _pythonpath()}, timeout=600)
     assert proc.returncode == 0, proc.stderr
     assert "wrote" in proc.stdout
     return dest
