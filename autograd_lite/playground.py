@@ -123,8 +123,7 @@ def compute(expression: str, at: str) -> str:
     ex = explain(out)
     _state.update(root=out, steps=len(ex.steps))
     return json.dumps({
-        "root": out.label, "value": repr(out.data), "expression": " ; ".join(
-            s.strip() for s in re.split(r"[;\n]", expression) if s.strip()),
+        "root": out.label, "value": repr(out.data),
         "grads": [[name, repr(leaf.grad)] for name, leaf in leaves.items()],
         "lines": [ex.line(k) for k in range(len(ex.steps) + 2)],
         "backward_ms": backward_ms, "nodes": len(ex.forward), "levels": _levels(),
@@ -298,7 +297,7 @@ _PAGE = r"""<!DOCTYPE html>
 body { font-family: system-ui, sans-serif; margin: 1.2em; color: #222; max-width: 1200px; }
 label { font-weight: 600; margin-right: .4em; }
 input[type=text] { font-family: ui-monospace, monospace; font-size: 1em; padding: .25em; }
-#expr { width: 28em; } #at { width: 28em; }
+#expr { width: min(62em, 80vw); } #at { width: min(40em, 60vw); }
 button { font-size: 1em; margin-right: .4em; padding: .3em .9em; }
 #status { color: #555; } #status[data-state=error] { color: #b00; }
 #error { color: #b00; font-weight: 600; white-space: pre-wrap; font-family: ui-monospace, monospace; }
@@ -373,7 +372,7 @@ function run(keepStep) {
   }
   result = r;
   $("result").hidden = false;
-  $("value").textContent = r.root + " = " + r.expression + " = " + r.value;
+  $("value").textContent = r.root + " = " + r.value;
   const body = $("grads").querySelector("tbody");
   body.replaceChildren(...r.grads.map(([name, g]) => {
     const tr = document.createElement("tr");
