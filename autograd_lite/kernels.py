@@ -80,9 +80,8 @@ def _pow(x: float, y: float) -> float:
 
 def _lift(f: Callable, reflected: bool = False) -> Callable:
     def method(self: float, other: Any) -> Any:
-        if other.__class__ is not float and other.__class__ is not IEEEFloat:
-            if not isinstance(other, (int, float)):
-                return NotImplemented
+        if not isinstance(other, (int, float)):  # a Value, an array: its own operator
+            return NotImplemented
         x, y = (float(other), float(self)) if reflected else (float(self), float(other))
         return IEEEFloat(f(x, y))
     return method
