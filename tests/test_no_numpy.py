@@ -143,11 +143,14 @@ for f in (lambda: al.vectorize(lambda x: x), lambda: al.compile_loss, lambda: __
 print('\\n'.join(msgs))
 print(sorted(m for m in __import__('sys').modules if m.split('.')[0] in ('numpy', 'graphviz')))
 print(nn.MLP(2, [2, 1], init=0.5)([1.0, 2.0]).data)
+from autograd_lite.kernels import ieee
+print(type((al.Value(1.0) / 0.0).data).__name__, type(ieee(lambda x, y: x / y, 1.0, 0.0)).__name__)
 """
     proc = _python(code, block_numpy=True)
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
-    assert len(lines) == 7
+    assert len(lines) == 8
+    assert lines[7] == "float float"  # IEEE results are plain floats, as with numpy
     for line in lines[:5]:
         assert "needs numpy" in line and "pip install numpy" in line, line
     assert lines[5] == "[]"  # nothing third-party imported by `import autograd_lite` and nn
