@@ -32,7 +32,15 @@ from autograd_lite.engine import (
 from autograd_lite.explain import explain, render_backprop
 from autograd_lite.forward import jvp
 from autograd_lite.transforms import grad, hessian, hvp, jacobian, value_and_grad
-from autograd_lite.vectorize import vectorize  # the function (the module stays autograd_lite.vectorize in sys.modules)
+
+try:
+    from autograd_lite.vectorize import vectorize  # the function (the module stays in sys.modules)
+except ImportError as _no_numpy:  # no numpy: the scalar engine works, vectorize says what it needs
+    _NO_NUMPY = str(_no_numpy)
+
+    def vectorize(*args, **kwargs):  # type: ignore[no-untyped-def,misc]
+        """Needs numpy (not installed): ``pip install numpy``."""
+        raise ImportError(_NO_NUMPY)
 
 __version__ = "0.1.0"
 

@@ -136,7 +136,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="autograd-lite", description="Backpropagation you can hold in your hands.",
                      epilog=_MAIN_EPILOG, formatter_class=_FMT)
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{grad,explain,train,predict,demo,repl,learn}")
+    sub = parser.add_subparsers(dest="command", required=True,
+                                metavar="{grad,explain,train,predict,demo,repl,learn,playground}")
 
     g = sub.add_parser("grad", help="value and derivatives of an expression", epilog=_GRAD_EPILOG,
                        formatter_class=_FMT, description="Differentiate an expression by backpropagation.")
@@ -205,6 +206,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("repl", help="a Python console with autograd_lite imported", epilog=_REPL_EPILOG,
                    formatter_class=_FMT, description="An interactive Python console with the library imported.")
     _add_learn_parser(sub)
+    pg = sub.add_parser("playground", help="build the in-browser playground (a static site) into DIR",
+                        epilog=_PLAYGROUND_EPILOG, formatter_class=_FMT,
+                        description="Write a static site that runs the engine in the browser (Pyodide): the "
+                                    "page, the autograd_lite wheel, Pyodide and viz-js (fetched with npm once).")
+    pg.add_argument("dir", metavar="DIR", help="the folder to write the site into")
+    pg.add_argument("--serve", action="store_true", help="then serve DIR on http://127.0.0.1:PORT/")
+    pg.add_argument("--port", type=int, default=8000, help="the port for --serve (default 8000)")
+    pg.add_argument("--force", action="store_true", help="write into a non-empty folder a playground did not make")
     return parser
 
 
@@ -1028,8 +1037,33 @@ def cmd_repl(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------------------
 
 
+_PLAYGROUND_EPILOG = """\
+examples:
+  autograd-lite playground site            # write the site into ./site (npm fetches Pyodide once)
+  autograd-lite playground site --serve    # ... and serve it on http://127.0.0.1:8000/
+"""
+
+
+def cmd_playground(args: argparse.Namespace) -> int:
+    from autograd_lite import playground
+
+    if not 0 <= args.port <= 65535:
+        raise CLIError(f"--port is a TCP port from 0 to 65535; got {args.port}")
+    try:
+        index = playground.build(args.dir, force=args.force)
+    except playground.PlaygroundError as e:
+        raise CLIError(str(e).replace("pass --force", "use --force")) from None
+    size = playground.site_size(args.dir)
+    print(f"wrote {index} ({size / 1e6:.1f} MB with Pyodide, viz-js and the wheels)")
+    if args.serve:
+        playground.serve(args.dir, args.port)
+    else:
+        print(f"serve it with: autograd-lite playground {args.dir} --serve")
+    return 0
+
+
 _COMMANDS = {"grad": cmd_grad, "explain": cmd_explain, "train": cmd_train, "predict": cmd_predict,
-             "demo": cmd_demo, "repl": cmd_repl, "learn": cmd_learn}
+             "demo": cmd_demo, "repl": cmd_repl, "learn": cmd_learn, "playground": cmd_playground}
 
 
 def _anticipated() -> tuple[type[BaseException], ...]:

@@ -25,7 +25,11 @@ from array import array
 from importlib import resources
 from typing import Any
 
-import numpy as np
+try:
+    import numpy as np
+except ImportError:  # the scalar engine runs without numpy; this module does not
+    raise ImportError("autograd_lite.data (the datasets) needs numpy, which is not installed: "
+                      "pip install numpy") from None
 
 __all__ = ["make_moons", "make_circles", "make_blobs", "train_test_split", "standardize",
            "load_csv", "read_csv_table", "load_breast_cancer"]

@@ -39,7 +39,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+try:
+    import numpy as np
+except ImportError:  # the scalar engine runs without numpy; this module does not
+    raise ImportError("autograd_lite.figures needs numpy, which is not installed: "
+                      "pip install numpy") from None
 
 from autograd_lite import engine
 from autograd_lite.engine import Value

@@ -19,13 +19,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-import numpy as np
-
 from autograd_lite.engine import OPS, Value, contribution, topological_order
+from autograd_lite.kernels import ieee
 
 __all__ = ["jvp", "tangents"]
 
-_ARITH_ERRORS = (ArithmeticError, ValueError)
 _DIV = OPS["div"]
 
 
@@ -34,11 +32,7 @@ def _along(rule: Any, t: float, args: Sequence[float]) -> float:
     table exactly as backprop pushes a gradient (`engine.contribution`: an `Over` rule
     divides, t/x and not t·(1/x), which overflows for a tiny x; a `Mask` that is off
     gives 0 even for an inf or nan t), with IEEE-754 results where Python raises."""
-    try:
-        return contribution(rule, t, *args)
-    except _ARITH_ERRORS:
-        with np.errstate(all="ignore"):
-            return float(contribution(rule, np.float64(t), *[np.float64(a) for a in args]))
+    return float(ieee(contribution, rule, float(t), *[float(a) for a in args]))
 
 
 def tangents(root: Value, seeds: Mapping[Value, float]) -> dict[int, float]:

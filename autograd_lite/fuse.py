@@ -37,7 +37,11 @@ from __future__ import annotations
 from itertools import repeat
 from typing import Any
 
-import numpy as np
+try:
+    import numpy as np
+except ImportError:  # the scalar engine runs without numpy; this module does not
+    raise ImportError("autograd_lite.fuse needs numpy, which is not installed: "
+                      "pip install numpy") from None
 
 from autograd_lite.engine import OPS, contribution
 

@@ -39,11 +39,13 @@ import json
 import math
 import os
 from collections.abc import Iterable, Sequence
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-import numpy as np
-
+from autograd_lite import kernels as K
 from autograd_lite.engine import Value, linear
+
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = ["Module", "Neuron", "Layer", "MLP", "LogisticRegression", "ACTIVATIONS", "FORMAT", "MAX_MODEL_BYTES"]
 
@@ -54,16 +56,25 @@ FORMAT = "autograd_lite.model"
 _FORMAT_VERSION = 1
 
 
+# numpy's integers and floats count too, where numpy is installed
+_INTS = (int, *((K.np.integer,) if K.np is not None else ()))
+_REALS = (int, float, *((K.np.integer, K.np.floating) if K.np is not None else ()))
+_BOOLS = (bool, *((K.np.bool_,) if K.np is not None else ()))
+
+
 def _rng(seed: int | np.random.Generator | None) -> np.random.Generator:
-    if isinstance(seed, np.random.Generator):
+    if K.np is None:  # the weights are numpy's seeded draws: no other generator gives the same numbers
+        raise ImportError(K.NEEDS_NUMPY.format("init='random' (weights drawn by numpy's seeded generator)")
+                          + "; or start from init='zeros' or a number")
+    if isinstance(seed, K.np.random.Generator):
         return seed
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, _INTS)):
         raise TypeError(f"seed must be an int, a numpy Generator or None, not {type(seed).__name__}")
-    return np.random.default_rng(seed)
+    return K.np.random.default_rng(seed)
 
 
 def _check_size(n: Any, what: str) -> int:
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+    if isinstance(n, bool) or not isinstance(n, _INTS):
         raise TypeError(f"{what} must be an int, not {type(n).__name__}")
     if n < 1:
         raise ValueError(f"{what} must be at least 1, got {n}")
@@ -78,7 +89,7 @@ def _check_activation(activation: Any, what: str = "activation") -> str:
 
 def _as_input(x: Any, nin: int) -> list:
     """One example as a list of floats/Values of length ``nin`` (else a clear error)."""
-    if isinstance(x, np.ndarray):
+    if isinstance(x, K.NDARRAY):
         if x.ndim != 1:
             raise ValueError(f"a model takes one example (a 1-D array of {nin} numbers), got an array of "
                              f"shape {x.shape}; use autograd_lite.train.predict for a batch")
@@ -90,10 +101,10 @@ def _as_input(x: Any, nin: int) -> list:
         for i, v in enumerate(xs):
             if v.__class__ is Value or v.__class__ is float:
                 continue
-            if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.integer, np.floating)):
+            if isinstance(v, _BOOLS) or not isinstance(v, _REALS):
                 raise TypeError(f"input {i} must be a number or a Value, not {type(v).__name__}: {v!r:.40}")
             xs[i] = float(v)
-    elif isinstance(x, (Value, int, float, np.number)):
+    elif isinstance(x, (Value, *_REALS)):
         xs = [x if x.__class__ is Value else float(x)]
     else:
         raise TypeError(f"a model takes a list, tuple or 1-D numpy array of inputs, not {type(x).__name__}")
@@ -255,7 +266,7 @@ class Module:
         values = []
         for name in names:
             v = state[name]
-            if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
+            if isinstance(v, bool) or not isinstance(v, _REALS):
                 raise ValueError(f"parameter {name!r} must be a number, got {type(v).__name__}: {v!r:.40}")
             try:
                 values.append(float(v))
@@ -382,7 +393,7 @@ def _init_values(n: int, init: Any, activation: str, fan_in: int, fan_out: int,
             raise ValueError(f"unknown init {init!r}; use 'random', 'zeros' or a number")
         std = math.sqrt(2.0 / fan_in) if activation == "relu" else math.sqrt(2.0 / (fan_in + fan_out))
         return (rng.standard_normal(n) * std).tolist()
-    if isinstance(init, bool) or not isinstance(init, (int, float, np.integer, np.floating)):
+    if isinstance(init, bool) or not isinstance(init, _REALS):
         raise TypeError(f"init must be 'random', 'zeros' or a number, not {type(init).__name__}")
     return [float(init)] * n
 
@@ -453,7 +464,7 @@ class Layer(Module):
         self.nout = _check_size(nout, "nout")
         self.activation = _check_activation(activation)
         self.fused = bool(fused)
-        rng = _rng(seed)
+        rng = _rng(seed) if init == "random" else None
         self.neurons = [Neuron(self.nin, activation, init, rng, fused, fan_out=self.nout) for _ in range(self.nout)]
         self._name_within("")
 
@@ -488,13 +499,13 @@ class MLP(Module):
                  output_activation: str = "linear", init: Any = "random",
                  seed: int | np.random.Generator | None = None, fused: bool = True) -> None:
         self.nin = _check_size(nin, "nin")
-        if isinstance(nouts, (int, np.integer)) or not isinstance(nouts, Sequence) or len(nouts) == 0:
+        if isinstance(nouts, _INTS) or not isinstance(nouts, Sequence) or len(nouts) == 0:
             raise ValueError(f"nouts must be a non-empty list of layer sizes, e.g. [16, 16, 1], got {nouts!r}")
         self.nouts = [_check_size(n, "each layer size in nouts") for n in nouts]
         self.activation = _check_activation(activation)
         self._output_activation = _check_activation(output_activation, "output_activation")
         self.fused = bool(fused)
-        rng = _rng(seed)
+        rng = _rng(seed) if init == "random" else None
         sizes = [self.nin, *self.nouts]
         last = len(self.nouts) - 1
         self.layers = [Layer(sizes[i], sizes[i + 1], output_activation if i == last else activation,
@@ -533,11 +544,16 @@ class LogisticRegression(Neuron):
 
 def _float_list(values: Any, what: str) -> list[float]:
     """A flat sequence of finite numbers as a list of floats (else ValueError)."""
+    flat = isinstance(values, (list, tuple)) and not any(isinstance(v, (list, tuple)) for v in values)
     try:
-        out = [float(v) for v in np.asarray(values, dtype=float).reshape(-1)]
+        if K.np is not None:
+            out = [float(v) for v in K.np.asarray(values, dtype=float).reshape(-1)]
+            flat = K.np.ndim(values) == 1
+        else:  # the same checks on lists, without numpy
+            out = [float(v) for v in values] if flat else [float(values)]
     except (TypeError, ValueError, OverflowError):
         raise ValueError(f"{what} must be a sequence of numbers") from None
-    if np.ndim(values) != 1 or not all(map(math.isfinite, out)):
+    if not flat or not all(map(math.isfinite, out)):
         raise ValueError(f"{what} must be a flat sequence of finite numbers")
     return out
 

@@ -80,7 +80,11 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
+try:
+    import numpy as np
+except ImportError:  # the scalar engine runs without numpy; this module does not
+    raise ImportError("autograd_lite.symbolic needs numpy, which is not installed: "
+                      "pip install numpy") from None
 
 from autograd_lite.engine import Value, gradients, topological_order
 from autograd_lite.naming import Namer, is_identifier

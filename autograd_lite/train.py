@@ -24,7 +24,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
+try:
+    import numpy as np
+except ImportError:  # the scalar engine runs without numpy; this module does not
+    raise ImportError("autograd_lite.train (fit, predict) needs numpy, which is not installed: "
+                      "pip install numpy") from None
 
 from autograd_lite import losses as _losses
 from autograd_lite.engine import Value

@@ -20,24 +20,28 @@ import inspect
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import numpy as np
-
+from autograd_lite import kernels as K
 from autograd_lite.engine import Value, _number, gradients, linear
 
 __all__ = ["grad", "value_and_grad", "hessian", "hvp", "jacobian"]
 
 Argnums = int | Sequence[int]
 
+# numpy's integers, arrays and numbers count too, where numpy is installed
+_INTS = (int, *((K.np.integer,) if K.np is not None else ()))
+_SEQUENCES = (list, tuple, *K.NDARRAY)
+_NUMBERS = (int, float, *((K.np.number,) if K.np is not None else ()))
+
 
 def _normalize_argnums(argnums: Argnums, nargs: int, name: str) -> tuple[int, ...]:
-    many = not isinstance(argnums, (int, np.integer))
+    many = not isinstance(argnums, _INTS)
     if many and not isinstance(argnums, (tuple, list)):
         raise TypeError(f"{name}: argnums must be ints (an int or a tuple of ints), got {type(argnums).__name__}")
     nums: tuple[Any, ...] = tuple(argnums) if many else (argnums,)  # type: ignore[arg-type]
     if not nums:
         raise ValueError(f"{name}: argnums is empty")
     for i in nums:
-        if not isinstance(i, (int, np.integer)) or isinstance(i, bool):
+        if not isinstance(i, _INTS) or isinstance(i, bool):
             raise TypeError(f"{name}: argnums must be ints, got {type(i).__name__}")
         if not -nargs <= i < nargs:
             raise ValueError(f"{name}: argnums={i} is out of range for a call with {nargs} argument(s)")
@@ -48,8 +52,8 @@ def _lift(arg: Any, where: str) -> Value | list[Value]:
     """A number becomes a fresh leaf; a Value stays itself; a sequence, a list of them."""
     if isinstance(arg, Value):
         return arg
-    if isinstance(arg, (list, tuple, np.ndarray)):
-        if isinstance(arg, np.ndarray) and arg.ndim != 1:
+    if isinstance(arg, _SEQUENCES):
+        if isinstance(arg, K.NDARRAY) and arg.ndim != 1:
             raise ValueError(f"{where}: arrays must be 1-D, got shape {arg.shape}")
         return [x if isinstance(x, Value) else Value(_number(x, where)) for x in arg]
     return Value(_number(arg, where))
@@ -75,7 +79,7 @@ def value_and_grad(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[...,
         out = _scalar_output(_call(f, leaves, kwargs, name), name, leaves)
         gs = iter(gradients(out, flat, create_graph=nested))
         results = [[next(gs) for _ in leaves[i]] if isinstance(leaves[i], list) else next(gs) for i in nums]
-        grads = results[0] if isinstance(argnums, (int, np.integer)) else tuple(results)
+        grads = results[0] if isinstance(argnums, _INTS) else tuple(results)
         return (out if nested else out.data), grads
 
     return wrapped
@@ -139,9 +143,9 @@ def _scalar_output(out: Any, name: str, leaves: Sequence[Any] | None = None) -> 
     """``f``'s result as a Value; a plain number is a constant function (all derivatives 0)."""
     if isinstance(out, Value):
         return out
-    if isinstance(out, (int, float, np.number)) and not isinstance(out, bool):
+    if isinstance(out, _NUMBERS) and not isinstance(out, bool):
         return Value(out)
-    shape = f" of length {len(out)}" if isinstance(out, (list, tuple, np.ndarray)) else ""
+    shape = f" of length {len(out)}" if isinstance(out, _SEQUENCES) else ""
     raise TypeError(f"{name}: f must return one Value (a scalar), got {type(out).__name__}{shape}: gradients "
                     f"are defined for scalar-output functions{_array_hint(leaves)}")
 
@@ -235,12 +239,12 @@ def hvp(f: Callable[..., Any]) -> Callable[[Sequence[Any], Sequence[Any]], Any]:
         vs: list[Any] = []
         for i, (x, t) in enumerate(zip(leaves, tangents)):
             if isinstance(x, list):
-                if not isinstance(t, (list, tuple, np.ndarray)) or len(t) != len(x):
-                    size = f"{len(t)} elements" if isinstance(t, (list, tuple, np.ndarray)) else "a scalar"
+                if not isinstance(t, _SEQUENCES) or len(t) != len(x):
+                    size = f"{len(t)} elements" if isinstance(t, _SEQUENCES) else "a scalar"
                     raise ValueError(f"{name}: argument {i} has {len(x)} elements but its tangent is {size}")
                 vs.extend(v if isinstance(v, Value) else _number(v, name) for v in t)
             else:
-                if isinstance(t, (list, tuple, np.ndarray)):
+                if isinstance(t, _SEQUENCES):
                     raise ValueError(f"{name}: argument {i} is a scalar but its tangent is a sequence")
                 vs.append(t if isinstance(t, Value) else _number(t, name))
         out = _scalar_output(f(*leaves), name)
@@ -284,7 +288,7 @@ def jacobian(f: Callable[..., Any], argnums: Argnums | None = None) -> Callable[
         nested, leaves, flat = _prepare(args, argnums, name)
         out = _call(f, leaves, kwargs, name)
         outs = out if isinstance(out, (list, tuple)) else [out]
-        if isinstance(out, np.ndarray):
+        if isinstance(out, K.NDARRAY):
             if out.ndim != 1:
                 raise ValueError(f"{name}: f must return a scalar or a flat sequence, got shape {out.shape}")
             outs = list(out)

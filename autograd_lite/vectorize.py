@@ -52,7 +52,12 @@ from itertools import chain, compress, count, filterfalse, repeat
 from operator import attrgetter, not_
 from typing import Any
 
-import numpy as np
+try:
+    import numpy as np
+except ImportError:  # the scalar engine runs without numpy; this module does not
+    raise ImportError("autograd_lite.vectorize (vectorize, compile_loss, compile_predict) "
+                      "needs numpy, which is not installed: "
+                      "pip install numpy") from None
 
 from autograd_lite.engine import OPS, TracingError, Value, contribution, topological_order, tracing
 from autograd_lite.fuse import INSTRUCTIONS as _SELF_RUNNING

@@ -1,9 +1,52 @@
 import os
 import shutil
+import sys
 
 import pytest
 from hypothesis import HealthCheck, settings
 
+# The numpy-free run (tests/test_no_numpy.py): numpy can't be imported, as on a
+# Python without it.  A test skips in that run only if it needs numpy itself:
+# its own code uses `np` (None there), or a part that needs numpy (vectorize,
+# data, seeded random init) refused with the ImportError naming `pip install numpy`.
+NO_NUMPY = os.environ.get("AUTOGRAD_LITE_NO_NUMPY") == "1"
+
+
+class _BlockNumpy:
+    """A meta-path finder under which ``import numpy`` raises ImportError."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name == "numpy" or name.startswith("numpy."):
+            raise ImportError(f"No module named {name!r} (blocked: the numpy-free run)")
+        return None
+
+
+if NO_NUMPY:
+    assert "numpy" not in sys.modules, "numpy was imported before tests/conftest.py could block it"
+    sys.meta_path.insert(0, _BlockNumpy())
+    np = None
+else:
+    import numpy as np  # noqa: F401  # the test modules take np from here (None in the numpy-free run)
+
+
+def _needs_numpy(excinfo) -> bool:
+    """Did the test fail only because numpy is missing (see NO_NUMPY)?"""
+    err = excinfo.value
+    if isinstance(err, ImportError):
+        return "numpy" in str(err)
+    if isinstance(err, AttributeError) and str(err).startswith("'NoneType' object has no attribute"):
+        last = excinfo.traceback[-1]  # raised in a test's own line that uses np
+        return os.path.dirname(str(last.path)) == os.path.dirname(__file__) and "np." in str(last.statement)
+    return False
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if NO_NUMPY and report.failed and call.excinfo is not None and _needs_numpy(call.excinfo):
+        report.outcome = "skipped"
+        report.longrepr = (str(item.path), item.location[1] or 0, f"needs numpy: {call.excinfo.value}")
 settings.register_profile("default", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 # CI explores a fixed set of examples (no flaky landings); local runs draw new ones every time
 settings.register_profile("ci", deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True,
@@ -16,6 +59,9 @@ HAVE_DOT = shutil.which("dot") is not None
 def pytest_collection_modifyitems(config, items):
     """Tests marked ``needs_dot`` skip without Graphviz -- except in CI, where they
     run anyway (and fail if .ci/run did not install it)."""
+    for item in items:
+        if NO_NUMPY and "needs_numpy" in item.keywords:
+            item.add_marker(pytest.mark.skip(reason="needs numpy (the numpy-free run)"))
     if HAVE_DOT or os.environ.get("CI"):
         return
     for item in items:
@@ -25,4 +71,5 @@ def pytest_collection_modifyitems(config, items):
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "needs_dot: needs the Graphviz 'dot' program")
+    config.addinivalue_line("markers", "needs_numpy: needs numpy (skipped in the numpy-free run)")
     config.addinivalue_line("markers", "slow: slower tests (still run by make test)")

@@ -5,8 +5,8 @@ import gc
 import math
 import tracemalloc
 
-import numpy as np
 import pytest
+from conftest import np  # None in the numpy-free run (test_no_numpy.py)
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
@@ -410,14 +410,15 @@ def test_functions_accept_values_numbers_and_arrays():
 # ---- construction, repr, errors ---------------------------------------------------------
 
 
-@pytest.mark.parametrize("good", [1, 2.5, True, np.float64(1.5), np.int32(3), np.float32(0.5), np.bool_(True),
-                                  np.array(2.0)])
+@pytest.mark.parametrize("good", [1, 2.5, True, *([np.float64(1.5), np.int32(3), np.float32(0.5), np.bool_(True),
+                                                     np.array(2.0)] if np is not None else [])])
 def test_value_accepts_real_numbers(good):
     v = Value(good)
     assert type(v.data) is float and v.data == float(good) and v.grad == 0.0
 
 
-@pytest.mark.parametrize("bad", ["1.0", None, 1 + 2j, [1.0], (1.0,), np.array([1.0, 2.0]), {"x": 1}])
+@pytest.mark.parametrize("bad", ["1.0", None, 1 + 2j, [1.0], (1.0,), {"x": 1},
+                                 *([np.array([1.0, 2.0])] if np is not None else [])])
 def test_value_rejects_non_numbers_with_type_error(bad):
     with pytest.raises(TypeError, match=type(bad).__name__):
         Value(bad)

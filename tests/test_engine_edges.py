@@ -14,13 +14,12 @@ import pickle
 import pydoc
 import threading
 
-import numpy as np
 import pytest
+from conftest import np  # None in the numpy-free run (test_no_numpy.py)
 
 import autograd_lite as al
-from autograd_lite import engine
-from autograd_lite.engine import OPS, AnomalyError, Value, backprop, detect_anomaly, gradients, linear
-from autograd_lite.vectorize import TracingError, vectorize
+from autograd_lite import engine, vectorize
+from autograd_lite.engine import OPS, AnomalyError, TracingError, Value, backprop, detect_anomaly, gradients, linear
 
 TINY = 5e-324
 EDGES = [0.0, -0.0, TINY, -TINY, 1e-310, 0.5, 1.0, -1.0, 2.0, -2.5, 1e300, math.inf, -math.inf, math.nan]
@@ -317,6 +316,7 @@ def test_gradients_from_several_threads_on_shared_parameters_are_sequential():
     assert all(p.grad == 0.0 for p in params)
 
 
+@pytest.mark.needs_numpy  # vectorize, in threads (their ImportError would not reach the test)
 def test_concurrent_traces_are_independent():
     errors, ok = [], []
     barrier = threading.Barrier(2)

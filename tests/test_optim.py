@@ -2,8 +2,8 @@
 
 import math
 
-import numpy as np
 import pytest
+from conftest import np  # None in the numpy-free run (test_no_numpy.py)
 
 from autograd_lite import Value
 from autograd_lite.nn import MLP
