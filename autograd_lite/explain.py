@@ -36,7 +36,7 @@ from typing import Any
 from autograd_lite import engine
 from autograd_lite.engine import Value, topological_order
 
-__all__ = ["explain", "Explanation", "ForwardRow", "Step", "PathSum", "PathLimitError", "TEMPLATES",
+__all__ = ["explain", "Explanation", "LabelExplanation", "ForwardRow", "Step", "PathSum", "PathLimitError", "TEMPLATES",
            "render_backprop"]
 
 
@@ -300,6 +300,8 @@ class PathLimitError(ValueError):
 class Explanation:
     """The ledger of one backward pass from ``root`` (see `explain`)."""
 
+    level = "full"  # every op of the graph (`LabelExplanation`: only the labelled nodes)
+
     def __init__(self, root: Value, *, seed: float = 1.0, forward: Value | str | None = None,
                  precision: int = 4) -> None:
         if root.__class__ is not Value:
@@ -380,6 +382,10 @@ class Explanation:
     def __len__(self) -> int:
         return len(self.steps)
 
+    def _expression_text(self, node: Value) -> str:
+        """How ``node`` was computed, in the ledger's names."""
+        return _expression(node, self.names, self.precision)
+
     # -- one line per step ------------------------------------------------------
     def line(self, k: int) -> str:
         """The ledger line of backward step ``k`` (1-based; 0 is the seed, len+1 the end)."""
@@ -439,7 +445,7 @@ class Explanation:
         for s in self.steps:
             if s.node is not current:
                 current = s.node
-                expr = _expression(s.node, self.names, p)
+                expr = self._expression_text(s.node)
                 lines.append(f"  {s.node_name} = {expr}    upstream ∂{L}/∂{s.node_name} = {_f(s.upstream, p)}")
             lines.append(f"    [{s.number}] {s.local_text}")
             lines.append(f"        {self._product(s)}")
@@ -568,7 +574,7 @@ class Explanation:
         """The picture after backward step ``k`` with this step's ledger line as caption."""
         from autograd_lite.viz import draw_graph
 
-        g = draw_graph(self.root, step=k, **draw_kw)
+        g = draw_graph(self.root, step=k, **{"level": self.level, **draw_kw})
         g.attr(label=self.line(k), labelloc="b", labeljust="l", fontsize="12")
         return g
 
@@ -667,7 +673,7 @@ class PathSum:
 
 
 def explain(root: Value, *, forward: Value | str | None = None, seed: float = 1.0,
-            precision: int = 4) -> Explanation:
+            precision: int = 4, level: str = "full") -> Explanation:
     """The chain-rule ledger of backprop from ``root`` (an observer of `engine.backprop`).
 
     ``.forward``: the evaluation trace; ``.steps``: every contribution
@@ -675,8 +681,92 @@ def explain(root: Value, *, forward: Value | str | None = None, seed: float = 1.
     ∂root/∂w = Σ_paths Π local derivatives.  ``forward=w1`` adds each node's
     tangent ∂node/∂w1 computed in forward mode and the cost of both modes.
     ``print()`` it, or show it in Jupyter (a table); ``precision`` is the number of
-    significant digits shown (the records hold the exact floats)."""
+    significant digits shown (the records hold the exact floats).  ``level="labels"``:
+    the ledger of the graph at the level of its labels (`LabelExplanation`)."""
+    from autograd_lite.levels import check_level
+
+    check_level(level)
+    if level == "labels":
+        if forward is not None:
+            raise ValueError("forward= (tangents) is shown at level='full' only: explain(L, forward=w) "
+                             "lists every node's tangent")
+        return LabelExplanation(root, seed=seed, precision=precision)
     return Explanation(root, seed=seed, forward=forward, precision=precision)
+
+
+# --------------------------------------------------------------------------
+# the ledger at the level of the labels
+# --------------------------------------------------------------------------
+
+
+class LabelExplanation(Explanation):
+    """The ledger of backprop on the graph at the level of its labels (`autograd_lite.levels`):
+    only labelled nodes, leaves and the root; each step multiplies ∂L/∂v by ∂v/∂u with the other
+    labelled nodes held fixed (one edge of `levels.LabelLevel`).  The totals are ∂L/∂u, the
+    gradients of the full graph (up to rounding: a sub-graph's local derivative is summed first)."""
+
+    level = "labels"
+
+    def __init__(self, root: Value, *, seed: float = 1.0, precision: int = 4) -> None:
+        from autograd_lite.levels import LabelLevel
+
+        if root.__class__ is not Value:
+            raise TypeError(f"explain() needs a Value (the loss), got {type(root).__name__}")
+        if isinstance(precision, bool) or not isinstance(precision, int) or not 1 <= precision <= 17:
+            raise ValueError(f"precision is a number of significant digits from 1 to 17; got {precision!r}")
+        self.root = root
+        self.precision = p = precision
+        self.levels = lv = LabelLevel(root)
+        self._order = lv.kept
+        self.names = names = lv.names
+        self.root_name = names[id(root)]
+        self.seed = engine._number(seed, "explain(seed=...)")
+        self.grads: dict[Value, float] = {root: self.seed}
+        count = {id(e.input): 0 for e in lv.edges}
+        for e in lv.edges:
+            count[id(e.input)] += 1
+        steps: list[Step] = []
+        running: dict[int, float] = {}
+        for k, e in enumerate(lv.edges):
+            upstream = self.grads[e.node]
+            contribution = upstream * e.local
+            previous = running.get(id(e.input))
+            total = contribution if previous is None else previous + contribution
+            running[id(e.input)] = total
+            self.grads[e.input] = total
+            count[id(e.input)] -= 1
+            steps.append(Step(k + 1, e.node, e.index, e.input, e.local, upstream, contribution, total, previous,
+                              count[id(e.input)] == 0, names[id(e.node)], names[id(e.input)],
+                              self._local_text(e)))
+        self.steps = steps
+        self.forward_of = None
+        self.forward = [ForwardRow(k + 1, names[id(n)], n, None if n.op is None else n.op.name,
+                                   tuple(names[id(u)] for u in lv.inputs.get(id(n), [])),
+                                   lv.expression_text(n), n.data, None)
+                        for k, n in enumerate(lv.kept[::-1])]
+
+    def _local_text(self, e: Any) -> str:
+        p, names = self.precision, self.names
+        head = f"∂{_w(names[id(e.node)])}/∂{_w(names[id(e.input)])}"
+        node = e.node
+        where = [j for j, a in enumerate(node.parents) if a is e.input]
+        if e.single_op and len(where) == 1:  # one op of the table: its template, as the full ledger
+            parents = node.parents
+            ctx = _Ctx(names[id(node)], node.data,
+                       tuple(names[id(a)] if a.__class__ is Value else _f(a, p) for a in parents),
+                       tuple(a.data if a.__class__ is Value else a for a in parents), where[0], e.local, p)
+            return f"{head} = {TEMPLATES[node.op.name](ctx)}"
+        if e.formula is None:
+            return f"{head} = {_f(e.local, p)}"
+        return f"{head} = {_chain(e.formula, _f(e.local, p))}" + (f"  ({e.note})" if e.note else "")
+
+    def _expression_text(self, node: Value) -> str:
+        return self.levels.expression_text(node)
+
+    def paths(self, target: Value | str, *, limit: int = 1000) -> PathSum:
+        """Not at the label level: its edges are already sums over the paths between labels."""
+        raise ValueError("paths() enumerates the paths of the full graph: call it on explain(L) (level='full'); "
+                         "each edge of the label level already sums the paths between two labelled nodes")
 
 
 # --------------------------------------------------------------------------
