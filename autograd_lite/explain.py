@@ -782,13 +782,20 @@ def _svg(g) -> str:
 
 
 def render_backprop(root: Value, path: str | os.PathLike, *, explanation: Explanation | None = None,
-                    duration: int = 1200, **draw_kw: Any) -> Path:
-    """Write the backward pass from ``root`` as frames (start, one per step, end):
-    ``.gif`` (an animation; needs Pillow: ``pip install 'autograd-lite[gif]'``) or
-    ``.html`` (a self-contained page: inline SVG frames, Prev / Next / Play buttons
-    and the arrow keys, the ledger line of the current step under the picture).
-    ``duration`` is the time per GIF frame in milliseconds; other keywords go to
-    `draw_graph`.  Returns the path written."""
+                    duration: int = 1200, level: str | None = None, **draw_kw: Any) -> Path:
+    """Write the backward pass from ``root`` as ``.html`` or ``.gif``.
+
+    ``.html``: a self-contained page that draws the graph **once** and steps through
+    the backward pass in its script (Prev / Next / Play, the arrow keys): the node being
+    processed in red, the input receiving the contribution in blue, gradients known so
+    far, and the ledger line of the step under the picture.  Its size grows as
+    nodes + steps; it fits a 1280×720 window (text ≥ 13 px where the graph allows,
+    else the picture scrolls inside its panel and follows the step).
+    ``.gif``: one frame per step (start, steps, end; needs Pillow: ``pip install
+    'autograd-lite[gif]'``); a GIF too big to read refuses at once, naming
+    ``level="labels"`` and the page.  ``level="labels"``: the backward pass at the
+    level of the labels (`explain(root, level="labels")`).  ``duration`` is the time
+    per GIF frame in milliseconds; other keywords go to `draw_graph`.  Returns the path."""
     path = Path(os.fspath(path))
     suffix = path.suffix.lower()
     if suffix not in (".gif", ".html", ".htm"):
@@ -798,21 +805,36 @@ def render_backprop(root: Value, path: str | os.PathLike, *, explanation: Explan
                                 f"{path.name} there)")
     if isinstance(duration, bool) or not isinstance(duration, int) or duration < 1:
         raise ValueError(f"duration is milliseconds per frame, a positive int; got {duration!r}")
-    ex = explanation if explanation is not None else explain(root)
+    if explanation is not None and level is not None and explanation.level != level:
+        raise ValueError(f"level={level!r} but the explanation given is at level={explanation.level!r}: "
+                         f"pass explain(root, level={level!r}) or leave level= out")
+    if level is None:
+        level = explanation.level if explanation is not None else "full"
+    from autograd_lite.levels import check_level
+
+    check_level(level)
     import graphviz
 
-    from autograd_lite.viz import GraphvizNotFoundError, draw_graph
+    from autograd_lite.viz import PAGE, GraphvizNotFoundError, draw_graph
 
-    draw_graph(root, step=0, **draw_kw)  # validates the keywords and max_nodes before any work
+    draw_graph(root, step=0, level=level, **draw_kw)  # validates the keywords and max_nodes before any work
+    ex = explanation if explanation is not None else explain(root, level=level)
     try:
         if suffix == ".gif":
             _write_gif(ex, path, duration, draw_kw)
         else:
-            _write_html(ex, path, draw_kw)
+            page_kw = {"layout": "slide", **draw_kw, "legend": False}  # the page shows the legend as a line of text
+            _write_html(ex, draw_graph(ex.root, step=PAGE, level=level, **page_kw), path,
+                        legend=draw_kw.get("legend", True))
     except graphviz.ExecutableNotFound:
         raise GraphvizNotFoundError("Graphviz is not installed: its 'dot' program is not on PATH, so the frames "
                                     f"of {str(path)!r} could not be rendered (apt-get install graphviz)") from None
     return path
+
+
+#: A GIF bigger than this (pixels per frame, frames) cannot be read: render_backprop refuses it.
+GIF_MAX_PIXELS = 1600 * 1000
+GIF_MAX_FRAMES = 250
 
 
 def _write_gif(ex: Explanation, path: Path, duration: int, draw_kw: dict) -> None:
@@ -823,6 +845,17 @@ def _write_gif(ex: Explanation, path: Path, duration: int, draw_kw: dict) -> Non
                           "the .html output needs nothing extra") from None
     import io
 
+    from autograd_lite.viz import _plain_size
+
+    frames_n = len(ex.steps) + 2
+    size = _plain_size(ex.frame(0, **draw_kw))
+    w_px, h_px = (0, 0) if size is None else (round(size[0] * 96), round(size[1] * 96))
+    if w_px * h_px > GIF_MAX_PIXELS or frames_n > GIF_MAX_FRAMES:
+        hint = ("level='labels' (only the labelled nodes; CLI --level labels)" if ex.level == "full"
+                else "fewer labelled nodes")
+        raise ValueError(f"a GIF of this backward pass would be {frames_n} frames of {w_px}×{h_px} px: too big to "
+                         f"read (at most {GIF_MAX_FRAMES} frames of {GIF_MAX_PIXELS // 1000}k px). Use {hint}, or "
+                         f"write the step-through page instead: render_backprop(L, 'backprop.html')")
     images = [Image.open(io.BytesIO(g.pipe(format="png"))).convert("RGB") for g in ex.frames(**draw_kw)]
     w = max(im.width for im in images)
     h = max(im.height for im in images)
@@ -837,44 +870,127 @@ def _write_gif(ex: Explanation, path: Path, duration: int, draw_kw: dict) -> Non
                    optimize=False)
 
 
+# --------------------------------------------------------------------------
+# the step-through page: the graph drawn once, the steps driven by its script
+# --------------------------------------------------------------------------
+
 _PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Backprop, step by step: {title}</title>
 <style>
-body {{ font-family: system-ui, sans-serif; margin: 1.5em; color: #222; }}
-.frame svg {{ max-width: 100%; height: auto; }}
-#step-text {{ font-family: ui-monospace, monospace; background: #f6f6f6; padding: .6em; border-radius: 4px;
-  white-space: pre-wrap; min-height: 2.6em; }}
-button {{ font-size: 1em; margin-right: .4em; padding: .3em .9em; }}
-#counter {{ margin-left: 1em; color: #555; }}
+html, body {{ margin: 0; height: 100%; }}
+body {{ font-family: system-ui, sans-serif; color: #222; display: flex; flex-direction: column;
+  height: 100vh; overflow: hidden; box-sizing: border-box; padding: 8px 16px; }}
+header {{ flex: none; }}
+h1 {{ font-size: 18px; margin: 0 0 0 16px; font-weight: 600; white-space: nowrap; overflow: hidden;
+  text-overflow: ellipsis; }}
+#help {{ font-size: 14px; margin: 0 0 4px 0; color: #444; }}
+.key {{ border: 3px solid; border-radius: 4px; padding: 0 4px; }}
+.kind {{ border: 1px solid #333; padding: 0 4px; margin-left: 4px; }}
+#controls {{ display: flex; align-items: center; gap: 8px; margin-bottom: 4px; }}
+button {{ font-size: 16px; padding: 4px 14px; }}
+#counter {{ font-size: 16px; margin-left: 8px; color: #333; font-weight: 600; }}
+#graph {{ flex: 1 1 auto; min-height: 0; overflow: auto; display: flex; }}
+#graph svg {{ margin: auto; display: block; flex: none; }}
+#step-text {{ flex: none; font-family: ui-monospace, monospace; font-size: 15px; background: #f3f3f3;
+  padding: 6px 10px; border-radius: 4px; white-space: pre-wrap; overflow-wrap: anywhere; min-height: 2.6em;
+  margin-top: 6px; }}
 </style></head>
 <body>
-<h1>Backprop, step by step: {title}</h1>
-<p>Each step multiplies the upstream gradient ∂{root}/∂node by a local derivative and adds the product to the
-input's gradient. Red: the node being processed; blue: the input receiving the contribution; "?": not yet known.
-Keys: ← →, space to play.</p>
-<div>
+<header>
+<div id="controls">
 <button id="prev" type="button">◀ Prev</button><button id="play" type="button">▶ Play</button>
-<button id="next" type="button">Next ▶</button><span id="counter"></span>
+<button id="next" type="button">Next ▶</button><span id="counter"></span><h1>Backprop, step by step: {title}</h1>
 </div>
-{frames}
+<p id="help"><span class="key" style="border-color:#d62728">red</span> the node being processed,
+<span class="key" style="border-color:#1f77b4">blue</span> the input receiving upstream ∂{root}/∂node × the
+local derivative (on the edge); "?" not known yet. Keys ← →, space plays.{legend}</p>
+</header>
+<div id="graph">{svg}</div>
 <div id="step-text"></div>
+<script id="backprop-data" type="application/json">{data}</script>
 <script>
 (function () {{
-  var lines = {lines};
-  var frames = document.querySelectorAll(".frame");
-  var k = 0, timer = null;
+  var D = JSON.parse(document.getElementById("backprop-data").textContent);
+  var n = D.steps.length, last = n + 1, k = 0, timer = null, MIN_PX = 13, MAX_SCALE = 2;
+  var svg = document.querySelector("#graph svg"), panel = document.getElementById("graph");
+  var vb = svg.viewBox.baseVal, fonts = [];
+  svg.querySelectorAll("text").forEach(function (t) {{
+    var f = parseFloat(t.getAttribute("font-size")); if (f) fonts.push(f); }});
+  var minFont = fonts.length ? Math.min.apply(null, fonts) : 14;
+  svg.removeAttribute("width"); svg.removeAttribute("height");
+  function fit() {{  // as large as the panel allows; never below MIN_PX text (then the panel scrolls)
+    var s = Math.min(panel.clientWidth / vb.width, panel.clientHeight / vb.height, MAX_SCALE);
+    s = Math.max(s, MIN_PX / minFont);
+    svg.style.width = (vb.width * s) + "px"; svg.style.height = (vb.height * s) + "px";
+  }}
+  var boxes = [];  // value boxes: the grad line, the texts, the outline, the tooltip
+  svg.querySelectorAll("g.node").forEach(function (g) {{
+    var key = g.id.replace(/_[ms]\d+$/, ""), info = D.nodes[key];
+    if (!info) return;
+    var texts = Array.prototype.slice.call(g.querySelectorAll("text"));
+    var grad = texts.filter(function (t) {{ return t.textContent.indexOf("grad ") === 0; }})[0] || null;
+    var title = g.querySelector("title");
+    if (grad) {{  // the reserved (longest) text sets the box; every shorter one is centred in it
+      var bb = grad.getBBox();
+      grad.setAttribute("x", bb.x + bb.width / 2); grad.setAttribute("text-anchor", "middle");
+    }}
+    boxes.push({{g: g, key: key, texts: texts, grad: grad, title: title, info: info}});
+  }});
+  function paint(id, color, width, cls) {{
+    var g = document.getElementById(id);
+    if (!g) return;
+    g.querySelectorAll("polygon, path, ellipse").forEach(function (s) {{
+      if (s.getAttribute("fill") === "none" && s.tagName !== "path") return;
+      if (!s.dataset.stroke) {{ s.dataset.stroke = s.getAttribute("stroke") || "";
+        s.dataset.width = s.getAttribute("stroke-width") || ""; }}
+      s.setAttribute("stroke", color || s.dataset.stroke);
+      if (width) s.setAttribute("stroke-width", width); else if (s.dataset.width) s.setAttribute("stroke-width",
+        s.dataset.width); else s.removeAttribute("stroke-width");
+      if (s.tagName === "polygon" && g.classList.contains("edge")) s.setAttribute("fill", color || s.dataset.stroke);
+    }});
+    if (g.classList.contains("edge")) g.querySelectorAll("text").forEach(function (t) {{
+      if (!t.dataset.fill) t.dataset.fill = t.getAttribute("fill") || "#000000";
+      t.setAttribute("fill", color || t.dataset.fill); }});
+    ["current", "receiving", "active"].forEach(function (c) {{ g.classList.remove(c); }});
+    if (cls) g.classList.add(cls);
+  }}
+  var marked = [];
   function show(i) {{
-    k = Math.max(0, Math.min(frames.length - 1, i));
-    for (var j = 0; j < frames.length; j++) frames[j].style.display = (j === k) ? "block" : "none";
-    document.getElementById("step-text").textContent = lines[k];
-    document.getElementById("counter").textContent = "frame " + k + " of " + (frames.length - 1);
+    k = Math.max(0, Math.min(last, i));
+    var known = {{}};
+    known[D.root] = D.seed;
+    for (var j = 0; j < Math.min(k, n); j++) known[D.steps[j][1]] = D.steps[j][3];
+    boxes.forEach(function (b) {{
+      var t = known[b.key], shown = t === undefined ? "grad ?" : t;
+      if (b.grad) b.grad.textContent = shown;
+      b.texts.forEach(function (x) {{
+        if (!x.dataset.fill) x.dataset.fill = x.getAttribute("fill") || "#000000";
+        x.setAttribute("fill", t === undefined ? "#999999" : x.dataset.fill); }});
+      if (b.title) b.title.textContent = b.info[0] + ": data " + b.info[1] + ", " + shown;
+    }});
+    marked.forEach(function (id) {{ paint(id, null, null, null); }});
+    marked = [];
+    if (k >= 1 && k <= n) {{
+      var s = D.steps[k - 1];
+      paint(s[0], "#d62728", "3", "current"); paint(s[1], "#1f77b4", "3", "receiving");
+      paint(s[2], "#d62728", "2.5", "active");
+      marked = [s[0], s[1], s[2]];
+      var el = document.getElementById(s[1]);
+      if (el && el.scrollIntoView && (panel.scrollWidth > panel.clientWidth || panel.scrollHeight > panel.clientHeight))
+        el.scrollIntoView({{block: "nearest", inline: "nearest"}});
+    }}
+    document.getElementById("step-text").textContent = D.lines[k];
+    document.getElementById("counter").textContent = k === 0 ? "start (step 0 of " + n + ")" :
+      k === last ? "done (" + n + " steps)" : "step " + k + " of " + n;
+    document.body.setAttribute("data-step", k);
   }}
   function play() {{
     if (timer) {{ clearInterval(timer); timer = null; document.getElementById("play").textContent = "▶ Play"; return; }}
-    if (k === frames.length - 1) show(0);
+    if (k === last) show(0);
     document.getElementById("play").textContent = "❚❚ Pause";
-    timer = setInterval(function () {{ if (k >= frames.length - 1) {{ play(); }} else {{ show(k + 1); }} }}, 1000);
+    timer = setInterval(function () {{ if (k >= last) {{ play(); }} else {{ show(k + 1); }} }}, 1000);
   }}
   document.getElementById("prev").onclick = function () {{ show(k - 1); }};
   document.getElementById("next").onclick = function () {{ show(k + 1); }};
@@ -884,29 +1000,45 @@ Keys: ← →, space to play.</p>
     else if (e.key === "ArrowLeft") {{ show(k - 1); e.preventDefault(); }}
     else if (e.key === " ") {{ play(); e.preventDefault(); }}
   }});
+  window.addEventListener("resize", fit);
+  fit();
   show(0);
+  window.backpropShow = show;
 }})();
 </script>
 </body></html>
 """
 
 
-def _write_html(ex: Explanation, path: Path, draw_kw: dict) -> None:
+def _page_data(ex: Explanation) -> dict:
+    """What the page's script needs, O(nodes + steps): each box's name and data, and per step
+    (the node's id, the input's id, the edge's id, the input's grad text after the step)."""
+    from autograd_lite.viz import _fmt  # the boxes' number format
+
+    index = {id(n): i for i, n in enumerate(topological_order(ex.root))}
+    p = ex.precision
+    nodes = {f"v{index[id(n)]}": [ex.names[id(n)], _fmt(n.data, p)] for n in ex._order}
+    steps = [[f"v{index[id(s.node)]}", f"v{index[id(s.input)]}", f"v{index[id(s.node)]}_in{s.index}",
+              f"grad {_fmt(s.total, p)}" + ("" if s.final else " + …")] for s in ex.steps]
+    return {"root": f"v{index[id(ex.root)]}", "seed": f"grad {_fmt(ex.seed, p)}", "nodes": nodes, "steps": steps,
+            "lines": [ex.line(k) for k in range(len(ex.steps) + 2)]}
+
+
+def _legend_html(svg: str) -> str:
+    """The kinds of box the picture uses, as one line of samples."""
+    from autograd_lite.viz import _FILL, _KIND_TEXT
+
+    found = [k for k in _KIND_TEXT if (f'class="node value {k}' if k not in ("op", "const")
+                                       else f'class="node {k}') in svg]
+    return " " + " ".join(f'<span class="kind" style="background:{_FILL[k]}">{html.escape(_KIND_TEXT[k])}</span>'
+                          for k in found)
+
+
+def _write_html(ex: Explanation, graph: Any, path: Path, legend: bool = True) -> None:
     import json
 
-    n = len(ex.steps)
-    frames = []
-    for k in range(n + 2):
-        svg = _svg(_uncaptioned_frame(ex, k, draw_kw)).replace(' id="', f' id="f{k}_')  # ids unique per page
-        frames.append(f'<div class="frame" id="frame-{k}" data-step="{k}">{svg}</div>')
-    lines = json.dumps([ex.line(k) for k in range(n + 2)], ensure_ascii=False).replace("</", "<\\/")
-    page = _PAGE.format(title=html.escape(ex.root_name), root=html.escape(ex.root_name),
-                        frames="\n".join(frames), lines=lines)
+    data = json.dumps(_page_data(ex), ensure_ascii=False).replace("<", "\\u003c")  # no "</script>" inside
+    svg = _svg(graph)
+    page = _PAGE.format(title=html.escape(ex.root_name), root=html.escape(ex.root_name), svg=svg, data=data,
+                        legend=_legend_html(svg) if legend else "")
     path.write_text(page, encoding="utf-8")
-
-
-def _uncaptioned_frame(ex: Explanation, k: int, draw_kw: dict):
-    """Frame ``k`` without a caption: the page shows the ledger line as text under it."""
-    from autograd_lite.viz import draw_graph
-
-    return draw_graph(ex.root, step=k, **draw_kw)

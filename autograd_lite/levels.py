@@ -130,6 +130,15 @@ def _neg(a: Expr) -> Expr:
     return ("neg", a)
 
 
+def _replace(e: Expr, old: Expr, new: Expr) -> Expr:
+    """``e`` with every sub-expression equal to ``old`` written ``new``: σ(z)·(1 − σ(z)) → a·(1 − a)."""
+    if e == old:
+        return new
+    if e[0] in ("n", "c"):
+        return e
+    return (e[0], *(_replace(a, old, new) for a in e[1:]))
+
+
 def _size(e: Expr) -> int:
     return 1 if e[0] in ("n", "c") else 1 + sum(_size(a) for a in e[1:])
 
@@ -353,6 +362,7 @@ class LabelLevel:
                     acc[id(p)] = acc.get(id(p), 0.0) + c
                 else:
                     adj[id(p)] = adj.get(id(p), 0.0) + c
+        self._current = v
         expr = self._expr(v, kept_ids, len(region))
         self.expression[id(v)] = expr
         single = len(region) == 1
@@ -410,7 +420,7 @@ class LabelLevel:
             return None, ""
         if _size(d) > _TREE_LIMIT:
             return None, ""
-        text = to_text(d)
+        text = to_text(_replace(d, expr, ("n", self.names[id(self._current)])))
         return (text if len(text) <= _FORMULA_LIMIT else None), ""
 
     def expression_text(self, v: Value) -> str:

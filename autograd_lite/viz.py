@@ -482,7 +482,7 @@ def draw_graph(root: Value, *, rankdir: str = "LR", show_data: bool = True, show
                expand_linear: bool = False, model: Any = None, legend: bool = True,
                grad_range: tuple[float, float] | None = None, layout: str = "wide",
                names: str = "labels", edge_labels: str | None = None,
-               step: int | str | None = None) -> graphviz.Digraph:
+               step: int | str | None = None, level: str = "full") -> graphviz.Digraph:
     """The computational graph that ends at ``root`` as a `graphviz.Digraph`.
 
     - One box per `Value` (label, ``data``, ``grad``; a gradient that is itself a
@@ -508,6 +508,10 @@ def draw_graph(root: Value, *, rankdir: str = "LR", show_data: bool = True, show
       (16:9), with larger sans-serif text and the legend as one line under the graph.
     - ``names="expression"`` names each unlabelled node after what it computes from
       labelled Values and numbers (``log a``, ``1 − a``, ``y·log a``); short ones only.
+    - ``level="labels"`` draws only the labelled nodes, the leaves and the root, each
+      edge u → v carrying ∂v/∂u with the other labelled nodes held fixed (its formula
+      where the sub-graph is a known form, and the number): the course's
+      x1, w1, … → z → a → L (see `autograd_lite.levels`).
     - More than ``max_nodes`` Values raises ValueError (pass a larger ``max_nodes``
       or ``None``) rather than drawing an unreadable hairball.
     - ``edge_labels="local"`` writes on every edge input → op its local derivative
@@ -525,6 +529,13 @@ def draw_graph(root: Value, *, rankdir: str = "LR", show_data: bool = True, show
     """
     _check_options(root, rankdir, precision, max_nodes, color_by, grad_range)
     _check_layout_names(layout, names, rankdir)
+    from autograd_lite.levels import check_level
+
+    check_level(level)
+    if level == "labels":
+        return _draw_labels(root, rankdir=rankdir, show_data=show_data, show_grad=show_grad, precision=precision,
+                            max_nodes=max_nodes, color_by=color_by, model=model, legend=legend,
+                            grad_range=grad_range, layout=layout, step=step)
     view = _BackpropView(root, edge_labels, step) if edge_labels is not None or step is not None else None
     order = topological_order(root)
     if max_nodes is not None and len(order) > max_nodes:
@@ -750,6 +761,9 @@ class _BackpropView:
         self.steps: list[tuple] = []
         backprop(root, observe=lambda *s: self.steps.append(s))
         n = len(self.steps)
+        self.page = step is PAGE  # render_backprop's page: drawn once, animated by its script
+        if self.page:
+            step, edge_labels = None, "local"
         if step == "end":
             step = n + 1
         if step is not None and (isinstance(step, bool) or not isinstance(step, int) or not 0 <= step <= n + 1):
@@ -790,6 +804,10 @@ class _BackpropView:
                 attrs["label"] = (f"{old}: " if old else "") + _fmt(loc, precision)
                 attrs["fontsize"] = "9"
                 attrs["fontcolor"] = "#555555"
+                if self.page:
+                    attrs["id"] = f"v{index[node]}_in{j}"
+        if self.page:
+            self._reserve(order, values, attrs_of, precision, show_data, show_grad)
         if self.step is None:
             return
         known, complete = self._known()
@@ -820,6 +838,30 @@ class _BackpropView:
             for (_tail, _head, attrs), role in zip(edges, edge_roles):
                 if role is not None and role[0] is active[0] and role[1] == active[1]:
                     attrs.update(color=_CURRENT, penwidth="2.5", fontcolor=_CURRENT)
+
+    def _reserve(self, order: dict, values: list, attrs_of: dict, precision: int, show_data: bool,
+                 show_grad: bool) -> None:
+        """The page's boxes: the longest grad text each will show, so that no box changes size."""
+        last = self._last
+        variants = _state_texts([(s[0], s[2], s[6], k == last[id(s[2])]) for k, s in enumerate(self.steps)],
+                                self.root, self._seed(), precision)
+        for vid, _kind, label, data, _grad, _expanded in values:
+            node = order[int(vid[1:].split("_")[0])]
+            rows = [f"<B>{html.escape(str(label), quote=False)}</B>"] if label else []
+            if show_data:
+                rows.append(f"data {_fmt(data, precision)}")
+            if show_grad:
+                rows.append(html.escape(max(variants.get(id(node), ["grad ?"]), key=len), quote=False))
+            attrs = attrs_of[vid]
+            attrs["label"] = _html_rows(rows)
+            attrs.pop("tooltip", None)  # the page's script writes what each frame knows
+
+    @property
+    def _last(self) -> dict[int, int]:
+        last: dict[int, int] = {}
+        for k, s in enumerate(self.steps):
+            last[id(s[2])] = k
+        return last
 
     def _seed(self) -> float:
         return self.steps[0][4] if self.steps else 1.0
@@ -981,3 +1023,156 @@ def render_graph(root: Value, path: str | os.PathLike, format: str | None = None
             f"once Graphviz is installed, render it with: dot -T{fmt} {dot_path} -o {path}") from None
     path.write_bytes(data)
     return path
+
+
+# --------------------------------------------------------------------------
+# draw_graph(level="labels"): only the labelled nodes, one derivative per edge
+# --------------------------------------------------------------------------
+
+
+class _PageStep(str):
+    """`draw_graph(step=PAGE)` (internal): the picture `render_backprop`'s page draws once and
+    animates; every box holds the longest text it will show, edges have ids ``v<i>_in<j>``."""
+
+
+PAGE = _PageStep("page")
+
+
+def _state_texts(steps: Sequence[tuple[Any, Any, float, bool]], root: Value, seed: float,
+                 precision: int) -> dict[int, list[str]]:
+    """Every grad text a box shows during a backward pass: ``grad ?``, ``grad 1 + …``, the final one.
+    ``steps`` are (node, input, total, final) in order."""
+    texts: dict[int, list[str]] = {id(root): [f"grad {_fmt(seed, precision)}"]}
+    for _node, inp, total, final in steps:
+        texts.setdefault(id(inp), ["grad ?"]).append(f"grad {_fmt(total, precision)}" + ("" if final else " + …"))
+    return texts
+
+
+def _draw_labels(root: Value, *, rankdir: str, show_data: bool, show_grad: bool, precision: int,
+                 max_nodes: int | None, color_by: str, model: Any, legend: bool,
+                 grad_range: tuple[float, float] | None, layout: str, step: int | str | None) -> graphviz.Digraph:
+    """`draw_graph` at ``level="labels"``: a box per kept node (labelled, leaf, root), an edge
+    u → v per label-level input carrying ∂v/∂u (its formula where known, and the number)."""
+    from autograd_lite.levels import LabelLevel
+
+    lv = LabelLevel(root)
+    if max_nodes is not None and len(lv.kept) > max_nodes:
+        raise ValueError(
+            f"the graph has {len(lv.kept)} labelled nodes and leaves, more than max_nodes={max_nodes}; drawn, it "
+            f"would be an unreadable hairball. Draw a smaller sub-expression, or raise the limit with "
+            f"draw_graph(..., max_nodes={len(lv.kept)}) (max_nodes=None disables it)")
+    index = {id(n): i for i, n in enumerate(lv.order_full)}
+    names = lv.names
+    # backprop on the label level: (node, input, total, final) per edge, in order
+    grads: dict[int, float] = {id(root): 1.0}
+    left = {id(e.input): 0 for e in lv.edges}
+    for e in lv.edges:
+        left[id(e.input)] += 1
+    steps = []
+    for e in lv.edges:
+        total = grads.get(id(e.input), 0.0) + grads[id(e.node)] * e.local if id(e.input) in grads else \
+            grads[id(e.node)] * e.local
+        grads[id(e.input)] = total
+        left[id(e.input)] -= 1
+        steps.append((e.node, e.input, total, left[id(e.input)] == 0))
+    n = len(steps)
+    page = step is PAGE
+    if step == "end":
+        step = n + 1
+    if step is not None and not page and (isinstance(step, bool) or not isinstance(step, int)
+                                          or not 0 <= step <= n + 1):
+        raise ValueError(f"step must be an int from 0 (only the seed known) to {n + 1} (done; or 'end'): this "
+                         f"graph's backward pass at level='labels' has {n} steps; got {step!r}")
+    known: dict[int, str] = {}
+    if step is not None and not page:
+        known[id(root)] = f"grad {_fmt(1.0, precision)}"
+        for _node, inp, total, final in steps[:min(int(step), n)]:
+            known[id(inp)] = f"grad {_fmt(total, precision)}" + ("" if final else " + …")
+    active = steps[int(step) - 1] if step is not None and not page and 1 <= int(step) <= n else None
+    active_edge = lv.edges[int(step) - 1] if active is not None else None
+    variants = _state_texts(steps, root, 1.0, precision) if page else {}
+    slide = layout == "slide"
+    shading = _GradShading([_grad_float(v.grad) for v in lv.kept], grad_range) if color_by == "grad" else None
+    cluster_of: dict[Value, str] = {}
+    if model is not None:
+        cluster_of, _, _ = _model_clusters(lv.order_full, model)
+
+    g = graphviz.Digraph("label_level_graph")
+    g.attr(rankdir=rankdir, fontsize="11", nodesep="0.3", ranksep="0.5")
+    g.attr("node", fontsize="11", margin="0.08,0.04", height="0.3")
+    g.attr("edge", arrowsize="0.6", fontsize="10")
+    if slide:
+        g.attr(fontname=_SANS, fontsize="14")
+        g.attr("node", fontname=_SANS, fontsize="16")
+        g.attr("edge", fontname=_SANS, fontsize="14")
+    kinds: dict[str, None] = {}
+    groups: dict[str | None, list[tuple[str, dict[str, str]]]] = {}
+    for v in lv.kept[::-1]:
+        i = index[id(v)]
+        vid = f"v{i}"
+        kind = "root" if v is root else "leaf" if v.op is None else "intermediate"
+        kinds[kind] = None
+        grad = _grad_float(v.grad)
+        rows = [f"<B>{html.escape(names[id(v)], quote=False)}</B>"]
+        if show_data:
+            rows.append(f"data {_fmt(v.data, precision)}")
+        if show_grad:
+            if page:
+                rows.append(html.escape(max(variants.get(id(v), ["grad ?"]), key=len), quote=False))
+            elif step is not None:
+                rows.append(html.escape(known.get(id(v), "grad ?"), quote=False))
+            else:
+                rows.append(f"grad {_fmt(grad, precision)}")
+        attrs = {"label": _html_rows(rows), "shape": "box", "id": vid, "class": f"value {kind}",
+                 "style": _STYLE[kind]}
+        if not page:
+            attrs["tooltip"] = f"{names[id(v)]}: data {_fmt(v.data, precision)}" + (
+                f", {known.get(id(v), 'grad ?')}" if step is not None else f", grad {_fmt(grad, precision)}")
+        if kind == "root":
+            attrs["peripheries"] = "2"
+        if shading is None:
+            attrs["fillcolor"] = _FILL[kind]
+        else:
+            attrs["fillcolor"], attrs["fontcolor"] = shading.fill(grad), shading.font(grad)
+        if step is not None and not page and id(v) not in known:
+            attrs["fontcolor"] = _UNKNOWN_FONT
+        if active is not None and v is active[0]:
+            attrs.update(color=_CURRENT, penwidth="3")
+            attrs["class"] += " current"
+        if active is not None and v is active[1]:
+            attrs.update(color=_RECEIVING, penwidth="3")
+            attrs["class"] += " receiving"
+        groups.setdefault(cluster_of.get(v), []).append((vid, _slide_fonts(attrs) if slide else attrs))
+    for mod, members in groups.items():
+        if mod is None:
+            for vid, attrs in members:
+                g.node(vid, **attrs)
+            continue
+        with g.subgraph(name=f"cluster_{mod or 'model'}") as c:
+            c.attr(label=mod or type(model).__name__, style="rounded,dashed", color="#888888",
+                   fontsize="14" if slide else "10", id=f"module_{mod or 'model'}", **{"class": "module"})
+            for vid, attrs in members:
+                c.node(vid, **attrs)
+    for e in lv.edges:
+        head = f"∂{names[id(e.node)]}/∂{names[id(e.input)]}"
+        text = f"{head} = {e.formula} = {_fmt(e.local, precision)}" if e.formula and e.formula != _fmt(
+            e.local, precision) else f"{head} = {_fmt(e.local, precision)}"
+        if e.note:
+            text += f" ({e.note})"
+        attrs = {"label": text, "id": f"v{index[id(e.node)]}_in{e.index}", "class": "label-edge",
+                 "fontcolor": "#444444", "tooltip": text}
+        if e is active_edge:
+            attrs.update(color=_CURRENT, penwidth="2.5", fontcolor=_CURRENT)
+        g.edge(f"v{index[id(e.input)]}", f"v{index[id(e.node)]}", **attrs)
+    if legend:
+        if slide:
+            g.attr(label=_legend_label([k for k in _KIND_TEXT if k in kinds], shading), labelloc="b",
+                   labeljust="l")
+        else:
+            _legend(g, [k for k in _KIND_TEXT if k in kinds], shading)
+    if step is not None and not page:
+        caption = ("start: only the seed is known" if step == 0 else "done: every gradient is known"
+                   if step == n + 1 else f"after backward step {step} of {n}")
+        if not (legend and slide):
+            g.attr(label=caption, labelloc="b", fontsize="11")
+    return g
