@@ -903,9 +903,9 @@ button {{ font-size: 16px; padding: 4px 14px; }}
 <button id="prev" type="button">◀ Prev</button><button id="play" type="button">▶ Play</button>
 <button id="next" type="button">Next ▶</button><span id="counter"></span><h1>Backprop, step by step: {title}</h1>
 </div>
-<p id="help"><span class="key" style="border-color:#d62728">red</span> the node being processed,
-<span class="key" style="border-color:#1f77b4">blue</span> the input receiving upstream ∂{root}/∂node × the
-local derivative (on the edge); "?" not known yet. Keys ← →, space plays.{legend}</p>
+<p id="help"><span class="key" style="border-color:#d62728">red</span> node processed,
+<span class="key" style="border-color:#1f77b4">blue</span> input receiving ∂{root}/∂node × local derivative (on the
+edge); ? not known yet; keys ← → space.{legend}</p>
 </header>
 <div id="graph">{svg}</div>
 <div id="step-text"></div>
@@ -920,14 +920,15 @@ local derivative (on the edge); "?" not known yet. Keys ← →, space plays.{le
     var f = parseFloat(t.getAttribute("font-size")); if (f) fonts.push(f); }});
   var minFont = fonts.length ? Math.min.apply(null, fonts) : 14;
   svg.removeAttribute("width"); svg.removeAttribute("height");
-  function fit() {{  // as large as the panel allows; never below MIN_PX text (then the panel scrolls)
-    var s = Math.min(panel.clientWidth / vb.width, panel.clientHeight / vb.height, MAX_SCALE);
-    s = Math.max(s, MIN_PX / minFont);
+  function fit() {{  // as large as the panel allows; text never below MIN_PX (then the panel scrolls)
+    var sW = panel.clientWidth / vb.width, need = MIN_PX / minFont;
+    var s = Math.min(sW, panel.clientHeight / vb.height, MAX_SCALE);
+    if (s < need) s = sW >= need ? Math.min(sW, MAX_SCALE) : need;  // scroll down (the step is followed)
     svg.style.width = (vb.width * s) + "px"; svg.style.height = (vb.height * s) + "px";
   }}
   var boxes = [];  // value boxes: the grad line, the texts, the outline, the tooltip
   svg.querySelectorAll("g.node").forEach(function (g) {{
-    var key = g.id.replace(/_[ms]\d+$/, ""), info = D.nodes[key];
+    var key = g.id.replace(/_cont\\d+$/, "").replace(/_[ms]\\d+$/, ""), info = D.nodes[key];
     if (!info) return;
     var texts = Array.prototype.slice.call(g.querySelectorAll("text"));
     var grad = texts.filter(function (t) {{ return t.textContent.indexOf("grad ") === 0; }})[0] || null;
@@ -938,8 +939,12 @@ local derivative (on the edge); "?" not known yet. Keys ← →, space plays.{le
     }}
     boxes.push({{g: g, key: key, texts: texts, grad: grad, title: title, info: info}});
   }});
-  function paint(id, color, width, cls) {{
-    var g = document.getElementById(id);
+  function paint(id, color, width, cls) {{  // a node (and its "continued" copies) or an edge
+    var copies = svg.querySelectorAll('[id^="' + id + '_cont"]');
+    for (var c = 0; c < copies.length; c++) paintOne(copies[c], color, width, cls);
+    paintOne(document.getElementById(id), color, width, cls);
+  }}
+  function paintOne(g, color, width, cls) {{
     if (!g) return;
     g.querySelectorAll("polygon, path, ellipse").forEach(function (s) {{
       if (s.getAttribute("fill") === "none" && s.tagName !== "path") return;
@@ -977,9 +982,12 @@ local derivative (on the edge); "?" not known yet. Keys ← →, space plays.{le
       paint(s[0], "#d62728", "3", "current"); paint(s[1], "#1f77b4", "3", "receiving");
       paint(s[2], "#d62728", "2.5", "active");
       marked = [s[0], s[1], s[2]];
-      var el = document.getElementById(s[1]);
-      if (el && el.scrollIntoView && (panel.scrollWidth > panel.clientWidth || panel.scrollHeight > panel.clientHeight))
-        el.scrollIntoView({{block: "nearest", inline: "nearest"}});
+      var el = document.getElementById(s[0]);  // a picture taller than the panel follows the step
+      if (el && (panel.scrollWidth > panel.clientWidth || panel.scrollHeight > panel.clientHeight)) {{
+        var r = el.getBoundingClientRect(), p = panel.getBoundingClientRect();
+        panel.scrollTop += (r.top + r.height / 2) - (p.top + p.height / 2);
+        panel.scrollLeft += (r.left + r.width / 2) - (p.left + p.width / 2);
+      }}
     }}
     document.getElementById("step-text").textContent = D.lines[k];
     document.getElementById("counter").textContent = k === 0 ? "start (step 0 of " + n + ")" :

@@ -51,6 +51,11 @@ LAYOUTS = ("wide", "slide")
 NAMES = ("labels", "expression")
 #: ``layout="slide"`` wraps the graph until width / height is at most this (a 16:9 slide).
 SLIDE_ASPECT = 16 / 9
+#: The step-through page's picture panel at a 1280×720 window (about 1250 × 430 px): its slide
+#: layout folds to this width / height instead.
+PAGE_ASPECT = 2.8
+#: ... and folds it until it is at most this many points wide: shown 1:1, its 13 pt text is 13 px.
+PAGE_WIDTH = 1240
 
 # Colours by kind (colour-blind-friendly pastel set) and shapes that tell the kinds
 # apart on their own, so a picture shaded by |grad| still shows what is what.
@@ -376,10 +381,13 @@ def _cuts(first: dict[str, int], links: list[tuple[str, str]], ncols: int, nrows
 
 
 def _wrap_rows(build: Any, ids: list[str], edges: list[tuple[str, str, dict[str, str]]],
-               group: dict[str, str]) -> graphviz.Digraph:
+               group: dict[str, str], aspect: float = SLIDE_ASPECT,
+               max_width: float = math.inf) -> graphviz.Digraph:
     """Cut the left-to-right graph into rows of consecutive columns, as few rows as give
-    width / height ≤ `SLIDE_ASPECT`.  Nodes of one ``group`` (a module cluster, an op and
-    its output) stay in one row.  ``build(rows)`` draws it, given the row of each group.
+    width / height ≤ `aspect` (and width ≤ ``max_width`` points).  Nodes of one ``group``
+    (a module cluster, an op and its output) stay in one row.  ``build(rows)`` draws it,
+    given the row of each group; a value used in a later row is drawn again at that row's
+    start, so no edge runs between rows.
 
     The number of rows is predicted from one dot layout of the unwrapped graph (each row
     as wide and as tall as its nodes' span there), then checked on the wrapped drawing."""
@@ -400,7 +408,7 @@ def _wrap_rows(build: Any, ids: list[str], edges: list[tuple[str, str, dict[str,
         width, height, boxes = 0.75 * ncols, 0.6 * max(per_col.values(), default=1), {}
     else:
         width, height, boxes = layout
-    if width / height <= SLIDE_ASPECT or ncols < 2:
+    if (width / height <= aspect and width * 72 <= max_width) or ncols < 2:
         return g
 
     def rows_for(nrows: int) -> dict[str, int]:
@@ -430,15 +438,15 @@ def _wrap_rows(build: Any, ids: list[str], edges: list[tuple[str, str, dict[str,
         h_rows = sum(s[3] - s[2] for s in spans.values()) + 0.5 * len(spans) + 0.6  # gaps and legend line
         return w_rows / h_rows
 
-    nrows = next((n for n in range(2, ncols + 1) if predicted(n) <= SLIDE_ASPECT), ncols)
+    nrows = next((n for n in range(2, ncols + 1) if predicted(n) <= aspect), ncols)
     while True:
         rows = rows_for(nrows)
         g = build(rows, heads_of(rows))
         size = _plain_size(g)
-        if size is None or size[0] / size[1] <= SLIDE_ASPECT or nrows >= ncols:
+        if size is None or (size[0] / size[1] <= aspect and size[0] * 72 <= max_width) or nrows >= ncols:
             return g
         # width/height falls about as 1/rows²: jump to the row count that should fit
-        nrows = min(ncols, max(nrows + 1, math.ceil(nrows * math.sqrt(size[0] / size[1] / SLIDE_ASPECT))))
+        nrows = min(ncols, max(nrows + 1, math.ceil(nrows * math.sqrt(size[0] / size[1] / aspect))))
 
 
 # --------------------------------------------------------------------------
@@ -695,33 +703,70 @@ def draw_graph(root: Value, *, rankdir: str = "LR", show_data: bool = True, show
             g.attr(fontname=_SANS, fontsize="14", nodesep="0.2", ranksep="0.2")
             g.attr("node", fontname=_SANS, fontsize="16")
             g.attr("edge", fontname=_SANS)
-        if legend and slide:  # one line under the graph, outside the layout: it takes no column's width
-            g.attr(label=_legend_label([k for k in _KIND_TEXT if k in kinds_seen], shading), labelloc="b",
-                   labeljust="l")
+        legend_line = _legend_label([k for k in _KIND_TEXT if k in kinds_seen], shading) if legend and slide else ""
+        caption = view.caption if view is not None else ""
+        if legend_line:  # one line under the graph, outside the layout: it takes no column's width
+            g.attr(label=_with_caption(legend_line, caption), labelloc="b", labeljust="l")
+        # layout="slide" folds the drawing into rows; a value used in a later row appears again at
+        # that row's start (a dashed "continued" box), so no edge runs from one row to another
+        ghosts: dict[tuple[str, int], str] = {}
+        if rows is not None:
+            for tail, head, _ in edges:
+                r_tail, r_head = rows[row_key.get(tail, tail)], rows[row_key.get(head, head)]
+                if r_tail != r_head:
+                    ghosts.setdefault((tail, r_head), f"{tail}_cont{r_head}")
         if rows is None:
             emit(g, None)
         else:
             for r in sorted(set(rows.values())):
                 with g.subgraph(name=f"cluster_row{r}") as c:
                     c.attr(label="", peripheries="0", id=f"row{r}", **{"class": "row"})
+                    for (tail, r_head), gid in ghosts.items():
+                        if r_head == r:
+                            c.node(gid, **_continued(attrs_of[tail], gid, slide))
                     emit(c, None, only=lambda key, r=r, rows=rows: rows[row_key.get(key, key)] == r)
         if heads:  # an invisible node whose ordered out-edges stack the rows in reading order
             g.node("rows", label="", shape="point", style="invis", width="0", height="0", ordering="out")
+            starts = {}
+            for (_, r_head), gid in ghosts.items():  # a row's "continued" boxes are its leftmost
+                starts.setdefault(r_head, gid)
             for h in heads:
-                g.edge("rows", h, style="invis")
+                g.edge("rows", starts.get(rows[row_key.get(h, h)], h) if rows is not None else h, style="invis")
         for tail, head, attrs in edges:
             if rows is not None and rows[row_key.get(tail, tail)] != rows[row_key.get(head, head)]:
-                attrs = {**attrs, "constraint": "false"}  # a line break: the next row starts on the left
+                tail = ghosts[(tail, rows[row_key.get(head, head)])]
             g.edge(tail, head, **(_slide_fonts(attrs) if slide else attrs))
         if legend and not slide:
             _legend(g, [k for k in _KIND_TEXT if k in kinds_seen], shading)
-        if view is not None and view.caption:  # draw_graph(step=k): which step this picture shows
-            g.attr(label=view.caption, labelloc="b", fontsize="11")
+        if caption and not legend_line:  # draw_graph(step=k): which step this picture shows
+            g.attr(label=caption, labelloc="b", fontsize="11")
         return g
 
     if not slide:
         return build(None)
+    if view is not None and view.page:  # the page shows it 1:1 at most PAGE_WIDTH px wide, text ≥ 13 px
+        return _wrap_rows(build, [nid for nid, _, _ in nodes], edges, row_key, PAGE_ASPECT, PAGE_WIDTH)
     return _wrap_rows(build, [nid for nid, _, _ in nodes], edges, row_key)
+
+
+def _continued(attrs: dict[str, str], gid: str, slide: bool) -> dict[str, str]:
+    """A value box drawn again at the start of a later row (same text, dashed outline)."""
+    out = dict(_slide_fonts(attrs) if slide else attrs)
+    out.update(id=gid, style=out.get("style", "") + ",dashed")
+    out["class"] = out.get("class", "value") + " continued"
+    if "tooltip" in out:
+        out["tooltip"] = out["tooltip"] + " (continued from the row above)"
+    out.pop("peripheries", None)
+    return out
+
+
+def _with_caption(legend_line: str, caption: str) -> str:
+    """The slide layout's graph label: the legend line, under the step's caption if there is one."""
+    if not caption:
+        return legend_line
+    inner = legend_line[1:-1]  # the legend's own HTML table, without the outer < >
+    return (f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0"><TR><TD ALIGN="LEFT">{html.escape(caption)}</TD>'
+            f'</TR><TR><TD ALIGN="LEFT">{inner}</TD></TR></TABLE>>')
 
 
 def _box_of(nid: str) -> str:
@@ -1097,82 +1142,99 @@ def _draw_labels(root: Value, *, rankdir: str, show_data: bool, show_grad: bool,
     if model is not None:
         cluster_of, _, _ = _model_clusters(lv.order_full, model)
 
-    g = graphviz.Digraph("label_level_graph")
-    g.attr(rankdir=rankdir, fontsize="11", nodesep="0.3", ranksep="0.5")
-    g.attr("node", fontsize="11", margin="0.08,0.04", height="0.3")
-    g.attr("edge", arrowsize="0.6", fontsize="10")
-    if slide:
-        g.attr(fontname=_SANS, fontsize="14")
-        g.attr("node", fontname=_SANS, fontsize="16")
-        g.attr("edge", fontname=_SANS, fontsize="14")
-    kinds: dict[str, None] = {}
-    groups: dict[str | None, list[tuple[str, dict[str, str]]]] = {}
-    for v in lv.kept[::-1]:
-        i = index[id(v)]
-        vid = f"v{i}"
-        kind = "root" if v is root else "leaf" if v.op is None else "intermediate"
-        kinds[kind] = None
-        grad = _grad_float(v.grad)
-        rows = [f"<B>{html.escape(names[id(v)], quote=False)}</B>"]
-        if show_data:
-            rows.append(f"data {_fmt(v.data, precision)}")
-        if show_grad:
-            if page:
-                rows.append(html.escape(max(variants.get(id(v), ["grad ?"]), key=len), quote=False))
-            elif step is not None:
-                rows.append(html.escape(known.get(id(v), "grad ?"), quote=False))
-            else:
-                rows.append(f"grad {_fmt(grad, precision)}")
-        attrs = {"label": _html_rows(rows), "shape": "box", "id": vid, "class": f"value {kind}",
-                 "style": _STYLE[kind]}
-        if not page:
-            attrs["tooltip"] = f"{names[id(v)]}: data {_fmt(v.data, precision)}" + (
-                f", {known.get(id(v), 'grad ?')}" if step is not None else f", grad {_fmt(grad, precision)}")
-        if kind == "root":
-            attrs["peripheries"] = "2"
-        if shading is None:
-            attrs["fillcolor"] = _FILL[kind]
-        else:
-            attrs["fillcolor"], attrs["fontcolor"] = shading.fill(grad), shading.font(grad)
-        if step is not None and not page and id(v) not in known:
-            attrs["fontcolor"] = _UNKNOWN_FONT
-        if active is not None and v is active[0]:
-            attrs.update(color=_CURRENT, penwidth="3")
-            attrs["class"] += " current"
-        if active is not None and v is active[1]:
-            attrs.update(color=_RECEIVING, penwidth="3")
-            attrs["class"] += " receiving"
-        groups.setdefault(cluster_of.get(v), []).append((vid, _slide_fonts(attrs) if slide else attrs))
-    for mod, members in groups.items():
-        if mod is None:
-            for vid, attrs in members:
-                g.node(vid, **attrs)
-            continue
-        with g.subgraph(name=f"cluster_{mod or 'model'}") as c:
-            c.attr(label=mod or type(model).__name__, style="rounded,dashed", color="#888888",
-                   fontsize="14" if slide else "10", id=f"module_{mod or 'model'}", **{"class": "module"})
-            for vid, attrs in members:
-                c.node(vid, **attrs)
-    for e in lv.edges:
-        head = f"∂{names[id(e.node)]}/∂{names[id(e.input)]}"
-        text = f"{head} = {e.formula} = {_fmt(e.local, precision)}" if e.formula and e.formula != _fmt(
-            e.local, precision) else f"{head} = {_fmt(e.local, precision)}"
-        if e.note:
-            text += f" ({e.note})"
-        attrs = {"label": text, "id": f"v{index[id(e.node)]}_in{e.index}", "class": "label-edge",
-                 "fontcolor": "#444444", "tooltip": text}
-        if e is active_edge:
-            attrs.update(color=_CURRENT, penwidth="2.5", fontcolor=_CURRENT)
-        g.edge(f"v{index[id(e.input)]}", f"v{index[id(e.node)]}", **attrs)
-    if legend:
+    def make(rankdir: str) -> graphviz.Digraph:
+        g = graphviz.Digraph("label_level_graph")
+        g.attr(rankdir=rankdir, fontsize="11", nodesep="0.3", ranksep="0.5")
+        g.attr("node", fontsize="11", margin="0.08,0.04", height="0.3")
+        g.attr("edge", arrowsize="0.6", fontsize="10")
         if slide:
-            g.attr(label=_legend_label([k for k in _KIND_TEXT if k in kinds], shading), labelloc="b",
-                   labeljust="l")
-        else:
-            _legend(g, [k for k in _KIND_TEXT if k in kinds], shading)
-    if step is not None and not page:
-        caption = ("start: only the seed is known" if step == 0 else "done: every gradient is known"
-                   if step == n + 1 else f"after backward step {step} of {n}")
-        if not (legend and slide):
-            g.attr(label=caption, labelloc="b", fontsize="11")
-    return g
+            g.attr(fontname=_SANS, fontsize="14")
+            g.attr("node", fontname=_SANS, fontsize="16")
+            g.attr("edge", fontname=_SANS, fontsize="14")
+        kinds: dict[str, None] = {}
+        groups: dict[str | None, list[tuple[str, dict[str, str]]]] = {}
+        for v in lv.kept[::-1]:
+            i = index[id(v)]
+            vid = f"v{i}"
+            kind = "root" if v is root else "leaf" if v.op is None else "intermediate"
+            kinds[kind] = None
+            grad = _grad_float(v.grad)
+            rows = [f"<B>{html.escape(names[id(v)], quote=False)}</B>"]
+            if show_data:
+                rows.append(f"data {_fmt(v.data, precision)}")
+            if show_grad:
+                if page:
+                    rows.append(html.escape(max(variants.get(id(v), ["grad ?"]), key=len), quote=False))
+                elif step is not None:
+                    rows.append(html.escape(known.get(id(v), "grad ?"), quote=False))
+                else:
+                    rows.append(f"grad {_fmt(grad, precision)}")
+            attrs = {"label": _html_rows(rows), "shape": "box", "id": vid, "class": f"value {kind}",
+                     "style": _STYLE[kind]}
+            if not page:
+                attrs["tooltip"] = f"{names[id(v)]}: data {_fmt(v.data, precision)}" + (
+                    f", {known.get(id(v), 'grad ?')}" if step is not None else f", grad {_fmt(grad, precision)}")
+            if kind == "root":
+                attrs["peripheries"] = "2"
+            if shading is None:
+                attrs["fillcolor"] = _FILL[kind]
+            else:
+                attrs["fillcolor"], attrs["fontcolor"] = shading.fill(grad), shading.font(grad)
+            if step is not None and not page and id(v) not in known:
+                attrs["fontcolor"] = _UNKNOWN_FONT
+            if active is not None and v is active[0]:
+                attrs.update(color=_CURRENT, penwidth="3")
+                attrs["class"] += " current"
+            if active is not None and v is active[1]:
+                attrs.update(color=_RECEIVING, penwidth="3")
+                attrs["class"] += " receiving"
+            groups.setdefault(cluster_of.get(v), []).append((vid, _slide_fonts(attrs) if slide else attrs))
+        for mod, members in groups.items():
+            if mod is None:
+                for vid, attrs in members:
+                    g.node(vid, **attrs)
+                continue
+            with g.subgraph(name=f"cluster_{mod or 'model'}") as c:
+                c.attr(label=mod or type(model).__name__, style="rounded,dashed", color="#888888",
+                       fontsize="14" if slide else "10", id=f"module_{mod or 'model'}", **{"class": "module"})
+                for vid, attrs in members:
+                    c.node(vid, **attrs)
+        for e in lv.edges:
+            head = f"∂{names[id(e.node)]}/∂{names[id(e.input)]}"
+            text = f"{head} = {e.formula} = {_fmt(e.local, precision)}" if e.formula and e.formula != _fmt(
+                e.local, precision) else f"{head} = {_fmt(e.local, precision)}"
+            if e.note:
+                text += f" ({e.note})"
+            attrs = {"label": text, "id": f"v{index[id(e.node)]}_in{e.index}", "class": "label-edge",
+                     "fontcolor": "#444444", "tooltip": text}
+            if e is active_edge:
+                attrs.update(color=_CURRENT, penwidth="2.5", fontcolor=_CURRENT)
+            g.edge(f"v{index[id(e.input)]}", f"v{index[id(e.node)]}", **attrs)
+        if legend:
+            if slide:
+                g.attr(label=_legend_label([k for k in _KIND_TEXT if k in kinds], shading), labelloc="b",
+                       labeljust="l")
+            else:
+                _legend(g, [k for k in _KIND_TEXT if k in kinds], shading)
+        if step is not None and not page:
+            caption = ("start: only the seed is known" if step == 0 else "done: every gradient is known"
+                       if step == n + 1 else f"after backward step {step} of {n}")
+            if not (legend and slide):
+                g.attr(label=caption, labelloc="b", fontsize="11")
+        return g
+
+    if not slide:
+        return make(rankdir)
+    # the slide layout picks the direction that shows the picture largest in a slide-shaped box
+    aspect = PAGE_ASPECT if page else SLIDE_ASPECT
+    best, best_scale = None, -1.0
+    for rd in ("LR", "TB"):
+        g = make(rd)
+        size = _plain_size(g)
+        if size is None:
+            return g
+        scale = min(aspect / size[0], 1 / size[1])
+        if scale > best_scale:
+            best, best_scale = g, scale
+    assert best is not None
+    return best
