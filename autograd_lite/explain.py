@@ -715,7 +715,7 @@ class LabelExplanation(Explanation):
         if isinstance(precision, bool) or not isinstance(precision, int) or not 1 <= precision <= 17:
             raise ValueError(f"precision is a number of significant digits from 1 to 17; got {precision!r}")
         self.root = root
-        self.precision = p = precision
+        self.precision = precision
         self.levels = lv = LabelLevel(root)
         self._order = lv.kept
         self.names = names = lv.names

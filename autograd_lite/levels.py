@@ -232,7 +232,9 @@ def _text(e: Expr) -> tuple[str, int]:
         return f"{par(e[1], 2)}·{par(e[2], 3)}", 2
     if op == "div":
         return f"{par(e[1], 2)}/{par(e[2], 3)}", 2
-    if op == "neg":
+    if op == "neg":  # −(x·y) = (−x)·y: a product or quotient needs no parentheses
+        if e[1][0] in ("mul", "div"):
+            return f"−{_text(e[1])[0]}", 2
         return f"−{par(e[1], 3)}", 3
     if op == "pow":
         return f"{par(e[1], _ATOM)}^{par(e[2], _ATOM)}", 4
@@ -295,8 +297,8 @@ class LabelEdge:
     input: Value = field(repr=False)
     local: float
     formula: str | None
-    single_op: bool
-    note: str = ""  # what the formula's other letters stand for here (``y = 1``)  # the sub-graph is one op of the table: ``explain``'s templates apply
+    single_op: bool  # the sub-graph is one op of the table: ``explain``'s templates apply
+    note: str = ""  # what the formula's other letters stand for here (``y = 1``)
 
 
 class LabelLevel:
@@ -319,9 +321,7 @@ class LabelLevel:
         self.local = local
         kept_ids = {id(n) for n in order if _kept(n, root)}
         self.kept = [n for n in order if id(n) in kept_ids]
-        if names is None:
-            from autograd_lite.explain import _names as names  # noqa: N813
-        self.names = names(self.kept[::-1])
+        self.names = (names or _display_names)(self.kept[::-1])
         position = {id(n): i for i, n in enumerate(order)}
         self.edges: list[LabelEdge] = []
         self.inputs: dict[int, list[Value]] = {}
@@ -399,6 +399,7 @@ class LabelLevel:
                 return ("c", float(n))
             if not top and id(n) in kept_ids:
                 return ("n", self.names[id(n)])
+            assert n.op is not None  # a leaf is kept, so never unfolded
             return (n.op.name, *(build(p, False) for p in n.parents))
 
         try:
@@ -431,6 +432,13 @@ class LabelLevel:
         if e is None:
             return f"f({', '.join(self.names[id(u)] for u in self.inputs[id(v)])})"
         return to_text(e)
+
+
+def _display_names(order_eval: list[Value]) -> dict[int, str]:
+    """The names the ledger gives these nodes (by ``id``), in evaluation order."""
+    from autograd_lite.explain import _names
+
+    return _names(order_eval)
 
 
 def _kept(node: Value, root: Value) -> bool:

@@ -727,7 +727,7 @@ def draw_graph(root: Value, *, rankdir: str = "LR", show_data: bool = True, show
                     emit(c, None, only=lambda key, r=r, rows=rows: rows[row_key.get(key, key)] == r)
         if heads:  # an invisible node whose ordered out-edges stack the rows in reading order
             g.node("rows", label="", shape="point", style="invis", width="0", height="0", ordering="out")
-            starts = {}
+            starts: dict[int, str] = {}
             for (_, r_head), gid in ghosts.items():  # a row's "continued" boxes are its leftmost
                 starts.setdefault(r_head, gid)
             for h in heads:
@@ -1129,12 +1129,13 @@ def _draw_labels(root: Value, *, rankdir: str, show_data: bool, show_grad: bool,
         raise ValueError(f"step must be an int from 0 (only the seed known) to {n + 1} (done; or 'end'): this "
                          f"graph's backward pass at level='labels' has {n} steps; got {step!r}")
     known: dict[int, str] = {}
-    if step is not None and not page:
+    k = step if isinstance(step, int) and not page else -1  # the step drawn; -1: none
+    if k >= 0:
         known[id(root)] = f"grad {_fmt(1.0, precision)}"
-        for _node, inp, total, final in steps[:min(int(step), n)]:
+        for _node, inp, total, final in steps[:min(k, n)]:
             known[id(inp)] = f"grad {_fmt(total, precision)}" + ("" if final else " + …")
-    active = steps[int(step) - 1] if step is not None and not page and 1 <= int(step) <= n else None
-    active_edge = lv.edges[int(step) - 1] if active is not None else None
+    active = steps[k - 1] if 1 <= k <= n else None
+    active_edge = lv.edges[k - 1] if active is not None else None
     variants = _state_texts(steps, root, 1.0, precision) if page else {}
     slide = layout == "slide"
     shading = _GradShading([_grad_float(v.grad) for v in lv.kept], grad_range) if color_by == "grad" else None
