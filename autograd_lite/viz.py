@@ -870,6 +870,10 @@ class _BackpropView:
                     rows.append(f"grad {_fmt(g, precision)}" + ("" if id(node) in complete else " + …"))
             attrs = attrs_of[vid]
             attrs["label"] = _html_rows(rows)
+            if not expanded:  # the tooltip knows what the frame knows, rounded like the box
+                shown = "grad ?" if g is None else f"grad {_fmt(g, precision)}" + (
+                    "" if id(node) in complete else " + …")
+                attrs["tooltip"] = f"{label or 'value'}: data {_fmt(data, precision)}, {shown}"
             if g is None:
                 attrs["fontcolor"] = _UNKNOWN_FONT
             if active is not None and not expanded and node is active[0]:
