@@ -620,6 +620,7 @@ examples:
   autograd-lite explain "x*x + x" --at x=3 --paths x
   autograd-lite explain "sigmoid(w*x + b)" --at w=2 x=0.5 b=-1 --forward w
   autograd-lite explain "tanh(w*x)" --at w=0.5 x=2 --html backprop.html --gif backprop.gif
+  autograd-lite explain "bce(sigmoid(w*x + b), y)" --at w=2 x=0.5 b=-1 y=1 --level labels --html bp.html
 """
 
 
@@ -635,6 +636,11 @@ def _add_explain_parser(sub) -> None:
     x.add_argument("--html", metavar="FILE.html", help="write the step-through page (self-contained HTML)")
     x.add_argument("--gif", metavar="FILE.gif", help="write the backward pass as an animated GIF (needs Pillow)")
     x.add_argument("--force", action="store_true", help="overwrite an existing --html or --gif file")
+    x.add_argument("--level", choices=("full", "labels"), default="full",
+                   help="full: every op (default); labels: only the labelled nodes and the variables, one "
+                        "derivative per edge")
+    x.add_argument("--layout", choices=("slide", "wide"), default=None,
+                   help="picture layout of --html/--gif (default: slide for --html, wide for --gif)")
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
@@ -653,9 +659,13 @@ def cmd_explain(args: argparse.Namespace) -> int:
             _destination(path, flag, args.force)  # before any work, like every other output file
     if args.precision > 17:
         raise CLIError(f"--precision is at most 17 significant digits; got {args.precision}")
+    for flag, name in (("--paths", args.paths), ("--forward", args.forward)):
+        if name is not None and args.level == "labels":
+            raise CLIError(f"{flag} works on the full graph: drop --level labels (or drop {flag})")
     out, leaves = _expr.evaluate(e, at)
     out.label = "f" if "L" in e.variables else "L"
-    ex = explain(out, forward=leaves[args.forward] if args.forward else None, precision=args.precision)
+    ex = explain(out, forward=leaves[args.forward] if args.forward else None, precision=args.precision,
+                 level=args.level)
     print(f"{out.label} = {e.text}")
     print()
     print(ex.to_markdown() if args.markdown else ex)
@@ -669,7 +679,12 @@ def cmd_explain(args: argparse.Namespace) -> int:
         print(ps)
     for path in (args.html, args.gif):
         if path:
-            print(f"wrote {render_backprop(out, path, explanation=ex)}")
+            layout = {"layout": args.layout} if args.layout else {}
+            try:
+                print(f"wrote {render_backprop(out, path, explanation=ex, **layout)}")
+            except ValueError as err:  # a GIF too big to read: the message names the way forward
+                raise CLIError(str(err).replace("level='labels'", "--level labels").replace(
+                    "render_backprop(L, 'backprop.html')", "--html backprop.html")) from None
     return 0
 
 

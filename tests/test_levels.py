@@ -340,3 +340,34 @@ def test_gif_too_big_to_read_refuses_at_once_naming_level_and_the_page(tmp_path)
     with pytest.raises(ValueError, match=r"level='labels'.*backprop\.html"):
         render_backprop(L, tmp_path / "mlp.gif", max_nodes=None)
     assert not (tmp_path / "mlp.gif").exists()
+
+
+# ---------------------------------------------------------------------------
+# the CLI: explain --level, --layout
+# ---------------------------------------------------------------------------
+
+
+def run_cli(*args, cwd):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    return subprocess.run([sys.executable, "-m", "autograd_lite", "explain", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.needs_dot
+def test_cli_level_labels_and_layout(tmp_path):
+    r = run_cli("x*x + x", "--at", "x=3", "--level", "labels", "--html", "bp.html", "--layout", "wide",
+                cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "Backward pass from L: 1 steps" in r.stdout and "[1] ∂L/∂x = x + x + 1 = 7" in r.stdout
+    page = (tmp_path / "bp.html").read_text(encoding="utf-8")
+    assert page.count("<svg") == 1 and '"steps": [["v0", "v2", "v0_in0", "grad 7"]]' in page
+    bad = run_cli("x*x", "--at", "x=3", "--level", "labels", "--paths", "x", cwd=tmp_path)
+    assert bad.returncode != 0 and "drop --level labels" in bad.stderr and len(bad.stderr.splitlines()) == 1
+    bad = run_cli("x*x", "--at", "x=3", "--layout", "tall", cwd=tmp_path)
+    assert bad.returncode != 0 and "--layout" in bad.stderr
