@@ -673,7 +673,7 @@ class PathSum:
 
 
 def explain(root: Value, *, forward: Value | str | None = None, seed: float = 1.0,
-            precision: int = 4, level: str = "full") -> Explanation:
+            precision: int = 4, level: str = "full", model: Any = None) -> Explanation:
     """The chain-rule ledger of backprop from ``root`` (an observer of `engine.backprop`).
 
     ``.forward``: the evaluation trace; ``.steps``: every contribution
@@ -682,7 +682,8 @@ def explain(root: Value, *, forward: Value | str | None = None, seed: float = 1.
     tangent ∂node/∂w1 computed in forward mode and the cost of both modes.
     ``print()`` it, or show it in Jupyter (a table); ``precision`` is the number of
     significant digits shown (the records hold the exact floats).  ``level="labels"``:
-    the ledger of the graph at the level of its labels (`LabelExplanation`)."""
+    the ledger of the graph at the level of its labels (`LabelExplanation`); with ``model=``
+    (an `autograd_lite.nn` module) at the level of its neurons."""
     from autograd_lite.levels import check_level
 
     check_level(level)
@@ -690,7 +691,9 @@ def explain(root: Value, *, forward: Value | str | None = None, seed: float = 1.
         if forward is not None:
             raise ValueError("forward= (tangents) is shown at level='full' only: explain(L, forward=w) "
                              "lists every node's tangent")
-        return LabelExplanation(root, seed=seed, precision=precision)
+        return LabelExplanation(root, seed=seed, precision=precision, model=model)
+    if model is not None:
+        raise ValueError("model= groups the ledger by neuron at level='labels': explain(L, level='labels', model=m)")
     return Explanation(root, seed=seed, forward=forward, precision=precision)
 
 
@@ -707,7 +710,7 @@ class LabelExplanation(Explanation):
 
     level = "labels"
 
-    def __init__(self, root: Value, *, seed: float = 1.0, precision: int = 4) -> None:
+    def __init__(self, root: Value, *, seed: float = 1.0, precision: int = 4, model: Any = None) -> None:
         from autograd_lite.levels import LabelLevel
 
         if root.__class__ is not Value:
@@ -716,7 +719,7 @@ class LabelExplanation(Explanation):
             raise ValueError(f"precision is a number of significant digits from 1 to 17; got {precision!r}")
         self.root = root
         self.precision = precision
-        self.levels = lv = LabelLevel(root)
+        self.levels = lv = LabelLevel(root, model=model)
         self._order = lv.kept
         self.names = names = lv.names
         self.root_name = names[id(root)]
@@ -818,7 +821,8 @@ def render_backprop(root: Value, path: str | os.PathLike, *, explanation: Explan
     from autograd_lite.viz import PAGE, GraphvizNotFoundError, draw_graph
 
     draw_graph(root, step=0, level=level, **draw_kw)  # validates the keywords and max_nodes before any work
-    ex = explanation if explanation is not None else explain(root, level=level)
+    ex = explanation if explanation is not None else explain(
+        root, level=level, model=draw_kw.get("model") if level == "labels" else None)
     try:
         if suffix == ".gif":
             _write_gif(ex, path, duration, draw_kw)

@@ -306,7 +306,8 @@ class LabelLevel:
     (grouped by consumer, in that order); ``expression[node]`` is how a kept node is
     computed from kept nodes (raw, as the forward list shows it)."""
 
-    def __init__(self, root: Value, names: Callable[[list[Value]], dict[int, str]] | None = None) -> None:
+    def __init__(self, root: Value, names: Callable[[list[Value]], dict[int, str]] | None = None,
+                 model: Any = None) -> None:
         if root.__class__ is not Value:
             raise TypeError(f"the label level needs a Value, got {type(root).__name__}")
         self.root = root
@@ -319,9 +320,21 @@ class LabelLevel:
 
         engine.backprop(root, observe=observe)
         self.local = local
-        kept_ids = {id(n) for n in order if _kept(n, root)}
+        self.model = model
+        self.module_of: dict[int, str] = {}
+        if model is None:
+            kept_ids = {id(n) for n in order if _kept(n, root)}
+        else:
+            kept_ids = self._neuron_level(order, root, model)
         self.kept = [n for n in order if id(n) in kept_ids]
         self.names = (names or _display_names)(self.kept[::-1])
+        if self.module_of:  # a neuron's output is named after its module (#2, #3 … for later examples)
+            used: dict[str, int] = {}
+            for n in self.kept[::-1]:
+                m = self.module_of.get(id(n))
+                if m is not None:
+                    used[m] = used.get(m, 0) + 1
+                    self.names[id(n)] = m if used[m] == 1 else f"{m}#{used[m]}"
         position = {id(n): i for i, n in enumerate(order)}
         self.edges: list[LabelEdge] = []
         self.inputs: dict[int, list[Value]] = {}
@@ -371,6 +384,34 @@ class LabelLevel:
             formula, note = self._formula(expr, u)
             self.edges.append(LabelEdge(v, k, u, acc[id(u)], formula, single, note))
 
+    def _neuron_level(self, order: list[Value], root: Value, model: Any) -> set[int]:
+        """model=: keep the root, the inputs (leaves that are not parameters) and each module's
+        output (a node of a neuron's cluster used outside it); parameters fold into their neuron."""
+        from autograd_lite.viz import _model_clusters
+
+        cluster, _, _ = _model_clusters(order, model)
+        params = {id(p) for _, p in model.named_parameters()}
+        consumers: dict[int, list[Value]] = {}
+        for node in order:
+            for p in node.parents:
+                if p.__class__ is Value:
+                    consumers.setdefault(id(p), []).append(node)
+        kept = {id(root)} | {id(n) for n in order if n.op is None and id(n) not in params}
+        for node in order:
+            mod = cluster.get(node)
+            if mod is None or node.op is None:
+                continue
+            if node is root or any(cluster.get(c) != mod for c in consumers.get(id(node), [])):
+                kept.add(id(node))
+                self.module_of[id(node)] = mod
+        for node in order:  # an op on a neuron's output that its module's clustering took in (|z| of a
+            vparents = [p for p in node.parents if p.__class__ is Value]  # loss) is not a neuron of its own
+            if (id(node) in self.module_of and node is not root and len(vparents) == 1
+                    and self.module_of.get(id(vparents[0])) == self.module_of[id(node)]):
+                kept.discard(id(node))
+                del self.module_of[id(node)]
+        return kept
+
     @staticmethod
     def _first_seen(node: Value, kept_ids: set[int], first: dict[int, int], seen: set[int]) -> None:
         """Number the kept inputs of ``node`` in the order a depth-first, left-to-right reading meets them."""
@@ -399,7 +440,8 @@ class LabelLevel:
                 return ("c", float(n))
             if not top and id(n) in kept_ids:
                 return ("n", self.names[id(n)])
-            assert n.op is not None  # a leaf is kept, so never unfolded
+            if n.op is None:  # a parameter folded into its neuron (model=): its label, or its value
+                return ("n", str(n.label)) if n.label else ("c", n.data)
             return (n.op.name, *(build(p, False) for p in n.parents))
 
         try:
@@ -467,7 +509,10 @@ def _spelled(node: Value) -> str | None:
     return _compose(node.op, args)[0]
 
 
-def label_level(root: Value) -> LabelLevel:
-    """The graph of ``root`` at the level of its labels (see the module docstring)."""
-    return LabelLevel(root)
+def label_level(root: Value, model: Any = None) -> LabelLevel:
+    """The graph of ``root`` at the level of its labels (see the module docstring).  With
+    ``model=`` (an `autograd_lite.nn` module) at the level of its neurons: the inputs, each
+    neuron's output and the root; a neuron's parameters fold into it (their gradients are
+    ``explain(root)``'s, the full level)."""
+    return LabelLevel(root, model=model)
 

@@ -1104,7 +1104,7 @@ def _draw_labels(root: Value, *, rankdir: str, show_data: bool, show_grad: bool,
     u → v per label-level input carrying ∂v/∂u (its formula where known, and the number)."""
     from autograd_lite.levels import LabelLevel
 
-    lv = LabelLevel(root)
+    lv = LabelLevel(root, model=model)
     if max_nodes is not None and len(lv.kept) > max_nodes:
         raise ValueError(
             f"the graph has {len(lv.kept)} labelled nodes and leaves, more than max_nodes={max_nodes}; drawn, it "
@@ -1144,8 +1144,8 @@ def _draw_labels(root: Value, *, rankdir: str, show_data: bool, show_grad: bool,
     slide = layout == "slide"
     shading = _GradShading([_grad_float(v.grad) for v in lv.kept], grad_range) if color_by == "grad" else None
     cluster_of: dict[Value, str] = {}
-    if model is not None:
-        cluster_of, _, _ = _model_clusters(lv.order_full, model)
+    if model is not None:  # the neuron level: each neuron's output in its layer's cluster
+        cluster_of = {v: _module_of(lv.module_of[id(v)]) for v in lv.kept if id(v) in lv.module_of}
 
     def make(rankdir: str) -> graphviz.Digraph:
         g = graphviz.Digraph("label_level_graph")
@@ -1210,6 +1210,8 @@ def _draw_labels(root: Value, *, rankdir: str, show_data: bool, show_grad: bool,
                 e.local, precision) else f"{head} = {_fmt(e.local, precision)}"
             if e.note:
                 text += f" ({e.note})"
+            if model is not None:  # the neuron level: long module names; the edge carries the number only
+                text = _fmt(e.local, precision)
             attrs = {"label": text, "id": f"v{index[id(e.node)]}_in{e.index}", "class": "label-edge",
                      "fontcolor": "#444444", "tooltip": text}
             if e is active_edge:

@@ -371,3 +371,44 @@ def test_cli_level_labels_and_layout(tmp_path):
     assert bad.returncode != 0 and "drop --level labels" in bad.stderr and len(bad.stderr.splitlines()) == 1
     bad = run_cli("x*x", "--at", "x=3", "--layout", "tall", cwd=tmp_path)
     assert bad.returncode != 0 and "--layout" in bad.stderr
+
+
+# ---------------------------------------------------------------------------
+# model=: the level of neurons
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fused", [True, False])
+def test_neuron_level_of_a_two_layer_mlp(fused):
+    from autograd_lite import losses, nn
+
+    m = nn.MLP(2, [4, 4, 1], seed=0, fused=fused)
+    x1, x2 = Value(0.5, label="x1"), Value(-1.0, label="x2")
+    out = m([x1, x2])
+    L = losses.binary_cross_entropy_with_logits(out, 1.0)
+    L.label = "L"
+    e = explain(L, level="labels", model=m)
+    names = [r.name for r in e.forward]
+    assert names[:2] == ["x1", "x2"] and names[-1] == "L"
+    assert sorted(names[2:-1]) == sorted(f"layers.{i}.neurons.{j}" for i, n in enumerate([4, 4, 1])
+                                         for j in range(n))
+    assert len(e) == 1 + 4 + 4 * 4 + 2 * 4  # L → out, out → layer 1, layer 1 → layer 0, layer 0 → inputs
+    full = backprop(L)
+    for s in e.steps:
+        assert s.input not in {p for _, p in m.named_parameters()}
+        if s.final:
+            assert s.total == pytest.approx(full[s.input], rel=1e-12, abs=1e-15)
+    with pytest.raises(ValueError, match="level='labels'"):
+        explain(L, model=m)
+
+
+@pytest.mark.needs_dot
+def test_neuron_level_picture_clusters_layers():
+    from autograd_lite import losses, nn
+
+    m = nn.MLP(2, [4, 4, 1], seed=0)
+    L = losses.binary_cross_entropy_with_logits(m([Value(0.5, label="x1"), Value(-1.0, label="x2")]), 1.0)
+    L.label = "L"
+    src = draw_graph(L, level="labels", model=m).source
+    assert src.count('class="value') == 2 + 9 + 1
+    assert {"module_layers.0", "module_layers.1", "module_layers.2"} <= set(re.findall(r'id="(module_[^"]+)"', src))

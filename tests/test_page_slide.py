@@ -171,3 +171,22 @@ def test_folded_rows_repeat_the_value_instead_of_a_long_edge():
     src = draw_graph(build_zal_graph().L, layout="slide", names="expression").source
     assert "constraint=false" not in src
     assert "continued" in src and "_cont" in src
+
+
+def test_mlp_neuron_level_page_has_no_sideways_scroll(browser, tmp_path):
+    from autograd_lite import losses, nn
+
+    m = nn.MLP(2, [4, 4, 1], seed=0)
+    L = losses.binary_cross_entropy_with_logits(m([Value(0.5, label="x1"), Value(-1.0, label="x2")]), 1.0)
+    L.label = "L"
+    path = render_backprop(L, tmp_path / "mlp.html", level="labels", model=m)
+    browser.get(Path(path).as_uri())
+    for k in (0, 5, 20):
+        browser.execute_script(f"window.backpropShow({k})")
+        m_ = browser.execute_script(MEASURE)
+        assert m_["docW"] <= m_["innerW"] and m_["docH"] <= m_["innerH"]
+        assert m_["panelScrollW"] <= m_["panelW"] and m_["minText"] >= MIN_TEXT_PX - 0.01
+        if k:
+            top, bottom, left, right = m_["cur"]
+            ptop, pbottom, pleft, pright = m_["panel"]
+            assert ptop - 1 <= top and bottom <= pbottom + 1
