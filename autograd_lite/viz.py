@@ -445,8 +445,9 @@ def _wrap_rows(build: Any, ids: list[str], edges: list[tuple[str, str, dict[str,
         size = _plain_size(g)
         if size is None or (size[0] / size[1] <= aspect and size[0] * 72 <= max_width) or nrows >= ncols:
             return g
-        # width/height falls about as 1/rows²: jump to the row count that should fit
-        nrows = min(ncols, max(nrows + 1, math.ceil(nrows * math.sqrt(size[0] / size[1] / aspect))))
+        # width/height falls about as 1/rows², width as 1/rows: jump to the row count that should fit
+        factor = max(math.sqrt(size[0] / size[1] / aspect), size[0] * 72 / max_width)
+        nrows = min(ncols, max(nrows + 1, math.ceil(nrows * factor)))
 
 
 # --------------------------------------------------------------------------
