@@ -761,26 +761,25 @@ def _draw_demo_graph(root, out: Path) -> list[Path]:
 
 
 def _explain_demo_graph(out: Path) -> list[Path]:
-    """Backprop on the z → a → L graph, step by step: the ledger, ∂L/∂w1 over paths, HTML and GIF."""
+    """Backprop on the z → a → L graph, step by step: the ledger at the level of the labels (C6) and
+    of every op, ∂L/∂w1 over paths, and both step-throughs as HTML and GIF."""
     from autograd_lite import viz
-    from autograd_lite.explain import render_backprop
 
+    print()
+    print("Backprop at the level of the labels (C6: L → a → z → w1, x1, w2, x2, b):")
+    print("\n".join("  " + line for line in str(walkthrough.explain_zal(level="labels")).splitlines()))
     ex = walkthrough.explain_zal()
     print()
-    print("Backprop on this graph, step by step (autograd-lite explain shows it for any expression):")
+    print("Backprop on every op of this graph, step by step (autograd-lite explain shows it for any expression):")
     print("\n".join("  " + line for line in str(ex).splitlines()))
     print()
     print("\n".join("  " + line for line in str(ex.paths("w1")).splitlines()))
-    wrote = []
-    for name in ("backprop.html", "backprop.gif"):
-        try:
-            wrote.append(render_backprop(ex.root, out / name, explanation=ex, names="expression"))
-        except viz.GraphvizNotFoundError:
-            break  # already said above: the graph was written as DOT source
-        except ImportError as e:
-            print(f"note: {_one_line(e)} -- skipping {name}")
-            continue
-        print(f"  drew {wrote[-1]} (step through the backward pass)")
+    try:
+        wrote = walkthrough.write_step_throughs(out, note=print)
+    except viz.GraphvizNotFoundError:
+        return []  # already said above: the graph was written as DOT source
+    for p in wrote:
+        print(f"  drew {p} (step through the backward pass)")
     return wrote
 
 
