@@ -41,6 +41,7 @@ __all__ = ["label_level", "LabelLevel", "LabelEdge", "LEVELS"]
 LEVELS = ("full", "labels")
 
 _FORMULA_LIMIT = 60  # longer formulas are left out: an edge label is not a paragraph
+_WORK_PER_NODE, _WORK_SLACK = 20, 100_000  # the label level walks at most 20 × nodes + 10⁵ region nodes
 _TREE_LIMIT = 120  # sub-expressions with more nodes get no formula (a DAG can unfold exponentially)
 
 
@@ -339,6 +340,8 @@ class LabelLevel:
         self.edges: list[LabelEdge] = []
         self.inputs: dict[int, list[Value]] = {}
         self.expression: dict[int, Expr | None] = {}
+        # an unlabelled node shared by several labelled consumers is walked once for each: bounded
+        self._budget = _WORK_PER_NODE * len(order) + _WORK_SLACK
         for v in self.kept:
             if v.op is None:
                 continue
@@ -359,6 +362,12 @@ class LabelLevel:
                 elif id(p) not in region:
                     region[id(p)] = p
                     stack.append(p)
+        self._budget -= len(region)
+        if self._budget < 0:
+            raise ValueError(
+                f"the label level of this graph walks its unlabelled nodes once per labelled node that uses them, "
+                f"more than {_WORK_PER_NODE}× its {len(position)} nodes: label the shared sub-expressions "
+                f"(x.label = 'h'), or explain/draw it at level='full'")
         first: dict[int, int] = {}  # inputs in the order a left-to-right reading meets them
         self._first_seen(v, kept_ids, first, set())
         ins = sorted(inputs.values(), key=lambda u: first[id(u)])

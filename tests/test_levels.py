@@ -412,3 +412,23 @@ def test_neuron_level_picture_clusters_layers():
     src = draw_graph(L, level="labels", model=m).source
     assert src.count('class="value') == 2 + 9 + 1
     assert {"module_layers.0", "module_layers.1", "module_layers.2"} <= set(re.findall(r'id="(module_[^"]+)"', src))
+
+
+def test_label_level_is_bounded_when_many_labels_share_an_unlabelled_sub_graph():
+    x = Value(0.5, label="x")
+    shared = x
+    for _ in range(1000):  # a long unlabelled chain ...
+        shared = shared * 1.0001 + 0.001
+    outs = []
+    for k in range(150):  # ... used by 150 labelled nodes: 300,000 region visits for ~2,500 nodes
+        h = shared * (k + 1)
+        h.label = f"h{k}"
+        outs.append(h)
+    L = outs[0]
+    for h in outs[1:]:
+        L = L + h
+    L.label = "L"
+    with pytest.raises(ValueError, match=r"label the shared sub-expressions .* level='full'"):
+        explain(L, level="labels")
+    shared.label = "s"  # the way forward the message names
+    assert len(explain(L, level="labels").steps) == 150 + 150 + 1
