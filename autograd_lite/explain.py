@@ -839,6 +839,7 @@ def render_backprop(root: Value, path: str | os.PathLike, *, explanation: Explan
 #: A GIF bigger than this (pixels per frame, frames) cannot be read: render_backprop refuses it.
 GIF_MAX_PIXELS = 1600 * 1000
 GIF_MAX_FRAMES = 250
+GIF_MAX_BOXES = 80
 
 
 def _write_gif(ex: Explanation, path: Path, duration: int, draw_kw: dict) -> None:
@@ -852,14 +853,16 @@ def _write_gif(ex: Explanation, path: Path, duration: int, draw_kw: dict) -> Non
     from autograd_lite.viz import _plain_size
 
     frames_n = len(ex.steps) + 2
-    size = _plain_size(ex.frame(0, **draw_kw))
+    too_many = len(ex._order) > GIF_MAX_BOXES or frames_n > GIF_MAX_FRAMES  # known before any drawing
+    size = None if too_many else _plain_size(ex.frame(0, **draw_kw))
     w_px, h_px = (0, 0) if size is None else (round(size[0] * 96), round(size[1] * 96))
-    if w_px * h_px > GIF_MAX_PIXELS or frames_n > GIF_MAX_FRAMES:
+    if too_many or w_px * h_px > GIF_MAX_PIXELS:
         hint = ("level='labels' (only the labelled nodes; CLI --level labels)" if ex.level == "full"
                 else "fewer labelled nodes")
-        raise ValueError(f"a GIF of this backward pass would be {frames_n} frames of {w_px}×{h_px} px: too big to "
-                         f"read (at most {GIF_MAX_FRAMES} frames of {GIF_MAX_PIXELS // 1000}k px). Use {hint}, or "
-                         f"write the step-through page instead: render_backprop(L, 'backprop.html')")
+        what = f"{len(ex._order)} boxes" if size is None else f"{w_px}×{h_px} px"
+        raise ValueError(f"a GIF of this backward pass would be {frames_n} frames of {what}: too big to read (at "
+                         f"most {GIF_MAX_FRAMES} frames of {GIF_MAX_BOXES} boxes, {GIF_MAX_PIXELS // 1000}k px). "
+                         f"Use {hint}, or write the step-through page instead: render_backprop(L, 'backprop.html')")
     images = [Image.open(io.BytesIO(g.pipe(format="png"))).convert("RGB") for g in ex.frames(**draw_kw)]
     w = max(im.width for im in images)
     h = max(im.height for im in images)

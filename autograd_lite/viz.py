@@ -439,12 +439,16 @@ def _wrap_rows(build: Any, ids: list[str], edges: list[tuple[str, str, dict[str,
         return w_rows / h_rows
 
     nrows = next((n for n in range(2, ncols + 1) if predicted(n) <= aspect), ncols)
+    previous: tuple[Any, float] | None = None
     while True:
         rows = rows_for(nrows)
         g = build(rows, heads_of(rows))
         size = _plain_size(g)
         if size is None or (size[0] / size[1] <= aspect and size[0] * 72 <= max_width) or nrows >= ncols:
             return g
+        if previous is not None and size[0] / size[1] <= aspect and size[0] > 0.95 * previous[1]:
+            return previous[0]  # more rows no longer make it narrower (a wide cluster): stop folding
+        previous = (g, size[0])
         # width/height falls about as 1/rows², width as 1/rows: jump to the row count that should fit
         factor = max(math.sqrt(size[0] / size[1] / aspect), size[0] * 72 / max_width)
         nrows = min(ncols, max(nrows + 1, math.ceil(nrows * factor)))
