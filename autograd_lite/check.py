@@ -11,6 +11,7 @@ gradient's graph against (gᵢ(x + εeⱼ) − gᵢ(x − εeⱼ)) / 2ε, g the 
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -95,6 +96,27 @@ class GradcheckReport:
         return table.replace("<td>NO</td>", '<td style="color:#b00020;font-weight:bold">NO</td>')
 
 
+def argument_names(f: Callable[..., Any], n: int) -> list[str]:
+    """The names of ``f``'s first ``n`` positional parameters (``w``, ``x``), then
+    ``args[0]``, ``args[1]``, … for a ``*args`` (its own name) or a callable without a signature."""
+    try:
+        params = list(inspect.signature(f).parameters.values())
+    except (TypeError, ValueError):
+        params = []
+    names: list[str] = []
+    rest = "args"
+    for p in params:
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+            names.append(p.name)
+        elif p.kind is p.VAR_POSITIONAL:
+            rest = p.name
+            break
+        else:
+            break
+    names = names[:n]
+    return names + [f"{rest}[{i}]" for i in range(n - len(names))]
+
+
 def _row(name: str, auto: float, num: float, atol: float, rtol: float) -> GradcheckRow:
     err = abs(auto - num)
     rel = err / abs(num) if num != 0 else (0.0 if err == 0 else math.inf)
@@ -113,7 +135,9 @@ def gradcheck(f: Callable[..., Any], inputs: Sequence[float] | float, eps: float
     """Compare autodiff derivatives with central finite differences for every input.
 
     ``order=1``: backprop's ∂f/∂xᵢ against (f(x + εeᵢ) − f(x − εeᵢ)) / 2ε, one row
-    per input.  ``order=2`` (PyTorch's ``gradgradcheck``): every Hessian entry
+    per input, named by ``names`` or else by ``f``'s own parameter names (``lambda w, x: …``
+    gives rows ``w``, ``x``; ``lambda *xs: …`` gives ``xs[0]``, ``xs[1]``).
+    ``order=2`` (PyTorch's ``gradgradcheck``): every Hessian entry
     ∂²f/∂xᵢ∂xⱼ, from backprop through the ``create_graph`` gradient, against
     (gᵢ(x + εeⱼ) − gᵢ(x − εeⱼ)) / 2ε where g is backprop's gradient; n² rows.
 
@@ -130,7 +154,7 @@ def gradcheck(f: Callable[..., Any], inputs: Sequence[float] | float, eps: float
     if order not in (1, 2):
         raise ValueError(f"gradcheck: order must be 1 (gradients) or 2 (Hessian entries), got {order}")
     xs = _as_inputs(inputs, "gradcheck")
-    names = list(names) if names is not None else [f"x{i}" for i in range(len(xs))]
+    names = list(names) if names is not None else argument_names(f, len(xs))
     if len(names) != len(xs):
         raise ValueError(f"gradcheck: {len(names)} names for {len(xs)} inputs")
     if not eps > 0:

@@ -32,6 +32,7 @@ from typing import Any
 
 from autograd_lite import expr as _expr
 from autograd_lite import walkthrough
+from autograd_lite.naming import NAMES
 from autograd_lite.text import format_table
 
 __all__ = ["main", "build_parser", "CLIError"]
@@ -633,6 +634,9 @@ def _add_explain_parser(sub) -> None:
     x.add_argument("--forward", metavar="NAME", help="add each node's tangent d(node)/d(NAME) (forward mode)")
     x.add_argument("--markdown", action="store_true", help="print the ledger as Markdown tables")
     x.add_argument("--precision", type=_positive_int, default=4, help="significant digits shown (default 4)")
+    x.add_argument("--names", choices=NAMES, default="auto",
+                   help="how unlabelled nodes are called, in the ledger and the pictures: auto (short expressions "
+                        "such as 'log a', else v1, v2, …), labels (v1, v2, …), expression (longer expressions)")
     x.add_argument("--html", metavar="FILE.html", help="write the step-through page (self-contained HTML)")
     x.add_argument("--gif", metavar="FILE.gif", help="write the backward pass as an animated GIF (needs Pillow)")
     x.add_argument("--force", action="store_true", help="overwrite an existing --html or --gif file")
@@ -665,7 +669,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
     out, leaves = _expr.evaluate(e, at)
     out.label = "f" if "L" in e.variables else "L"
     ex = explain(out, forward=leaves[args.forward] if args.forward else None, precision=args.precision,
-                 level=args.level)
+                 level=args.level, names=args.names)
     print(f"{out.label} = {e.text}")
     print()
     print(ex.to_markdown() if args.markdown else ex)
@@ -740,7 +744,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-_SLIDE = {"layout": "slide", "names": "expression"}  # the demo's graph goes on a slide
+_SLIDE = {"layout": "slide"}  # the demo's graph goes on a slide
 
 
 def _draw_demo_graph(root, out: Path) -> list[Path]:

@@ -580,8 +580,13 @@ class Value:
         args = []
         for x in inputs:
             if x.__class__ is not Value:
-                if isinstance(x, np.ndarray) and x.ndim:
-                    return NotImplemented
+                if isinstance(x, np.ndarray) and x.ndim:  # numpy would only say "returned NotImplemented"
+                    sym = {"add": "+", "subtract": "-", "divide": "/", "true_divide": "/", "power": "**"}.get(
+                        ufunc.__name__, "*")
+                    raise TypeError(
+                        f"numpy's {ufunc.__name__} can't combine an array of shape {x.shape} with a Value: a "
+                        f"Value is one number of a graph. Apply it to each element, e.g. [a {sym} v for a in "
+                        f"arr.tolist()], or use autograd_lite.vectorize for array-shaped work")
                 x = _number(x, f"numpy's {ufunc.__name__}")
             args.append(x)
         return op(*args)

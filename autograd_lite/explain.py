@@ -5,19 +5,23 @@ observer and keeps what it sees, so every number is the one ``L.backward()``
 computes, bit for bit:
 
 - the **forward list** (a Wengert list / evaluation trace): one row per node in
-  evaluation order, named by its label or ``v1, v2, …``;
-- the **backward steps** in the order backprop performs them: for each input of
-  each node, the upstream gradient ∂L/∂node, the local derivative ∂node/∂input
-  as the derivative table's formula instantiated with the numbers, their product
-  (the contribution) and the running sum ∂L/∂input (fan-in adds up);
-- ``paths(w)``: ∂L/∂w as the sum over graph paths of products of local derivatives.
+  evaluation order, named as in every view (`autograd_lite.naming`: its label,
+  ``L`` for an unlabelled root, a short expression such as ``log a``, else
+  ``v1, v2, …``);
+- the **backward steps** in the order backprop performs them, numbered from 1
+  (``steps[1]`` is the first, as ``line(1)``, ``draw_graph(step=1)`` and the page):
+  for each input of each node, the upstream gradient dL/dnode (a *total*
+  derivative, written with d), the *local* derivative ∂node/∂input as the
+  derivative table's formula instantiated with the numbers, their product (the
+  contribution) and the running sum dL/dinput (fan-in adds up);
+- ``paths(w)``: dL/dw as the sum over graph paths of products of local derivatives.
 
 >>> from autograd_lite import Value, explain
 >>> z = Value(0.95, label="z")
 >>> a = z.sigmoid(); a.label = "a"
 >>> L = -a.log(); L.label = "L"
 >>> e = explain(L)
->>> print(e.steps[2].local_text)   # steps: L → v1, v1 → a, a → z
+>>> print(e.steps[3].local_text)   # steps: L → log a, log a → a, a → z
 ∂a/∂z = a(1 − a) = 0.7211 × 0.2789 = 0.2011
 >>> e.steps[-1].total == (L.backward() or z.grad)
 True
@@ -28,15 +32,18 @@ from __future__ import annotations
 import html
 import math
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from autograd_lite import engine
 from autograd_lite.engine import Value, topological_order
+from autograd_lite.naming import Namer
+from autograd_lite.naming import operand as _operand
 
-__all__ = ["explain", "Explanation", "LabelExplanation", "ForwardRow", "Step", "PathSum", "PathLimitError", "TEMPLATES",
+__all__ = ["explain", "Explanation", "LabelExplanation", "ForwardRow", "Step", "Steps", "PathSum", "PathLimitError",
+           "TEMPLATES",
            "render_backprop"]
 
 
@@ -61,42 +68,19 @@ def _fp(x: float, p: int = 4) -> str:
 
 
 def _w(name: str) -> str:
-    """A name as an operand: wrapped in parentheses unless it is one identifier-like token."""
-    plain = name.replace("_", "a").replace("′", "")
-    return name if plain.isalnum() or _is_number(name) else f"({name})"
+    """A name as an operand: parenthesised unless it is one identifier-like token
+    or a non-negative number (see `autograd_lite.naming.operand`)."""
+    return _operand(name)
 
 
-def _is_number(s: str) -> bool:
-    try:
-        float(s)
-    except ValueError:
-        return False
-    return True
+def _partial(out: str, x: str) -> str:
+    """A local derivative, an op's partial: ``∂(x·x)/∂x`` (holding the op's other inputs fixed)."""
+    return f"∂{_w(out)}/∂{_w(x)}"
 
 
-def _names(order_eval: Sequence[Value]) -> dict[int, str]:
-    """Names by ``id``: the label (made unique), else v1, v2, … in evaluation order."""
-    labels = [n.label for n in order_eval if n.label]
-    taken = set(labels)
-    names: dict[int, str] = {}
-    used: set[str] = set()
-    k = 0
-    for node in order_eval:
-        if node.label:
-            name = node.label
-            j = 2
-            while name in used:
-                name = f"{node.label}#{j}"
-                j += 1
-        else:
-            k += 1
-            name = f"v{k}"
-            while name in taken or name in used:
-                k += 1
-                name = f"v{k}"
-        used.add(name)
-        names[id(node)] = name
-    return names
+def _total(root: str, x: str) -> str:
+    """A total derivative, what backprop accumulates: ``dL/dx`` (through every path)."""
+    return f"d{_w(root)}/d{_w(x)}"
 
 
 # --------------------------------------------------------------------------
@@ -139,7 +123,7 @@ def _t_div(c: _Ctx) -> str:
     x, y = (_w(n) for n in c.names)
     if c.index == 0:
         return _chain(f"1/{y}", f"1/{_fp(c.values[1], c.p)}", _f(c.local, c.p))
-    return _chain(f"−{x}/{y}²", f"−{_w(c.out)}/{y}", f"-{_fp(c.out_value, c.p)}/{_fp(c.values[1], c.p)}",
+    return _chain(f"−{x}/{y}²", f"−{_w(c.out)}/{y}", f"−{_fp(c.out_value, c.p)}/{_fp(c.values[1], c.p)}",
                   _f(c.local, c.p))
 
 
@@ -148,11 +132,11 @@ def _t_pow(c: _Ctx) -> str:
     xv, yv = c.values
     if c.index == 0:
         if yv == 0:
-            return _chain(f"{y}·{x}^({y} − 1)", "0 (y = 0, as PyTorch)")
+            return _chain(f"{y}·{x}^({y} − 1)", "0 (exponent = 0, as PyTorch)")
         return _chain(f"{y}·{x}^({y} − 1)", f"{_fp(yv, c.p)} × {_fp(xv, c.p)}^{_fp(yv - 1, c.p)}",
                       _f(c.local, c.p))
     if xv == 0 and yv >= 0:
-        return _chain(f"{x}^{y}·ln {x}", "0 (x = 0 ≤ y, as PyTorch)")
+        return _chain(f"{x}^{y}·ln {x}", "0 (base = 0 ≤ exponent, as PyTorch)")
     return _chain(f"{x}^{y}·ln {x}", f"{_fp(c.out_value, c.p)} × ln {_fp(xv, c.p)}", _f(c.local, c.p))
 
 
@@ -226,27 +210,6 @@ TEMPLATES: dict[str, Callable[[_Ctx], str]] = {
 """Op name → the local derivative ∂out/∂input as the table's formula, instantiated."""
 
 
-def _expression(node: Value, names: dict[int, str], p: int) -> str:
-    """How ``node`` was computed from earlier names and constants: ``w1 × x1``, ``σ(z)``."""
-    op = node.op
-    if op is None:  # a leaf: not computed
-        return ""
-    args = [names[id(a)] if a.__class__ is Value else _f(a, p) for a in node.parents]
-    if op.name == "linear":
-        n = (len(args) - 1) // 2
-        terms = [f"{_w(args[i])}·{_w(args[n + i])}" for i in range(n)]
-        return " + ".join([*terms, args[-1]])
-    if op.name in ("add", "sub", "mul", "div"):
-        return f"{_w(args[0])} {op.symbol} {_w(args[1])}"
-    if op.name == "pow":
-        return f"{_w(args[0])}^{_w(args[1])}"
-    if op.name == "neg":
-        return f"−{_w(args[0])}"
-    if op.name == "abs":
-        return f"|{args[0]}|"
-    return f"{op.symbol}({args[0]})"
-
-
 # --------------------------------------------------------------------------
 # records
 # --------------------------------------------------------------------------
@@ -288,6 +251,57 @@ class Step:
     local_text: str
 
 
+class Steps(Sequence[Step]):
+    """The backward steps, **numbered from 1** like `Explanation.line`, ``draw_graph(step=k)``
+    and the step-through page: ``steps[1]`` is the first, ``steps[len(steps)]`` (or
+    ``steps[-1]``) the last, and ``steps[k].number == k``.  Step 0 is the start (only
+    the seed known), which has no contribution: ``steps[0]`` raises IndexError.
+    Iteration yields them in order; a slice is refused (``list(steps)[i:j]`` counts from 0)."""
+
+    __slots__ = ("_list",)
+
+    def __init__(self, steps: Sequence[Step]) -> None:
+        self._list = list(steps)
+
+    def __len__(self) -> int:
+        return len(self._list)
+
+    def __iter__(self) -> Iterator[Step]:
+        return iter(self._list)
+
+    def __reversed__(self) -> Iterator[Step]:
+        return reversed(self._list)
+
+    def __getitem__(self, k: int) -> Step:  # type: ignore[override]
+        n = len(self._list)
+        if isinstance(k, slice):
+            raise TypeError("steps[k] takes one step number (1 … len); for a range of steps slice a list, "
+                            "list(e.steps)[i:j] (counted from 0), or filter: [s for s in e.steps if i <= s.number < j]")
+        if isinstance(k, bool) or not isinstance(k, int):
+            raise TypeError(f"steps are numbered by ints 1 … {n}, not {type(k).__name__}")
+        if k == 0:
+            raise IndexError(f"steps are numbered 1 … {n} (like line(k), step=k and the page); step 0 is the "
+                             f"start, only the seed known, and has no contribution: steps[1] is the first")
+        if not -n <= k <= n:
+            raise IndexError(f"step {k} is out of range: this backward pass has steps 1 … {n}")
+        return self._list[k - 1] if k > 0 else self._list[k]
+
+    def index(self, value: Any) -> int:  # type: ignore[override]
+        """The number (from 1) of a step."""
+        for k, s in enumerate(self._list, 1):
+            if s is value:
+                return k
+        raise ValueError("that Step is not one of these steps")
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Steps):
+            return self._list == other._list
+        return NotImplemented
+
+    def __repr__(self) -> str:
+        return f"<Steps 1 … {len(self._list)}>"
+
+
 class PathLimitError(ValueError):
     """More graph paths than ``limit``: enumerating them would take too long."""
 
@@ -303,7 +317,7 @@ class Explanation:
     level = "full"  # every op of the graph (`LabelExplanation`: only the labelled nodes)
 
     def __init__(self, root: Value, *, seed: float = 1.0, forward: Value | str | None = None,
-                 precision: int = 4) -> None:
+                 precision: int = 4, names: str = "auto") -> None:
         if root.__class__ is not Value:
             raise TypeError(f"explain() needs a Value (the loss), got {type(root).__name__}")
         if isinstance(precision, bool) or not isinstance(precision, int) or not 1 <= precision <= 17:
@@ -313,8 +327,11 @@ class Explanation:
         order = topological_order(root)
         self._order = order
         evaluation = order[::-1]
-        self.names = names = _names(evaluation)
-        self.root_name = names[id(root)]
+        #: The names of the nodes (see `autograd_lite.naming`), shared with the pictures.
+        self.namer = Namer(root, names, precision=p, order=evaluation)
+        self.names: dict[int, str] = self.namer.as_dict()
+        by_id = self.names
+        self.root_name = by_id[id(root)]
         raw: list[tuple] = []
 
         def observe(node, index, input, local, upstream, contribution, total):
@@ -333,20 +350,20 @@ class Explanation:
             if id(node) not in per_node:
                 ids = [id(a) for a in parents if a.__class__ is Value]
                 per_node[id(node)] = (
-                    tuple(names[id(a)] if a.__class__ is Value else _f(a, p) for a in parents),
+                    tuple(by_id[id(a)] if a.__class__ is Value else _f(a, p) for a in parents),
                     tuple(a.data if a.__class__ is Value else a for a in parents),
                     {i for i in ids if ids.count(i) > 1} if len(ids) != len(set(ids)) else set())
             arg_names, arg_values, repeated = per_node[id(node)]
-            ctx = _Ctx(names[id(node)], node.data, arg_names, arg_values, index, local, p)
-            head = f"∂{_w(names[id(node)])}/∂{_w(names[id(inp)])}"
+            ctx = _Ctx(by_id[id(node)], node.data, arg_names, arg_values, index, local, p)
+            head = _partial(by_id[id(node)], by_id[id(inp)])
             if id(inp) in repeated:  # x*x: say which edge
                 head += f" (input {index + 1})"
             previous = running.get(id(inp))
             running[id(inp)] = total
             steps.append(Step(k + 1, node, index, inp, local, upstream, contribution, total, previous,
-                              last[id(inp)] == k, names[id(node)], names[id(inp)],
+                              last[id(inp)] == k, by_id[id(node)], by_id[id(inp)],
                               f"{head} = {TEMPLATES[node.op.name](ctx)}"))
-        self.steps: list[Step] = steps
+        self.steps: Steps = Steps(steps)
         self.forward_of: Value | None = None
         tangents: dict[int, float] = {}
         if forward is not None:
@@ -355,9 +372,9 @@ class Explanation:
 
             tangents = _tangents(root, {self.forward_of: 1.0})
         self.forward: list[ForwardRow] = [
-            ForwardRow(k + 1, names[id(n)], n, None if n.op is None else n.op.name,
-                       tuple(names[id(a)] if a.__class__ is Value else _f(a, p) for a in n.parents),
-                       "" if n.op is None else _expression(n, names, p), n.data,
+            ForwardRow(k + 1, by_id[id(n)], n, None if n.op is None else n.op.name,
+                       tuple(by_id[id(a)] if a.__class__ is Value else _f(a, p) for a in n.parents),
+                       self.namer.expression(n), n.data,
                        tangents.get(id(n)) if forward is not None else None)
             for k, n in enumerate(evaluation)]
 
@@ -368,11 +385,10 @@ class Explanation:
                 raise ValueError(f"{what}=: that Value is not in the graph of {self.root_name}")
             return x
         if isinstance(x, str):
-            for n in self._order:
-                if self.names[id(n)] == x:
-                    return n
-            raise ValueError(f"{what}=: no node named {x!r} in the graph (names: "
-                             f"{', '.join(self.names[id(n)] for n in self._order[::-1][:12])}, …)")
+            try:
+                return self.namer.find(x)
+            except KeyError as e:
+                raise ValueError(f"{what}=: {e.args[0]}") from None
         raise TypeError(f"{what}= takes a Value of the graph or its name, not {type(x).__name__}")
 
     def grad(self, node: Value | str) -> float:
@@ -384,45 +400,56 @@ class Explanation:
 
     def _expression_text(self, node: Value) -> str:
         """How ``node`` was computed, in the ledger's names."""
-        return _expression(node, self.names, self.precision)
+        return self.namer.expression(node)
 
     # -- one line per step ------------------------------------------------------
     def line(self, k: int) -> str:
-        """The ledger line of backward step ``k`` (1-based; 0 is the seed, len+1 the end)."""
+        """The ledger line of backward step ``k`` (1-based like `steps`; 0 is the seed, len+1 the end)."""
         p, L = self.precision, self.root_name
         n = len(self.steps)
         if k == 0:
-            return f"start: ∂{L}/∂{L} = {_f(self.seed, p)} (the seed); every other gradient is unknown"
+            return f"start: {_total(L, L)} = {_f(self.seed, p)} (the seed); every other gradient is unknown"
         if k == n + 1:
-            return f"done: {n} steps; every node holds its gradient ∂{L}/∂node"
-        if not 1 <= k <= n:
-            raise IndexError(f"step {k} is out of range 0..{n + 1}")
-        s = self.steps[k - 1]
-        return f"[{k}] {s.node_name} → {s.input_name}: {s.local_text};  " + self._product(s)
+            return f"done: {n} steps; every node holds its gradient {_total(L, 'node')}"
+        if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= n:
+            raise IndexError(f"step {k!r} is out of range 0..{n + 1}")
+        s = self.steps[k]
+        return f"[{k}] {s.node_name} → {s.input_name}: local {s.local_text};  " + self._product(s)
 
     def _product(self, s: Step) -> str:
         p, L = self.precision, self.root_name
-        prod = (f"∂{L}/∂{_w(s.node_name)} · local = {_f(s.upstream, p)} × {_fp(s.local, p)} = "
+        prod = (f"{_total(L, s.node_name)} × local = {_f(s.upstream, p)} × {_fp(s.local, p)} = "
                 f"{_f(s.contribution, p)}")
+        return f"{prod};  {_total(L, s.input_name)} = {self._sum(s)}{' (final)' if s.final else ''}"
+
+    def _sum(self, s: Step) -> str:
+        """The input's running total: ``0.25`` or ``previous + contribution = total``."""
+        p = self.precision
         if s.previous is None:
-            acc = f"∂{L}/∂{_w(s.input_name)} = {_f(s.total, p)}"
-        else:
-            acc = f"∂{L}/∂{_w(s.input_name)} = {_f(s.previous, p)} + {_fp(s.contribution, p)} = {_f(s.total, p)}"
-        return f"{prod};  {acc}{' (final)' if s.final else ''}"
+            return _f(s.total, p)
+        return f"{_f(s.previous, p)} + {_fp(s.contribution, p)} = {_f(s.total, p)}"
 
     # -- renderings --------------------------------------------------------------
+    def _rhs(self, r: ForwardRow) -> str:
+        """``expression = value`` (just the value when the name is the expression), or ``value (leaf)``."""
+        p = self.precision
+        if not r.op:
+            return f"{_f(r.value, p)}   (leaf)"
+        return _f(r.value, p) if r.expression == r.name else f"{r.expression} = {_f(r.value, p)}"
+
     def _forward_lines(self) -> list[str]:
         p = self.precision
         width = max(len(r.name) for r in self.forward)
-        rhs = [f"{r.expression} = {_f(r.value, p)}" if r.op else f"{_f(r.value, p)}   (leaf)" for r in self.forward]
+        rhs = [self._rhs(r) for r in self.forward]
         rwidth = max(map(len, rhs))
         out = []
         for r, right in zip(self.forward, rhs):
             if r.tangent is None:
                 out.append(f"  {r.name.ljust(width)} = {right}")
             else:
-                w = _w(self.names[id(self.forward_of)])
-                out.append(f"  {r.name.ljust(width)} = {right.ljust(rwidth)}   ∂{_w(r.name)}/∂{w} = {_f(r.tangent, p)}")
+                w = self.names[id(self.forward_of)]
+                out.append(f"  {r.name.ljust(width)} = {right.ljust(rwidth)}   {_total(r.name, w)} = "
+                           f"{_f(r.tangent, p)}")
         return out
 
     def _cost_lines(self) -> list[str]:
@@ -436,18 +463,20 @@ class Explanation:
     def __str__(self) -> str:
         p, L = self.precision, self.root_name
         lines = [f"Forward pass: {len(self.forward)} nodes in evaluation order"
-                 + (f", with tangents ∂·/∂{self.names[id(self.forward_of)]} (forward mode)"
+                 + (f", with tangents d·/d{_w(self.names[id(self.forward_of)])} (forward mode)"
                     if self.forward_of is not None else "")]
         lines += self._forward_lines()
         lines.append("")
-        lines.append(f"Backward pass from {L}: {len(self.steps)} steps (seed ∂{L}/∂{L} = {_f(self.seed, p)})")
+        lines.append(f"Backward pass from {L}: {len(self.steps)} steps (seed {_total(L, L)} = {_f(self.seed, p)}); "
+                     f"∂ marks a local derivative, d a total one")
         current = None
         for s in self.steps:
             if s.node is not current:
                 current = s.node
                 expr = self._expression_text(s.node)
-                lines.append(f"  {s.node_name} = {expr}    upstream ∂{L}/∂{s.node_name} = {_f(s.upstream, p)}")
-            lines.append(f"    [{s.number}] {s.local_text}")
+                head = s.node_name if expr == s.node_name else f"{s.node_name} = {expr}"
+                lines.append(f"  {head}    upstream {_total(L, s.node_name)} = {_f(s.upstream, p)}")
+            lines.append(f"    [{s.number}] local {s.local_text}")
             lines.append(f"        {self._product(s)}")
         if self.forward_of is not None:
             lines.append("")
@@ -455,7 +484,21 @@ class Explanation:
         return "\n".join(lines)
 
     def __repr__(self) -> str:
+        """The ledger itself, so that ``explain(L)`` at a plain Python prompt prints it."""
+        return str(self)
+
+    def summary(self) -> str:
+        """One line: ``<Explanation of L: 9 nodes, 10 backward steps>``."""
         return f"<Explanation of {self.root_name}: {len(self.forward)} nodes, {len(self.steps)} backward steps>"
+
+    def _table_heads(self, e: Callable[[str], str]) -> tuple[list[str], list[str]]:
+        L = self.root_name
+        t = self.forward_of is not None
+        fwd = ["#", "name", "computed as", "value"] + (
+            [f"tangent d·/d{_w(self.names[id(self.forward_of)])}"] if t else [])
+        bwd = ["step", "node", "input", f"upstream {_total(L, 'node')}", "local ∂node/∂input", "contribution",
+               f"{_total(L, 'input')}"]
+        return [e(h) for h in fwd], [e(h) for h in bwd]
 
     def to_markdown(self) -> str:
         """The ledger as two Markdown tables (forward list, backward steps)."""
@@ -465,20 +508,18 @@ class Explanation:
             return s.replace("|", "\\|")
 
         t = self.forward_of is not None
-        head = "| # | name | computed as | value |" + (" tangent |" if t else "")
-        rows = [f"**Forward pass** ({len(self.forward)} nodes)", "", head,
-                "|---|---|---|---|" + ("---|" if t else "")]
+        fwd, bwd = self._table_heads(esc)
+        rows = [f"**Forward pass** ({len(self.forward)} nodes)", "", "| " + " | ".join(fwd) + " |",
+                "|" + "---|" * len(fwd)]
         for r in self.forward:
             rows.append(f"| {r.position} | {esc(r.name)} | {esc(r.expression) or 'leaf'} | {_f(r.value, p)} |"
                         + (f" {_f(r.tangent, p)} |" if t else ""))
         rows += ["", f"**Backward pass** from {esc(L)} (seed {_f(self.seed, p)})", "",
-                 f"| step | node | input | upstream ∂{esc(L)}/∂node | local derivative | contribution | "
-                 f"∂{esc(L)}/∂input |", "|---|---|---|---|---|---|---|"]
+                 "| " + " | ".join(bwd) + " |", "|" + "---|" * len(bwd)]
         for s in self.steps:
-            acc = (_f(s.total, p) if s.previous is None
-                   else f"{_f(s.previous, p)} + {_fp(s.contribution, p)} = {_f(s.total, p)}")
             rows.append(f"| {s.number} | {esc(s.node_name)} | {esc(s.input_name)} | {_f(s.upstream, p)} | "
-                        f"{esc(s.local_text)} | {_f(s.contribution, p)} | {acc}{' (final)' if s.final else ''} |")
+                        f"{esc(s.local_text)} | {_f(s.contribution, p)} | {self._sum(s)}"
+                        f"{' (final)' if s.final else ''} |")
         if t:
             rows += [""] + [ln.strip() + "  " for ln in self._cost_lines()]
         return "\n".join(rows)
@@ -487,22 +528,19 @@ class Explanation:
         p, L = self.precision, self.root_name
         e = html.escape
         t = self.forward_of is not None
+        fwd, bwd = self._table_heads(e)
         out = ["<div class='autograd-lite-ledger'>",
                f"<p><b>Forward pass</b> ({len(self.forward)} nodes)</p><table>",
-               "<tr><th>#</th><th>name</th><th>computed as</th><th>value</th>"
-               + ("<th>tangent</th>" if t else "") + "</tr>"]
+               "<tr>" + "".join(f"<th>{h}</th>" for h in fwd) + "</tr>"]
         for r in self.forward:
             out.append(f"<tr><td>{r.position}</td><td>{e(r.name)}</td><td>{e(r.expression) or 'leaf'}</td>"
                        f"<td>{_f(r.value, p)}</td>" + (f"<td>{_f(r.tangent, p)}</td>" if t else "") + "</tr>")
         out.append(f"</table><p><b>Backward pass</b> from {e(L)} (seed {_f(self.seed, p)})</p><table>")
-        out.append(f"<tr><th>step</th><th>node</th><th>input</th><th>upstream ∂{e(L)}/∂node</th>"
-                   f"<th>local derivative</th><th>contribution</th><th>∂{e(L)}/∂input</th></tr>")
+        out.append("<tr>" + "".join(f"<th>{h}</th>" for h in bwd) + "</tr>")
         for s in self.steps:
-            acc = (_f(s.total, p) if s.previous is None
-                   else f"{_f(s.previous, p)} + {_fp(s.contribution, p)} = {_f(s.total, p)}")
             out.append(f"<tr><td>{s.number}</td><td>{e(s.node_name)}</td><td>{e(s.input_name)}</td>"
                        f"<td>{_f(s.upstream, p)}</td><td>{e(s.local_text)}</td><td>{_f(s.contribution, p)}</td>"
-                       f"<td>{e(acc)}{' <b>(final)</b>' if s.final else ''}</td></tr>")
+                       f"<td>{e(self._sum(s))}{' <b>(final)</b>' if s.final else ''}</td></tr>")
         out.append("</table>")
         if t:
             out.append("<p>" + "<br>".join(e(x) for x in self._cost_lines()) + "</p>")
@@ -527,7 +565,7 @@ class Explanation:
         total = count[id(self.root)]
         if total > limit:
             raise PathLimitError(
-                f"∂{self.root_name}/∂{self.names[id(target)]} is a sum over {total} paths, more than "
+                f"{_total(self.root_name, self.names[id(target)])} is a sum over {total} paths, more than "
                 f"limit={limit}; pass a larger limit=, or read the backward ledger (str(explain(L))), "
                 f"which sums the same products node by node")
         paths = self._enumerate(self.root, target, count, local)
@@ -566,6 +604,14 @@ class Explanation:
         return paths
 
     # -- pictures ----------------------------------------------------------------
+    def _draw_kw(self, draw_kw: dict, names: str | None = None) -> dict:
+        """The keywords for `draw_graph` with this ledger's ``names=`` (a different one is refused)."""
+        names = draw_kw.get("names", self.namer.mode) if names is None else names
+        if names != self.namer.mode:
+            raise ValueError(f"names={names!r} would name the picture's nodes differently from this ledger "
+                             f"(explain(..., names={self.namer.mode!r})): pass names= to explain() instead")
+        return {**draw_kw, "names": names}
+
     def frames(self, **draw_kw: Any) -> list:
         """The graphviz Digraphs of the backward pass: start, one per step, end."""
         return [self.frame(k, **draw_kw) for k in range(len(self.steps) + 2)]
@@ -574,7 +620,7 @@ class Explanation:
         """The picture after backward step ``k`` with this step's ledger line as caption."""
         from autograd_lite.viz import draw_graph
 
-        g = draw_graph(self.root, step=k, **{"level": self.level, **draw_kw})
+        g = draw_graph(self.root, step=k, **{"level": self.level, **self._draw_kw(draw_kw)})
         g.attr(label=self.line(k), labelloc="b", labeljust="l", fontsize="12")
         return g
 
@@ -648,42 +694,48 @@ class PathSum:
                 vals.append(math.fsum(prods) if all(map(math.isfinite, prods)) else sum(prods))
             vals[0] = ex.seed * vals[0]
             crossed = ", ".join(_w(names[id(d)]) for _, d, _ in self.factors[:-1])
-            symbolic = " · ".join(f"∂{_w(names[id(s)])}/∂{_w(names[id(d)])}" for s, d, _ in self.factors)
+            symbolic = " · ".join(_total(names[id(s)], names[id(d)]) for s, d, _ in self.factors)
             value = 1.0
             for v in vals:
                 value = value * v
-            lines += [f"∂{L}/∂{w} = {symbolic}    (every path from {L} to {w} passes through {crossed})",
-                      f"{' ' * (len(L) + len(w) + 4)}= {' × '.join(_fp(v, p) for v in vals)} = {_f(value, p)}",
+            head = _total(L, w)
+            lines += [f"{head} = {symbolic}    (every path from {L} to {w} passes through {crossed})",
+                      f"{' ' * len(head)} = {' × '.join(_fp(v, p) for v in vals)} = {_f(value, p)}",
                       ""]
-        lines.append(f"∂{L}/∂{w} as a sum over {len(self.paths)} path{'s' if len(self.paths) != 1 else ''} "
+        lines.append(f"{_total(L, w)} as a sum over {len(self.paths)} path{'s' if len(self.paths) != 1 else ''} "
                      f"of products of local derivatives:")
         for k, (path, prod) in enumerate(zip(self.paths, self.products), 1):
             route = " → ".join([L, *(names[id(a)] for _, _, a, _ in path)])
-            symbols = " · ".join(f"∂{_w(names[id(nd)])}/∂{_w(names[id(a)])}" for nd, _, a, _ in path) or "1"
+            symbols = " · ".join(_partial(names[id(nd)], names[id(a)]) for nd, _, a, _ in path) or "1"
             numbers = " × ".join(_fp(loc, p) for *_, loc in path) or "1"
             seed = "" if ex.seed == 1.0 else f"{_fp(ex.seed, p)} × "
             lines.append(f"  path {k}: {route}")
             lines.append(f"    {symbols} = {seed}{numbers} = {_f(prod, p)}")
-        lines.append(f"  sum = {_f(self.value, p)}   (backprop: ∂{L}/∂{w} = {_f(self.grad, p)})")
+        lines.append(f"  sum = {_f(self.value, p)}   (backprop: {_total(L, w)} = {_f(self.grad, p)})")
         return "\n".join(lines)
 
     def __repr__(self) -> str:
-        return f"<PathSum ∂{self.explanation.root_name}/∂{self.explanation.names[id(self.target)]}: " \
+        return f"<PathSum {_total(self.explanation.root_name, self.explanation.names[id(self.target)])}: " \
                f"{len(self.paths)} paths, sum {self.value!r}>"
 
 
 def explain(root: Value, *, forward: Value | str | None = None, seed: float = 1.0,
-            precision: int = 4, level: str = "full", model: Any = None) -> Explanation:
+            precision: int = 4, names: str = "auto", level: str = "full", model: Any = None) -> Explanation:
     """The chain-rule ledger of backprop from ``root`` (an observer of `engine.backprop`).
 
     ``.forward``: the evaluation trace; ``.steps``: every contribution
     ``upstream × local`` in backprop order with the running sums; ``.paths(w)``:
-    ∂root/∂w = Σ_paths Π local derivatives.  ``forward=w1`` adds each node's
-    tangent ∂node/∂w1 computed in forward mode and the cost of both modes.
+    dL/dw = Σ_paths Π local derivatives.  ``forward=w1`` adds each node's
+    tangent dnode/dw1 computed in forward mode and the cost of both modes.
     ``print()`` it, or show it in Jupyter (a table); ``precision`` is the number of
-    significant digits shown (the records hold the exact floats).  ``level="labels"``:
-    the ledger of the graph at the level of its labels (`LabelExplanation`); with ``model=``
-    (an `autograd_lite.nn` module) at the level of its neurons."""
+    significant digits shown (the records hold the exact floats).  Nodes are named
+    as in the pictures (`autograd_lite.naming`; ``names=`` as in `draw_graph`):
+    labels, an unlabelled root ``L``, short expressions, else ``v1, v2, …``.
+    Totals are written dL/dx, local derivatives ∂(x·x)/∂x; ``steps[k]``,
+    ``line(k)``, ``draw_graph(step=k)`` and the page count steps from 1.
+    ``level="labels"``: the ledger of the graph at the level of its labels
+    (`LabelExplanation`); with ``model=`` (an `autograd_lite.nn` module) at the level
+    of its neurons."""
     from autograd_lite.levels import check_level
 
     check_level(level)
@@ -691,10 +743,10 @@ def explain(root: Value, *, forward: Value | str | None = None, seed: float = 1.
         if forward is not None:
             raise ValueError("forward= (tangents) is shown at level='full' only: explain(L, forward=w) "
                              "lists every node's tangent")
-        return LabelExplanation(root, seed=seed, precision=precision, model=model)
+        return LabelExplanation(root, seed=seed, precision=precision, model=model, names=names)
     if model is not None:
         raise ValueError("model= groups the ledger by neuron at level='labels': explain(L, level='labels', model=m)")
-    return Explanation(root, seed=seed, forward=forward, precision=precision)
+    return Explanation(root, seed=seed, forward=forward, precision=precision, names=names)
 
 
 # --------------------------------------------------------------------------
@@ -710,7 +762,8 @@ class LabelExplanation(Explanation):
 
     level = "labels"
 
-    def __init__(self, root: Value, *, seed: float = 1.0, precision: int = 4, model: Any = None) -> None:
+    def __init__(self, root: Value, *, seed: float = 1.0, precision: int = 4, model: Any = None,
+                 names: str = "auto") -> None:
         from autograd_lite.levels import LabelLevel
 
         if root.__class__ is not Value:
@@ -719,10 +772,12 @@ class LabelExplanation(Explanation):
             raise ValueError(f"precision is a number of significant digits from 1 to 17; got {precision!r}")
         self.root = root
         self.precision = precision
-        self.levels = lv = LabelLevel(root, model=model)
+        #: The names of the nodes, as every view names them (`autograd_lite.naming`).
+        self.namer = namer = Namer(root, names, precision=precision)
+        self.levels = lv = LabelLevel(root, model=model, names=lambda kept: {id(n): namer.name(n) for n in kept})
         self._order = lv.kept
-        self.names = names = lv.names
-        self.root_name = names[id(root)]
+        self.names = names_ = lv.names
+        self.root_name = names_[id(root)]
         self.seed = engine._number(seed, "explain(seed=...)")
         self.grads: dict[Value, float] = {root: self.seed}
         count = {id(e.input): 0 for e in lv.edges}
@@ -739,18 +794,18 @@ class LabelExplanation(Explanation):
             self.grads[e.input] = total
             count[id(e.input)] -= 1
             steps.append(Step(k + 1, e.node, e.index, e.input, e.local, upstream, contribution, total, previous,
-                              count[id(e.input)] == 0, names[id(e.node)], names[id(e.input)],
+                              count[id(e.input)] == 0, names_[id(e.node)], names_[id(e.input)],
                               self._local_text(e)))
-        self.steps = steps
+        self.steps = Steps(steps)
         self.forward_of = None
-        self.forward = [ForwardRow(k + 1, names[id(n)], n, None if n.op is None else n.op.name,
-                                   tuple(names[id(u)] for u in lv.inputs.get(id(n), [])),
+        self.forward = [ForwardRow(k + 1, names_[id(n)], n, None if n.op is None else n.op.name,
+                                   tuple(names_[id(u)] for u in lv.inputs.get(id(n), [])),
                                    lv.expression_text(n), n.data, None)
                         for k, n in enumerate(lv.kept[::-1])]
 
     def _local_text(self, e: Any) -> str:
         p, names = self.precision, self.names
-        head = f"∂{_w(names[id(e.node)])}/∂{_w(names[id(e.input)])}"
+        head = _partial(names[id(e.node)], names[id(e.input)])
         node = e.node
         where = [j for j, a in enumerate(node.parents) if a is e.input]
         if e.single_op and len(where) == 1:  # one op of the table: its template, as the full ledger
@@ -816,13 +871,15 @@ def render_backprop(root: Value, path: str | os.PathLike, *, explanation: Explan
     from autograd_lite.levels import check_level
 
     check_level(level)
+    names = draw_kw.pop("names", explanation.namer.mode if explanation is not None else "auto")
     import graphviz
 
     from autograd_lite.viz import PAGE, GraphvizNotFoundError, draw_graph
 
-    draw_graph(root, step=0, level=level, **draw_kw)  # validates the keywords and max_nodes before any work
+    draw_graph(root, step=0, level=level, names=names, **draw_kw)  # validates the keywords before any work
     ex = explanation if explanation is not None else explain(
-        root, level=level, model=draw_kw.get("model") if level == "labels" else None)
+        root, level=level, model=draw_kw.get("model") if level == "labels" else None, names=names)
+    draw_kw = ex._draw_kw(draw_kw, names)
     try:
         if suffix == ".gif":
             _write_gif(ex, path, duration, draw_kw)
@@ -911,8 +968,8 @@ button {{ font-size: 16px; padding: 4px 14px; }}
 <button id="next" type="button">Next ▶</button><span id="counter"></span><h1>Backprop, step by step: {title}</h1>
 </div>
 <p id="help"><span class="key" style="border-color:#d62728">red</span> node processed,
-<span class="key" style="border-color:#1f77b4">blue</span> input receiving ∂{root}/∂node × local derivative (on the
-edge); ? not known yet; keys ← → space.{legend}</p>
+<span class="key" style="border-color:#1f77b4">blue</span> input receiving d{root}/dnode (a total) × local
+derivative ∂node/∂input (on the edge); ? not known yet; keys ← → space.{legend}</p>
 </header>
 <div id="graph">{svg}</div>
 <div id="step-text"></div>

@@ -486,10 +486,11 @@ class LabelLevel:
 
 
 def _display_names(order_eval: list[Value]) -> dict[int, str]:
-    """The names the ledger gives these nodes (by ``id``), in evaluation order."""
-    from autograd_lite.explain import _names
+    """The names every view gives these nodes (`autograd_lite.naming`), by ``id``."""
+    from autograd_lite.naming import Namer
 
-    return _names(order_eval)
+    namer = Namer(order_eval[-1])
+    return {id(n): namer.name(n) for n in order_eval}
 
 
 def _kept(node: Value, root: Value) -> bool:
@@ -502,20 +503,20 @@ def _kept(node: Value, root: Value) -> bool:
 
 
 def _spelled(node: Value) -> str | None:
-    """``node``'s expression from its inputs' labels and numbers (``w1·x1``), as `draw_graph`'s
-    ``names="expression"`` writes it; None when an input has no label."""
-    from autograd_lite.viz import _ATOM as VIZ_ATOM
-    from autograd_lite.viz import _compose, _fmt
+    """``node``'s expression from its inputs' labels and numbers (``w1·x1``), as the pictures'
+    expression names write it; None when an input has no label."""
+    from autograd_lite.naming import _constant, _term, compose
 
     args = []
     for p in node.parents:
         if p.__class__ is Value:
             if not p.label:
                 return None
-            args.append((str(p.label), VIZ_ATOM))
+            args.append(_term(str(p.label)))
         else:
-            args.append((_fmt(p, 4), VIZ_ATOM if p >= 0 else 3))
-    return _compose(node.op, args)[0]
+            args.append(_constant(p, 4))
+    assert node.op is not None
+    return compose(node.op, args)[0]
 
 
 def label_level(root: Value, model: Any = None) -> LabelLevel:

@@ -16,9 +16,16 @@ Value(0.5, grad=0, label='a')
 >>> net.named_parameters()[4][0]
 'layers.0.neurons.1.w.1'
 
-Every parameter is a leaf `Value` labelled by the end of its dotted name
-(``w0``, ``w1`` … for ``w.0``, ``w.1`` …, and ``b``), so drawings read well;
-`Module.named_parameters` and `Module.named_modules` give the full structure.
+Parameters and outputs are labelled the course's way, so the ledger and the
+pictures tell them apart: a neuron's weights are ``w1, w2, …`` (counted from 1
+like the inputs x1, x2), its bias ``b``, its sum ``z`` and activation ``a``;
+inside a `Layer` they are prefixed by the neuron (``neuron2.w1``), inside an
+`MLP` by the layer and the neuron (``layer1.neuron2.w1``, ``layer2.neuron1.a``).
+`Module.named_parameters` (``layers.0.neurons.1.w.0``, the keys of saved
+files) and `Module.named_modules` give the structure.
+
+>>> [p.label for p in MLP(2, [2, 1], seed=0).parameters()][:4]
+['layer1.neuron1.w1', 'layer1.neuron1.w2', 'layer1.neuron1.b', 'layer1.neuron2.w1']
 
 Models save to and load from JSON (`Module.save`, `Module.load`): floats are
 written with ``repr`` so they round-trip exactly, the architecture is stored
@@ -379,22 +386,30 @@ class Neuron(Module):
         self.fused = bool(fused)
         values = _init_values(self.nin, init, self.activation, self.nin, _check_size(fan_out, "fan_out"),
                               _rng(seed) if init == "random" else None)  # type: ignore[arg-type]
-        self.w = [Value(v, label=f"w{i}") for i, v in enumerate(values)]
+        self.w = [Value(v, label=f"w{i}") for i, v in enumerate(values, 1)]  # w1, w2, … as in the course
         self.b = Value(0.0 if isinstance(init, str) else float(init), label="b")
+        self._prefix = ""  # "layer1.neuron2." inside a model: see _name_within
+
+    def _name_within(self, prefix: str) -> None:
+        """Label this neuron's parameters (and, when called, z and a) with ``prefix``."""
+        self._prefix = prefix
+        for i, w in enumerate(self.w, 1):
+            w.label = f"{prefix}w{i}"
+        self.b.label = f"{prefix}b"
 
     def _forward(self, xs: list) -> Value:
         if self.fused:
             z = linear(self.w, xs, self.b)
         else:
-            z = self.b  # b + w0·x0 + w1·x1 + …: the fused node's order, so values agree exactly
+            z = self.b  # b + w1·x1 + w2·x2 + …: the fused node's order, so values agree exactly
             for w, x in zip(self.w, xs):
                 z = z + w * x
         act = self.activation
-        z.label = "z"
+        z.label = f"{self._prefix}z"
         if act == "linear":
             return z
         a = z.relu() if act == "relu" else z.tanh() if act == "tanh" else z.sigmoid()  # type: ignore[attr-defined]
-        a.label = "a"
+        a.label = f"{self._prefix}a"
         return a
 
     def __call__(self, x: Any) -> Value:
@@ -421,6 +436,12 @@ class Layer(Module):
         self.fused = bool(fused)
         rng = _rng(seed)
         self.neurons = [Neuron(self.nin, activation, init, rng, fused, fan_out=self.nout) for _ in range(self.nout)]
+        self._name_within("")
+
+    def _name_within(self, prefix: str) -> None:
+        """Label the neurons ``{prefix}neuron1.``, ``{prefix}neuron2.``, …"""
+        for j, n in enumerate(self.neurons, 1):
+            n._name_within(f"{prefix}neuron{j}.")
 
     def _forward(self, xs: list) -> list[Value]:
         return [n._forward(xs) for n in self.neurons]
@@ -459,6 +480,8 @@ class MLP(Module):
         last = len(self.nouts) - 1
         self.layers = [Layer(sizes[i], sizes[i + 1], output_activation if i == last else activation,
                              init, rng, fused) for i in range(len(self.nouts))]
+        for i, layer in enumerate(self.layers, 1):
+            layer._name_within(f"layer{i}.")
 
     def __call__(self, x: Any) -> Value | list[Value]:
         xs = self._inputs(x)

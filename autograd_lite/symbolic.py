@@ -11,11 +11,10 @@ Conventions:
 
 - *Symbols.* Every leaf becomes a real symbol (``Symbol(name, real=True)``;
   `leaf_symbols` gives them, use those to build formulas to compare with).
-  The name is the leaf's label.  If several leaves share a label, the first in
-  evaluation (creation) order keeps it and the next ones are ``label_2``,
-  ``label_3``, ...; an unlabelled leaf is ``v<i>``, ``i`` its position among
-  the graph's leaves in evaluation order.  A generated name never takes a name
-  that is already used, or any leaf's label (it gets the next free ``_k``).
+  The name is the leaf's name in every other view (`autograd_lite.naming`):
+  its label; if several nodes share a label, the first in evaluation
+  (creation) order keeps it and the next ones are ``label_2``, ``label_3``, ...;
+  an unlabelled leaf gets the ledger's and the picture's ``v1, v2, …``.
 - *Constants* (numbers stored in the graph) become exact SymPy numbers:
   integers (|n| < 2⁵³) as ``Integer``, floats with a small power-of-two
   denominator (0.5, 0.25, 1.375) as ``Rational``, any other float as a
@@ -68,6 +67,7 @@ from typing import Any
 import numpy as np
 
 from autograd_lite.engine import Value, gradients, topological_order
+from autograd_lite.naming import Namer
 from autograd_lite.text import format_table
 
 __all__ = [
@@ -148,24 +148,6 @@ def _constant(sp, x: float):
     return sp.Float(x, precision=53)
 
 
-def _leaf_names(leaves: Sequence[Value]) -> list[str]:
-    labels = [leaf.label if isinstance(leaf.label, str) and leaf.label else None for leaf in leaves]
-    reserved = {lab for lab in labels if lab is not None}
-    used: set[str] = set()
-    names = []
-    for i, lab in enumerate(labels):
-        if lab is not None and lab not in used:
-            name = lab
-        else:
-            base = lab if lab is not None else f"v{i}"
-            name, k = base, 2
-            while name in used or name in reserved:
-                name, k = f"{base}_{k}", k + 1
-        used.add(name)
-        names.append(name)
-    return names
-
-
 def _evaluation_order(root: Value) -> list[Value]:
     if not isinstance(root, Value):
         raise TypeError(f"expected a Value (the end of a graph), got {type(root).__name__}")
@@ -173,8 +155,8 @@ def _evaluation_order(root: Value) -> list[Value]:
 
 
 def _symbols_for(sp, order: Sequence[Value]) -> dict[int, Any]:
-    leaves = [node for node in order if node.op is None]
-    return {id(leaf): sp.Symbol(name, real=True) for leaf, name in zip(leaves, _leaf_names(leaves))}
+    namer = Namer(order[-1], order=order)  # order ends at the root
+    return {id(leaf): sp.Symbol(namer.name(leaf), real=True) for leaf in order if leaf.op is None}
 
 
 def leaf_symbols(root: Value) -> dict[Value, Any]:
@@ -689,12 +671,12 @@ def analytic_check(L: Value, wrt: Iterable[Value] | None = None, *, eps: float =
     syms = [symbols[id(leaf)] for leaf in leaves]
     values = _evaluate_many(formulas, syms, [leaf.data for leaf in leaves])
     auto = [float(g) for g in gradients(L, nodes)]
-    names = {id(leaf): str(symbols[id(leaf)]) for leaf in leaves}
+    namer = Namer(L, order=order)  # the names of the ledger and the pictures
     rows = []
     for k, (x, formula, value, a) in enumerate(zip(nodes, formulas, values, auto)):
-        name = names.get(id(x)) or x.label or f"node{k}"
+        name = namer.name(x) if x in namer else x.label or f"node{k}"
         num = _central_difference(order, x, eps)
         ok = a == value or (math.isnan(a) and math.isnan(value)) or abs(a - value) <= atol + rtol * abs(value)
         rows.append(AnalyticRow(name, formula, value, a, num, _rel_error(a, value), _rel_error(num, value),
                                 flags[k], bool(ok)))
-    return AnalyticReport(L.label or "L", tuple(rows))
+    return AnalyticReport(namer.root_name, tuple(rows))

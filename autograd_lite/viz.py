@@ -39,16 +39,16 @@ from typing import Any
 
 import graphviz
 
-from autograd_lite.engine import Value, topological_order
+from autograd_lite.engine import OPS, Value, topological_order
+from autograd_lite.naming import NAMES, Namer, check_names
 
-__all__ = ["draw_graph", "render_graph", "GraphvizNotFoundError", "FORMATS", "RANKDIRS", "COLOR_BY", "LAYOUTS",
-           "NAMES", "SLIDE_ASPECT"]
+__all__ = ["draw_graph", "render_graph", "Picture", "GraphvizNotFoundError", "FORMATS", "RANKDIRS", "COLOR_BY",
+           "LAYOUTS", "NAMES", "SLIDE_ASPECT"]
 
 FORMATS = ("svg", "png", "pdf", "dot")
 RANKDIRS = ("LR", "RL", "TB", "BT")
 COLOR_BY = ("kind", "grad")
 LAYOUTS = ("wide", "slide")
-NAMES = ("labels", "expression")
 #: ``layout="slide"`` wraps the graph until width / height is at most this (a 16:9 slide).
 SLIDE_ASPECT = 16 / 9
 #: The step-through page's picture panel at a 1280×720 window (about 1250 × 430 px): its slide
@@ -72,6 +72,15 @@ _NONFINITE_FILL = "#c9a0dc"
 # words, so that no edge label reads like a variable (x, y, w0 ...) of the expression.
 _ROLES = {"sub": ("1st", "2nd"), "div": ("numerator", "denominator"), "pow": ("base", "exponent")}
 _EXPANDED_TIP = "computed for display: part of a fused linear node (expand_linear=True)"
+
+
+class Picture(graphviz.Digraph):
+    """The `graphviz.Digraph` that `draw_graph` returns.  Jupyter displays it; at a plain
+    Python prompt its repr says how to see it instead of ``<graphviz.graphs.Digraph …>``."""
+
+    def __repr__(self) -> str:
+        return ("<the picture of a computational graph (a graphviz.Digraph): Jupyter shows it; elsewhere write "
+                "it with autograd_lite.render_graph(L, 'graph.svg') (or .png, .pdf), or open it with .view()>")
 
 
 class GraphvizNotFoundError(RuntimeError):
@@ -240,77 +249,6 @@ def _model_clusters(order: list[Value], model: Any) -> tuple[dict[Value, str], d
             core.add(node)
     labels = {m: (m or root_label) for m in set(cluster.values())}
     return cluster, labels, modules or []
-
-
-# --------------------------------------------------------------------------
-# names="expression": name unlabelled nodes after the expression they compute
-# --------------------------------------------------------------------------
-
-_ATOM = 9  # precedence of a name or a number: never needs parentheses
-_WORD_FUNCS = {"log", "exp", "sin", "cos", "tanh"}  # written "log a", "log(1 − a)"
-_NAME_LIMIT = 30  # longer expressions stay unnamed: a box is not a paragraph
-
-
-def _compose(op: Any, args: list[tuple[str, int]]) -> tuple[str, int]:
-    """The text of ``op`` applied to named arguments ``(text, precedence)``, with the
-    parentheses the usual precedence rules need (+ − : 1, × ÷ : 2, unary − : 3, power : 4)."""
-
-    def par(arg: tuple[str, int], need: int) -> str:
-        return arg[0] if arg[1] >= need else f"({arg[0]})"
-
-    name = op.name
-    if name == "add":
-        return f"{par(args[0], 1)} + {par(args[1], 1)}", 1
-    if name == "sub":
-        return f"{par(args[0], 1)} − {par(args[1], 2)}", 1
-    if name == "mul":
-        return f"{par(args[0], 2)}·{par(args[1], 3)}", 2
-    if name == "div":
-        return f"{par(args[0], 2)} / {par(args[1], 3)}", 2
-    if name == "pow":
-        return f"{par(args[0], _ATOM)}^{par(args[1], _ATOM)}", 4
-    if name == "neg":
-        return f"−{par(args[0], 3)}", 3
-    if name == "abs":
-        return f"|{args[0][0]}|", _ATOM
-    if name == "sqrt":
-        return f"√{par(args[0], _ATOM)}", 5
-    if name == "linear":
-        n = (len(args) - 1) // 2
-        terms = [f"{par(w, 3)}·{par(x, 3)}" for w, x in zip(args[:n], args[n:2 * n])]
-        return " + ".join([*terms, par(args[-1], 1)]), 1
-    symbol = op.symbol
-    if name in _WORD_FUNCS and args[0][1] == _ATOM:
-        return f"{symbol} {args[0][0]}", 5
-    return f"{symbol}({args[0][0]})", _ATOM
-
-
-def _expression_names(order: list[Value], precision: int) -> dict[int, str]:
-    """Names for unlabelled non-leaf nodes, keyed by ``id(node)``: the expression each
-    computes from labelled Values and numbers (``log a``, ``1 − a``, ``y·log a``);
-    nodes built from an unnamed leaf, or whose expression is long, stay unnamed."""
-    named: dict[int, tuple[str, int]] = {}
-    out: dict[int, str] = {}
-    for node in reversed(order):  # producers first
-        if node.label:
-            named[id(node)] = (str(node.label), _ATOM)
-            continue
-        if node.is_leaf():
-            continue
-        args = []
-        for p in node.parents:
-            if p.__class__ is Value:
-                if id(p) not in named:
-                    break
-                args.append(named[id(p)])
-            else:
-                args.append((_fmt(p, precision), _ATOM if p >= 0 else 3))
-        else:
-            text, prec = _compose(node.op, args)
-            if len(text) <= _NAME_LIMIT:
-                named[id(node)] = (text, prec)
-                out[id(node)] = text
-    return out
 
 
 # --------------------------------------------------------------------------
@@ -483,8 +421,7 @@ def _check_options(root: Any, rankdir: str, precision: Any, max_nodes: Any, colo
 def _check_layout_names(layout: Any, names: Any, rankdir: str) -> None:
     if layout not in LAYOUTS:
         raise ValueError(f"layout must be one of {', '.join(map(repr, LAYOUTS))}; got {layout!r}")
-    if names not in NAMES:
-        raise ValueError(f"names must be one of {', '.join(map(repr, NAMES))}; got {names!r}")
+    check_names(names)
     if layout == "slide" and rankdir != "LR":
         raise ValueError(f"layout='slide' wraps a left-to-right drawing into rows; it needs rankdir='LR', "
                          f"got rankdir={rankdir!r}")
@@ -494,7 +431,7 @@ def draw_graph(root: Value, *, rankdir: str = "LR", show_data: bool = True, show
                precision: int = 4, max_nodes: int | None = 500, color_by: str = "kind",
                expand_linear: bool = False, model: Any = None, legend: bool = True,
                grad_range: tuple[float, float] | None = None, layout: str = "wide",
-               names: str = "labels", edge_labels: str | None = None,
+               names: str = "auto", edge_labels: str | None = None,
                step: int | str | None = None, level: str = "full") -> graphviz.Digraph:
     """The computational graph that ends at ``root`` as a `graphviz.Digraph`.
 
@@ -519,8 +456,11 @@ def draw_graph(root: Value, *, rankdir: str = "LR", show_data: bool = True, show
     - ``layout="slide"`` cuts a long left-to-right drawing into rows (between a value
       and its consumer, where fewest edges cross) until width/height ≤ `SLIDE_ASPECT`
       (16:9), with larger sans-serif text and the legend as one line under the graph.
-    - ``names="expression"`` names each unlabelled node after what it computes from
-      labelled Values and numbers (``log a``, ``1 − a``, ``y·log a``); short ones only.
+    - Every box shows its node's name, the one the ledger, the formulas and the CLI
+      use (`autograd_lite.naming`): with ``names="auto"`` (default) the label, ``L``
+      for an unlabelled root, a short expression (``log a``, ``1 − a``, ``y·log a``),
+      else ``v1, v2, …``; ``names="labels"`` uses no expressions, ``names="expression"``
+      longer ones.
     - ``level="labels"`` draws only the labelled nodes, the leaves and the root, each
       edge u → v carrying ∂v/∂u with the other labelled nodes held fixed (its formula
       where the sub-graph is a known form, and the number): the course's
@@ -557,7 +497,7 @@ def draw_graph(root: Value, *, rankdir: str = "LR", show_data: bool = True, show
             f"unreadable hairball. Draw a smaller sub-expression, or raise the limit with "
             f"draw_graph(..., max_nodes={len(order)}) (max_nodes=None disables it)")
     index = {node: i for i, node in enumerate(order)}
-    expr_names = _expression_names(order, precision) if names == "expression" else {}
+    namer = Namer(root, names, precision=precision, order=order[::-1])
     cluster_of, cluster_labels, module_names = (
         _model_clusters(order, model) if model is not None else ({}, {}, []))
 
@@ -605,7 +545,7 @@ def draw_graph(root: Value, *, rankdir: str = "LR", show_data: bool = True, show
         grad = _grad_float(node.grad)
         op = node.op
         if op is None:  # a leaf
-            value_box(vid, kind, node.label, node.data, grad, mod)
+            value_box(vid, kind, namer.name(node), node.data, grad, mod)
             continue
         parents = node.parents
         if op.name == "linear":
@@ -614,12 +554,16 @@ def draw_graph(root: Value, *, rankdir: str = "LR", show_data: bool = True, show
             if expand_linear and n >= 1:
                 # b + w0·x0 + w1·x1 + …, left to right: the order of the fused node's own sum
                 acc_id, acc = source(b, i, 2 * n, mod), b.data
+                acc_name = namer.composable(b)  # the running sum's name, while the rules give one
                 for k, (w, x) in enumerate(zip(ws, xs)):
                     mid, m = f"v{i}_m{k}", w.data * (x.data if x.__class__ is Value else x)
+                    m_name = namer.compose_name(OPS["mul"], [w, x])
+                    acc_name = (namer.compose_name(OPS["add"], [acc_name, m_name])
+                                if acc_name is not None and m_name is not None else None)
                     op_node(f"{mid}_op", "×", "∂(xy)/∂x = y,  ∂(xy)/∂y = x", mod)
                     edge(source(w, i, k, mod), f"{mid}_op")
                     edge(source(x, i, n + k, mod), f"{mid}_op")
-                    value_box(mid, "intermediate", None, m, grad, mod, expanded=True)
+                    value_box(mid, "intermediate", m_name and m_name[0], m, grad, mod, expanded=True)
                     edge(f"{mid}_op", mid)
                     sid = f"v{i}_s{k}" if k < n - 1 else vid  # the last sum is the node itself
                     op_node(f"{sid}_op", "+", "∂(x+y)/∂x = 1,  ∂(x+y)/∂y = 1", mod)
@@ -627,7 +571,7 @@ def draw_graph(root: Value, *, rankdir: str = "LR", show_data: bool = True, show
                     edge(mid, f"{sid}_op")
                     if k < n - 1:
                         acc += m
-                        value_box(sid, "intermediate", None, acc, grad, mod, expanded=True)
+                        value_box(sid, "intermediate", acc_name and acc_name[0], acc, grad, mod, expanded=True)
                         edge(f"{sid}_op", sid)
                     acc_id = sid
             else:
@@ -642,7 +586,7 @@ def draw_graph(root: Value, *, rankdir: str = "LR", show_data: bool = True, show
             roles = _ROLES.get(op.name, ())
             for j, p in enumerate(parents):
                 edge(source(p, i, j, mod), f"{vid}_op", roles[j] if j < len(roles) else None)
-        value_box(vid, kind, node.label or expr_names.get(id(node)), node.data, grad, mod)
+        value_box(vid, kind, namer.name(node), node.data, grad, mod)
         edge(f"{vid}_op", vid)
 
     shading = _GradShading([v[4] for v in values], grad_range) if color_by == "grad" else None
@@ -698,7 +642,7 @@ def draw_graph(root: Value, *, rankdir: str = "LR", show_data: bool = True, show
                 emit(c, child)
 
     def build(rows: dict[str, int] | None, heads: Sequence[str] = ()) -> graphviz.Digraph:
-        g = graphviz.Digraph("computational_graph")
+        g = Picture("computational_graph")
         g.attr(rankdir=rankdir, fontsize="11", nodesep="0.25", ranksep="0.35")
         g.attr("node", fontsize="11", margin="0.08,0.04", height="0.3")
         g.attr("edge", arrowsize="0.6")

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from autograd_lite.check import numerical_grad
 from autograd_lite.engine import Value
@@ -53,7 +52,7 @@ def build_zal_graph(x1: float = 1.5, x2: float = -0.5, w1: float = 0.3, w2: floa
     z.label = "z"
     a = z.sigmoid()
     a.label = "a"
-    L = -(y * a.log() + (1 - y) * (1 - a).log())  # its inner nodes are named when drawn: names="expression"
+    L = -(y * a.log() + (1 - y) * (1 - a).log())  # inner nodes: named by autograd_lite.naming (log a, 1 − a, …)
     L.label = "L"
     L.backward()
     return LogRegGraph(**nodes, y=float(y), z=z, a=a, L=L)
@@ -105,9 +104,8 @@ def write_step_throughs(out: Path | str, point: dict[str, float] | None = None,
     for level, stem in (("labels", "backprop_labels"), ("full", "backprop")):
         ex = explain_zal(point, level=level)
         for suffix in (".html", ".gif"):
-            kw: dict[str, Any] = {"names": "expression"} if level == "full" else {}
             try:
-                wrote.append(render_backprop(ex.root, out / (stem + suffix), explanation=ex, **kw))
+                wrote.append(render_backprop(ex.root, out / (stem + suffix), explanation=ex))
             except ImportError as e:
                 note(f"note: {str(e).splitlines()[0]} -- skipping {stem + suffix}")
     return wrote

@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for suffix in ("svg", "png"):
             path = render_graph(g.L, out / f"z_a_L.{suffix}", color_by=args.color_by, layout=args.layout,
-                                names="expression")
+                                names="expression")  # up to 30 characters: (1 − y)·log(1 − a) too
             print(f"wrote {path}")
     except GraphvizNotFoundError as e:
         print(f"error: {e}", file=sys.stderr)

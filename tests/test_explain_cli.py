@@ -23,16 +23,20 @@ def test_explain_prints_forward_list_and_backward_ledger():
     assert r.returncode == 0, r.stderr
     out = r.stdout
     assert "Forward pass: 19 nodes" in out and "Backward pass from L: 20 steps" in out
-    assert "v5  = σ(v4) = 0.7211" in out
-    assert "∂v5/∂v4 = v5(1 − v5) = 0.7211 × 0.2789 = 0.2011" in out
+    assert "  σ(w1·x1 + w2·x2 + b) = 0.7211\n" in out  # unlabelled: named by its expression, when short
+    assert ("local ∂σ(w1·x1 + w2·x2 + b)/∂(w1·x1 + w2·x2 + b) = σ(w1·x1 + w2·x2 + b)(1 − σ(w1·x1 + w2·x2 + b)) "
+            "= 0.7211 × 0.2789 = 0.2011") in out
+    assert "  v1                   = log σ(w1·x1 + w2·x2 + b) = -0.327\n" in out  # too long: v1
     g = build_zal_graph()
-    assert f"∂L/∂w1 = {g.w1.grad:.4g} (final)" in out  # the same number as the walkthrough's backward()
+    assert f"dL/dw1 = {g.w1.grad:.4g} (final)" in out  # the same number as the walkthrough's backward()
+    labels = run(BCE, *AT, "--names", "labels").stdout
+    assert "  v5  = σ(v4) = 0.7211\n" in labels and "local ∂v5/∂v4 = v5(1 − v5) = 0.7211" in labels
 
 
 def test_explain_paths_and_forward():
     r = run(BCE, *AT, "--paths", "w1", "--forward", "w1")
     assert r.returncode == 0, r.stderr
-    assert "∂L/∂w1 as a sum over 2 paths of products of local derivatives" in r.stdout
+    assert "dL/dw1 as a sum over 2 paths of products of local derivatives" in r.stdout
     assert "forward mode: 6 passes (one per input) × 20 multiply-adds = 120 multiply-adds" in r.stdout
     assert "reverse mode: 1 backward pass × 20 multiply-adds = 20 multiply-adds" in r.stdout
 
@@ -78,10 +82,12 @@ def test_demo_explains_the_zal_graph_and_writes_html_and_gif(tmp_path, capsys):
     from autograd_lite.cli import _explain_demo_graph
 
     wrote = _explain_demo_graph(tmp_path)
-    assert sorted(p.name for p in wrote) == ["backprop.gif", "backprop.html"]
+    assert sorted(p.name for p in wrote) == ["backprop.gif", "backprop.html", "backprop_labels.gif",
+                                             "backprop_labels.html"]
     out = capsys.readouterr().out
+    assert "Backward pass from L: 7 steps" in out  # the label level: C6's seven steps
     assert "∂a/∂z = a(1 − a) = 0.7211 × 0.2789 = 0.2011" in out
-    assert "∂L/∂w1 = ∂L/∂a · ∂a/∂z" in out
+    assert "dL/dw1 = dL/da · da/dz" in out
 
 
 def test_explain_checks_its_output_files_before_any_work(tmp_path):

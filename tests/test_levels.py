@@ -36,12 +36,12 @@ def test_seed_graph_ledger_is_c6_seven_steps_with_the_grads_of_backward():
         assert s.final
     assert [r.name for r in e.forward] == ["x1", "x2", "w1", "w2", "b", "z", "a", "L"]
     assert e.forward[5].expression == "w1·x1 + w2·x2 + b"
-    assert e.line(1).startswith("[1] L → a: ∂L/∂a = −y/a + (1 − y)/(1 − a) = -1.387  (y = 1);")
-    assert e.steps[1].local_text == "∂a/∂z = a(1 − a) = 0.7211 × 0.2789 = 0.2011"
-    assert e.steps[2].local_text == "∂z/∂w1 = x1 = 1.5"
-    assert e.steps[6].local_text == "∂z/∂b = 1"
+    assert e.line(1).startswith("[1] L → a: local ∂L/∂a = −y/a + (1 − y)/(1 − a) = -1.387  (y = 1);")
+    assert e.steps[2].local_text == "∂a/∂z = a(1 − a) = 0.7211 × 0.2789 = 0.2011"
+    assert e.steps[3].local_text == "∂z/∂w1 = x1 = 1.5"
+    assert e.steps[7].local_text == "∂z/∂b = 1"
     a, y = g.a.data, 1.0
-    assert e.steps[0].local == pytest.approx(-y / a + (1 - y) / (1 - a), rel=1e-12)
+    assert e.steps[1].local == pytest.approx(-y / a + (1 - y) / (1 - a), rel=1e-12)
     assert len(e) == 7 and "7 steps" in str(e) and "| 7 | z | b |" in e.to_markdown()
 
 
@@ -84,11 +84,11 @@ def test_shared_input_sums_its_paths_and_fan_in_sums_contributions():
     L.label = "L"
     e = explain(L, level="labels")
     assert [(s.node_name, s.input_name) for s in e.steps] == [("L", "h"), ("L", "x"), ("h", "x")]
-    assert e.steps[2].local == 7.0  # ∂h/∂x = 2x + 1, the three paths summed
-    assert e.steps[2].local_text == "∂h/∂x = x + x + 1 = 7"
-    assert e.steps[1].final is False and e.steps[2].previous == e.steps[1].total
+    assert e.steps[3].local == 7.0  # ∂h/∂x = 2x + 1, the three paths summed
+    assert e.steps[3].local_text == "∂h/∂x = x + x + 1 = 7"
+    assert e.steps[2].final is False and e.steps[3].previous == e.steps[2].total
     L.backward()
-    assert e.steps[2].total == x.grad == 12 + 3 * 7  # h + x·∂h/∂x
+    assert e.steps[3].total == x.grad == 12 + 3 * 7  # h + x·∂h/∂x
 
 
 def test_unlabelled_root_and_leaves_get_the_ledger_names():
@@ -96,7 +96,7 @@ def test_unlabelled_root_and_leaves_get_the_ledger_names():
     y = (a * b).tanh() + a
     e = explain(y, level="labels")
     assert {s.input_name for s in e.steps} == {"v1", "v2"}
-    assert e.root_name == "v3"
+    assert e.root_name == "L"  # an unlabelled root is L, as in every view
 
 
 def test_errors_name_the_way_forward():
@@ -251,8 +251,8 @@ def test_big_sub_graphs_give_a_number_without_a_formula():
     (edge,) = label_level(y).edges
     assert edge.formula is None
     e = explain(y, level="labels")
-    assert re.fullmatch(r"∂y/∂x = -?[\d.e-]+", e.steps[0].local_text)
-    assert e.steps[0].total == pytest.approx(backprop(y)[x], rel=1e-12)
+    assert re.fullmatch(r"∂y/∂x = -?[\d.e-]+", e.steps[1].local_text)
+    assert e.steps[1].total == pytest.approx(backprop(y)[x], rel=1e-12)
 
 
 # ---------------------------------------------------------------------------
@@ -303,7 +303,7 @@ def test_label_page_is_small_and_holds_the_label_steps(tmp_path):
     data = json.loads(re.search(r'<script id="backprop-data" type="application/json">(.*?)</script>', page,
                                 re.S).group(1))
     assert len(data["steps"]) == 7
-    assert data["lines"][2].startswith("[2] a → z: ∂a/∂z = a(1 − a)")
+    assert data["lines"][2].startswith("[2] a → z: local ∂a/∂z = a(1 − a)")
     with pytest.raises(ValueError, match="explanation given is at level='full'"):
         render_backprop(g.L, tmp_path / "x.html", explanation=explain(g.L), level="labels")
     with pytest.raises(ValueError, match="level must be one of"):
@@ -364,7 +364,7 @@ def test_cli_level_labels_and_layout(tmp_path):
     r = run_cli("x*x + x", "--at", "x=3", "--level", "labels", "--html", "bp.html", "--layout", "wide",
                 cwd=tmp_path)
     assert r.returncode == 0, r.stderr
-    assert "Backward pass from L: 1 steps" in r.stdout and "[1] ∂L/∂x = x + x + 1 = 7" in r.stdout
+    assert "Backward pass from L: 1 steps" in r.stdout and "[1] local ∂L/∂x = x + x + 1 = 7" in r.stdout
     page = (tmp_path / "bp.html").read_text(encoding="utf-8")
     assert page.count("<svg") == 1 and '"steps": [["v0", "v2", "v0_in0", "grad 7"]]' in page
     bad = run_cli("x*x", "--at", "x=3", "--level", "labels", "--paths", "x", cwd=tmp_path)

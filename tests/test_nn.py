@@ -24,10 +24,12 @@ def test_named_parameters_dotted_names_and_order():
     assert [p for _, p in net.named_parameters()] == net.parameters()
     assert all(p.is_leaf() for p in net.parameters())
     assert len({id(p) for p in net.parameters()}) == len(names)
-    # labels read well in a drawing: the end of the dotted name
+    # labels name the parameter the course's way, every one different: layer, neuron, w1 … (from 1), b
     for name, p in net.named_parameters():
-        last = name.split(".")
-        assert p.label == (last[-1] if last[-1] == "b" else f"w{last[-1]}")
+        parts = name.split(".")  # layers.L.neurons.N.w.K or layers.L.neurons.N.b
+        head = f"layer{int(parts[1]) + 1}.neuron{int(parts[3]) + 1}."
+        assert p.label == head + ("b" if parts[-1] == "b" else f"w{int(parts[-1]) + 1}")
+    assert len({p.label for p in net.parameters()}) == len(names)
 
 
 def test_named_modules():
@@ -209,3 +211,23 @@ def test_load_errors_leave_model_unchanged(tmp_path):
 def test_repr():
     assert repr(MLP(2, [3, 1])) == ("MLP(nin=2, nouts=[3, 1], activation='relu', output_activation='linear', "
                                     "fused=True)")
+
+
+def test_labels_of_a_neuron_a_layer_and_an_mlp_follow_the_course():
+    from autograd_lite import explain
+
+    n = LogisticRegression(2)
+    assert [p.label for p in n.parameters()] == ["w1", "w2", "b"]
+    a = n([1.0, 2.0])
+    assert a.label == "a" and a.parents[0].label == "z"
+    layer = Layer(2, 2, seed=0)
+    assert [p.label for p in layer.parameters()] == ["neuron1.w1", "neuron1.w2", "neuron1.b",
+                                                      "neuron2.w1", "neuron2.w2", "neuron2.b"]
+    assert [v.label for v in layer([1.0, 2.0])] == ["neuron1.a", "neuron2.a"]
+    net = MLP(2, [2, 1], seed=0)
+    out = net([1.0, 2.0])
+    assert out.label == "layer2.neuron1.z"  # linear output: its z
+    names = {r.name for r in explain(out).forward}
+    assert {"layer1.neuron2.w1", "layer1.neuron2.a", "layer2.neuron1.b"} <= names
+    # the ledger's names are the labels: no two parameters alike, no w0
+    assert not any(name.endswith(("w0", "#2", "_2")) for name in names)

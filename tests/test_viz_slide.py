@@ -156,8 +156,9 @@ def test_names_from_the_expression():
     y = 1.0
     L = -(y * a.log() + (1 - y) * (1 - a).log())
     L.backward()
-    plain = " ".join(label_texts(draw_graph(L)))
-    assert "log a" not in plain  # by default only labels are shown
+    plain = " ".join(label_texts(draw_graph(L, names="labels")))
+    assert "log a" not in plain and " v1 " in plain  # names="labels": labels, else v1, v2, …
+    assert " log a " in " ".join(label_texts(draw_graph(L)))  # the default: short expressions too
     text = " ".join(label_texts(draw_graph(L, names="expression")))
     for name in ("log a", "1 − a", "log(1 − a)", "1·log a", "0·log(1 − a)"):
         assert f" {name} " in text, (name, text)
@@ -167,9 +168,10 @@ def test_names_from_the_expression():
     names = " ".join(label_texts(draw_graph(e, names="expression")))
     assert " b − (c − b) " in names and " b·c " in names and " exp(b + c) " in names
     assert " (b − (c − b)) / (b·c) " in names and " exp(b + c)^2 " in names
-    # an unnamed leaf leaves what it feeds unnamed
-    anon = Value(1.0) + b
+    # an unnamed leaf (v1) leaves what it feeds without an expression name: it is the root, L
+    anon = (Value(1.0) + b) * c
     assert "+" not in " ".join(label_texts(draw_graph(anon, names="expression")))
+    assert " v1 " in " ".join(label_texts(draw_graph(anon, names="expression")))
 
 
 VARIABLE_LIKE = re.compile(r"^[a-zA-Z]\d*$")
