@@ -321,7 +321,6 @@ class LabelLevel:
 
         engine.backprop(root, observe=observe)
         self.local = local
-        self.model = model
         self.module_of: dict[int, str] = {}
         if model is None:
             kept_ids = {id(n) for n in order if _kept(n, root)}

@@ -64,6 +64,23 @@ def test_log_loss_with_y_zero_and_a_label_that_needs_parentheses():
     assert edge.local == pytest.approx(1 / (1 - p.data))
 
 
+def test_log_loss_with_the_value_first_in_its_products():
+    a = Value(0.3, label="a")
+    L = -(a.log() * 1.0 + (1 - a).log() * 0.0)
+    (edge,) = label_level(L).edges
+    assert (edge.formula, edge.note) == ("−y/a + (1 − y)/(1 − a)", "y = 1")
+
+
+def test_shared_unlabelled_sub_graphs_are_walked_once():
+    x = Value(0.5, label="x")
+    y = x
+    for _ in range(60):  # 2^60 paths from the root to x, 121 nodes
+        y = y + y * 1.0
+    y.label = "y"
+    e = explain(y, level="labels")  # returns at once: each node visited once per labelled consumer
+    assert e.steps[1].local == pytest.approx(2.0 ** 60)
+
+
 def test_a_label_that_spells_out_its_expression_is_not_a_level():
     x, w = Value(2.0, label="x"), Value(3.0, label="w")
     p = w * x
@@ -240,6 +257,10 @@ def test_derivative_text_and_simplification():
     assert to_text(derivative(("sqrt", u), "u")) == "1/(2·√u)"
     assert to_text(derivative(("exp", ("neg", u)), "u")) == "−exp(−u)"
     assert to_text(derivative(("tanh", u), "v")) == "0"
+    assert to_text(derivative(("neg", ("neg", ("mul", u, v))), "u")) == "v"  # −(−v) is v
+    assert to_text(("mul", ("add", u, v), ("sub", u, v))) == "(u + v)·(u − v)"
+    assert to_text(("linear", ("n", "w1"), ("n", "w2"), ("n", "x1"), ("n", "x2"), ("n", "b"))) == \
+        "w1·x1 + w2·x2 + b"
 
 
 def test_big_sub_graphs_give_a_number_without_a_formula():
