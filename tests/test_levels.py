@@ -71,6 +71,13 @@ def test_log_loss_with_the_value_first_in_its_products():
     assert (edge.formula, edge.note) == ("−y/a + (1 − y)/(1 − a)", "y = 1")
 
 
+def test_a_look_alike_of_the_log_loss_gets_its_own_derivative():
+    a = Value(0.3, label="a")
+    L = -(a.log() * 1.0 + (1 - a).sqrt() * 0.0)  # √(1 − a), not log(1 − a)
+    (edge,) = label_level(L).edges
+    assert (edge.formula, edge.note) == ("−1/a", "")
+
+
 def test_shared_unlabelled_sub_graphs_are_walked_once():
     x = Value(0.5, label="x")
     y = x
@@ -261,6 +268,8 @@ def test_derivative_text_and_simplification():
     assert to_text(("mul", ("add", u, v), ("sub", u, v))) == "(u + v)·(u − v)"
     assert to_text(("linear", ("n", "w1"), ("n", "w2"), ("n", "x1"), ("n", "x2"), ("n", "b"))) == \
         "w1·x1 + w2·x2 + b"
+    assert to_text(("linear", ("n", "w"), ("n", "x"), ("add", ("n", "b1"), ("n", "b2")))) == "w·x + b1 + b2"
+    assert to_text(("linear", ("n", "w"), ("n", "x"), ("n", "my b"))) == "w·x + (my b)"
 
 
 def test_big_sub_graphs_give_a_number_without_a_formula():
