@@ -756,6 +756,7 @@ examples:
   autograd-lite explain "x*x + x" --at x=3 --paths x
   autograd-lite explain "sigmoid(w*x + b)" --at w=2 x=0.5 b=-1 --forward w
   autograd-lite explain "tanh(w*x)" --at w=0.5 x=2 --html backprop.html --gif backprop.gif
+  autograd-lite explain "bce(sigmoid(w*x + b), y)" --at w=2 x=0.5 b=-1 y=1 --level labels --html bp.html
 """
 
 
@@ -774,6 +775,11 @@ def _add_explain_parser(sub) -> None:
     x.add_argument("--html", metavar="FILE.html", help="write the step-through page (self-contained HTML)")
     x.add_argument("--gif", metavar="FILE.gif", help="write the backward pass as an animated GIF (needs Pillow)")
     x.add_argument("--force", action="store_true", help="overwrite an existing --html or --gif file")
+    x.add_argument("--level", choices=("full", "labels"), default="full",
+                   help="full: every op (default); labels: only the labelled nodes and the variables, one "
+                        "derivative per edge")
+    x.add_argument("--layout", choices=("slide", "wide"), default=None,
+                   help="picture layout of --html/--gif (default: slide for --html, wide for --gif)")
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
@@ -792,10 +798,13 @@ def cmd_explain(args: argparse.Namespace) -> int:
             _destination(path, flag, args.force)  # before any work, like every other output file
     if args.precision > 17:
         raise CLIError(f"--precision is at most 17 significant digits; got {args.precision}")
+    for flag, name in (("--paths", args.paths), ("--forward", args.forward)):
+        if name is not None and args.level == "labels":
+            raise CLIError(f"{flag} works on the full graph: drop --level labels (or drop {flag})")
     out, leaves = _expr.evaluate(e, at)
     out.label = "f" if "L" in e.variables else "L"
     ex = explain(out, forward=leaves[args.forward] if args.forward else None, precision=args.precision,
-                 names=args.names)
+                 level=args.level, names=args.names)
     print(f"{out.label} = {e.text}")
     print()
     print(ex.to_markdown() if args.markdown else ex)
@@ -809,7 +818,12 @@ def cmd_explain(args: argparse.Namespace) -> int:
         print(ps)
     for path in (args.html, args.gif):
         if path:
-            print(f"wrote {render_backprop(out, path, explanation=ex)}")
+            layout = {"layout": args.layout} if args.layout else {}
+            try:
+                print(f"wrote {render_backprop(out, path, explanation=ex, **layout)}")
+            except ValueError as err:  # a GIF too big to read: the message names the way forward
+                raise CLIError(str(err).replace("level='labels'", "--level labels").replace(
+                    "render_backprop(L, 'backprop.html')", "--html backprop.html")) from None
     return 0
 
 
@@ -886,26 +900,25 @@ def _draw_demo_graph(root, out: Path) -> list[Path]:
 
 
 def _explain_demo_graph(out: Path) -> list[Path]:
-    """Backprop on the z → a → L graph, step by step: the ledger, ∂L/∂w1 over paths, HTML and GIF."""
+    """Backprop on the z → a → L graph, step by step: the ledger at the level of the labels (C6) and
+    of every op, ∂L/∂w1 over paths, and both step-throughs as HTML and GIF."""
     from autograd_lite import viz
-    from autograd_lite.explain import render_backprop
 
+    print()
+    print("Backprop at the level of the labels (C6: L → a → z → w1, x1, w2, x2, b):")
+    print("\n".join("  " + line for line in str(walkthrough.explain_zal(level="labels")).splitlines()))
     ex = walkthrough.explain_zal()
     print()
-    print("Backprop on this graph, step by step (autograd-lite explain shows it for any expression):")
+    print("Backprop on every op of this graph, step by step (autograd-lite explain shows it for any expression):")
     print("\n".join("  " + line for line in str(ex).splitlines()))
     print()
     print("\n".join("  " + line for line in str(ex.paths("w1")).splitlines()))
-    wrote = []
-    for name in ("backprop.html", "backprop.gif"):
-        try:
-            wrote.append(render_backprop(ex.root, out / name, explanation=ex))
-        except viz.GraphvizNotFoundError:
-            break  # already said above: the graph was written as DOT source
-        except ImportError as e:
-            print(f"note: {_one_line(e)} -- skipping {name}")
-            continue
-        print(f"  drew {wrote[-1]} (step through the backward pass)")
+    try:
+        wrote = walkthrough.write_step_throughs(out, note=print)
+    except viz.GraphvizNotFoundError:
+        return []  # already said above: the graph was written as DOT source
+    for p in wrote:
+        print(f"  drew {p} (step through the backward pass)")
     return wrote
 
 

@@ -42,8 +42,8 @@ from autograd_lite.engine import Value, topological_order
 from autograd_lite.naming import Namer
 from autograd_lite.naming import operand as _operand
 
-__all__ = ["explain", "Explanation", "ForwardRow", "Step", "Steps", "PathSum", "PathLimitError", "TEMPLATES",
-           "render_backprop", "MAX_NODES"]
+__all__ = ["explain", "Explanation", "LabelExplanation", "ForwardRow", "Step", "Steps", "PathSum", "PathLimitError",
+           "TEMPLATES", "render_backprop", "MAX_NODES"]
 
 
 # --------------------------------------------------------------------------
@@ -313,6 +313,8 @@ class PathLimitError(ValueError):
 class Explanation:
     """The ledger of one backward pass from ``root`` (see `explain`)."""
 
+    level = "full"  # every op of the graph (`LabelExplanation`: only the labelled nodes)
+
     def __init__(self, root: Value, *, seed: float = 1.0, forward: Value | str | None = None,
                  precision: int = 4, names: str = "auto", max_nodes: int | None = None) -> None:
         if root.__class__ is not Value:
@@ -399,6 +401,10 @@ class Explanation:
     def __len__(self) -> int:
         return len(self.steps)
 
+    def _expression_text(self, node: Value) -> str:
+        """How ``node`` was computed, in the ledger's names."""
+        return self.namer.expression(node)
+
     # -- one line per step ------------------------------------------------------
     def line(self, k: int) -> str:
         """The ledger line of backward step ``k`` (1-based like `steps`; 0 is the seed, len+1 the end)."""
@@ -470,7 +476,7 @@ class Explanation:
         for s in self.steps:
             if s.node is not current:
                 current = s.node
-                expr = self.namer.expression(s.node)
+                expr = self._expression_text(s.node)
                 head = s.node_name if expr == s.node_name else f"{s.node_name} = {expr}"
                 lines.append(f"  {head}    upstream {_total(L, s.node_name)} = {_f(s.upstream, p)}")
             lines.append(f"    [{s.number}] local {s.local_text}")
@@ -617,7 +623,7 @@ class Explanation:
         """The picture after backward step ``k`` with this step's ledger line as caption."""
         from autograd_lite.viz import draw_graph
 
-        g = draw_graph(self.root, step=k, **self._draw_kw(draw_kw))
+        g = draw_graph(self.root, step=k, **{"level": self.level, **self._draw_kw(draw_kw)})
         g.attr(label=self.line(k), labelloc="b", labeljust="l", fontsize="12")
         return g
 
@@ -741,7 +747,8 @@ def _check_size(root: Value, max_nodes: int | None) -> None:
 
 
 def explain(root: Value, *, forward: Value | str | None = None, seed: float = 1.0,
-            precision: int = 4, names: str = "auto", max_nodes: int | None = MAX_NODES) -> Explanation:
+            precision: int = 4, names: str = "auto", level: str = "full", model: Any = None,
+            max_nodes: int | None = MAX_NODES) -> Explanation:
     """The chain-rule ledger of backprop from ``root`` (an observer of `engine.backprop`).
 
     ``.forward``: the evaluation trace; ``.steps``: every contribution
@@ -753,10 +760,102 @@ def explain(root: Value, *, forward: Value | str | None = None, seed: float = 1.
     as in the pictures (`autograd_lite.naming`; ``names=`` as in `draw_graph`):
     labels, an unlabelled root ``L``, short expressions, else ``v1, v2, …``.
     Totals are written dL/dx, local derivatives ∂(x·x)/∂x; ``steps[k]``,
-    ``line(k)``, ``draw_graph(step=k)`` and the page count steps from 1.  A graph of
-    more than ``max_nodes`` Values (default `MAX_NODES`) raises ValueError at once;
-    ``max_nodes=None`` explains any size (time and memory grow linearly)."""
+    ``line(k)``, ``draw_graph(step=k)`` and the page count steps from 1.
+    ``level="labels"``: the ledger of the graph at the level of its labels
+    (`LabelExplanation`); with ``model=`` (an `autograd_lite.nn` module) at the level
+    of its neurons.  A graph of more than ``max_nodes`` Values (default `MAX_NODES`)
+    raises ValueError at once; ``max_nodes=None`` explains any size (time and memory
+    grow linearly)."""
+    from autograd_lite.levels import check_level
+
+    check_level(level)
+    if level == "labels":
+        if forward is not None:
+            raise ValueError("forward= (tangents) is shown at level='full' only: explain(L, forward=w) "
+                             "lists every node's tangent")
+        _check_size(root, max_nodes)
+        return LabelExplanation(root, seed=seed, precision=precision, model=model, names=names)
+    if model is not None:
+        raise ValueError("model= groups the ledger by neuron at level='labels': explain(L, level='labels', model=m)")
     return Explanation(root, seed=seed, forward=forward, precision=precision, names=names, max_nodes=max_nodes)
+
+
+# --------------------------------------------------------------------------
+# the ledger at the level of the labels
+# --------------------------------------------------------------------------
+
+
+class LabelExplanation(Explanation):
+    """The ledger of backprop on the graph at the level of its labels (`autograd_lite.levels`):
+    only labelled nodes, leaves and the root; each step multiplies ∂L/∂v by ∂v/∂u with the other
+    labelled nodes held fixed (one edge of `levels.LabelLevel`).  The totals are ∂L/∂u, the
+    gradients of the full graph (up to rounding: a sub-graph's local derivative is summed first)."""
+
+    level = "labels"
+
+    def __init__(self, root: Value, *, seed: float = 1.0, precision: int = 4, model: Any = None,
+                 names: str = "auto") -> None:
+        from autograd_lite.levels import LabelLevel
+
+        if root.__class__ is not Value:
+            raise TypeError(f"explain() needs a Value (the loss), got {type(root).__name__}")
+        if isinstance(precision, bool) or not isinstance(precision, int) or not 1 <= precision <= 17:
+            raise ValueError(f"precision is a number of significant digits from 1 to 17; got {precision!r}")
+        self.root = root
+        self.precision = precision
+        #: The names of the nodes, as every view names them (`autograd_lite.naming`).
+        self.namer = namer = Namer(root, names, precision=precision)
+        self.levels = lv = LabelLevel(root, model=model, names=lambda kept: {id(n): namer.name(n) for n in kept})
+        self._order = lv.kept
+        self.names = names_ = lv.names
+        self.root_name = names_[id(root)]
+        self.seed = engine._number(seed, "explain(seed=...)")
+        self.grads: dict[Value, float] = {root: self.seed}
+        count = {id(e.input): 0 for e in lv.edges}
+        for e in lv.edges:
+            count[id(e.input)] += 1
+        steps: list[Step] = []
+        running: dict[int, float] = {}
+        for k, e in enumerate(lv.edges):
+            upstream = self.grads[e.node]
+            contribution = upstream * e.local
+            previous = running.get(id(e.input))
+            total = contribution if previous is None else previous + contribution
+            running[id(e.input)] = total
+            self.grads[e.input] = total
+            count[id(e.input)] -= 1
+            steps.append(Step(k + 1, e.node, e.index, e.input, e.local, upstream, contribution, total, previous,
+                              count[id(e.input)] == 0, names_[id(e.node)], names_[id(e.input)],
+                              self._local_text(e)))
+        self.steps = Steps(steps)
+        self.forward_of = None
+        self.forward = [ForwardRow(k + 1, names_[id(n)], n, None if n.op is None else n.op.name,
+                                   tuple(names_[id(u)] for u in lv.inputs.get(id(n), [])),
+                                   lv.expression_text(n), n.data, None)
+                        for k, n in enumerate(lv.kept[::-1])]
+
+    def _local_text(self, e: Any) -> str:
+        p, names = self.precision, self.names
+        head = _partial(names[id(e.node)], names[id(e.input)])
+        node = e.node
+        where = [j for j, a in enumerate(node.parents) if a is e.input]
+        if e.single_op and len(where) == 1:  # one op of the table: its template, as the full ledger
+            parents = node.parents
+            ctx = _Ctx(names[id(node)], node.data,
+                       tuple(names[id(a)] if a.__class__ is Value else _f(a, p) for a in parents),
+                       tuple(a.data if a.__class__ is Value else a for a in parents), where[0], e.local, p)
+            return f"{head} = {TEMPLATES[node.op.name](ctx)}"
+        if e.formula is None:
+            return f"{head} = {_f(e.local, p)}"
+        return f"{head} = {_chain(e.formula, _f(e.local, p))}" + (f"  ({e.note})" if e.note else "")
+
+    def _expression_text(self, node: Value) -> str:
+        return self.levels.expression_text(node)
+
+    def paths(self, target: Value | str, *, limit: int = 1000) -> PathSum:
+        """Not at the label level: its edges are already sums over the paths between labels."""
+        raise ValueError("paths() enumerates the paths of the full graph: call it on explain(L) (level='full'); "
+                         "each edge of the label level already sums the paths between two labelled nodes")
 
 
 # --------------------------------------------------------------------------
@@ -774,13 +873,20 @@ def _svg(g) -> str:
 
 
 def render_backprop(root: Value, path: str | os.PathLike, *, explanation: Explanation | None = None,
-                    duration: int = 1200, **draw_kw: Any) -> Path:
-    """Write the backward pass from ``root`` as frames (start, one per step, end):
-    ``.gif`` (an animation; needs Pillow: ``pip install 'autograd-lite[gif]'``) or
-    ``.html`` (a self-contained page: inline SVG frames, Prev / Next / Play buttons
-    and the arrow keys, the ledger line of the current step under the picture).
-    ``duration`` is the time per GIF frame in milliseconds; other keywords go to
-    `draw_graph`.  Returns the path written."""
+                    duration: int = 1200, level: str | None = None, **draw_kw: Any) -> Path:
+    """Write the backward pass from ``root`` as ``.html`` or ``.gif``.
+
+    ``.html``: a self-contained page that draws the graph **once** and steps through
+    the backward pass in its script (Prev / Next / Play, the arrow keys): the node being
+    processed in red, the input receiving the contribution in blue, gradients known so
+    far, and the ledger line of the step under the picture.  Its size grows as
+    nodes + steps; it fits a 1280×720 window (text ≥ 13 px where the graph allows,
+    else the picture scrolls inside its panel and follows the step).
+    ``.gif``: one frame per step (start, steps, end; needs Pillow: ``pip install
+    'autograd-lite[gif]'``); a GIF too big to read refuses at once, naming
+    ``level="labels"`` and the page.  ``level="labels"``: the backward pass at the
+    level of the labels (`explain(root, level="labels")`).  ``duration`` is the time
+    per GIF frame in milliseconds; other keywords go to `draw_graph`.  Returns the path."""
     path = Path(os.fspath(path))
     suffix = path.suffix.lower()
     if suffix not in (".gif", ".html", ".htm"):
@@ -790,23 +896,40 @@ def render_backprop(root: Value, path: str | os.PathLike, *, explanation: Explan
                                 f"{path.name} there)")
     if isinstance(duration, bool) or not isinstance(duration, int) or duration < 1:
         raise ValueError(f"duration is milliseconds per frame, a positive int; got {duration!r}")
+    if explanation is not None and level is not None and explanation.level != level:
+        raise ValueError(f"level={level!r} but the explanation given is at level={explanation.level!r}: "
+                         f"pass explain(root, level={level!r}) or leave level= out")
+    if level is None:
+        level = explanation.level if explanation is not None else "full"
+    from autograd_lite.levels import check_level
+
+    check_level(level)
     names = draw_kw.pop("names", explanation.namer.mode if explanation is not None else "auto")
-    ex = explanation if explanation is not None else explain(root, names=names)
-    draw_kw = ex._draw_kw(draw_kw, names)
     import graphviz
 
-    from autograd_lite.viz import GraphvizNotFoundError, draw_graph
+    from autograd_lite.viz import PAGE, GraphvizNotFoundError, draw_graph
 
-    draw_graph(root, step=0, **draw_kw)  # validates the keywords and max_nodes before any work
+    draw_graph(root, step=0, level=level, names=names, **draw_kw)  # validates the keywords before any work
+    ex = explanation if explanation is not None else explain(
+        root, level=level, model=draw_kw.get("model") if level == "labels" else None, names=names)
+    draw_kw = ex._draw_kw(draw_kw, names)
     try:
         if suffix == ".gif":
             _write_gif(ex, path, duration, draw_kw)
         else:
-            _write_html(ex, path, draw_kw)
+            page_kw = {"layout": "slide", **draw_kw, "legend": False}  # the page shows the legend as a line of text
+            _write_html(ex, draw_graph(ex.root, step=PAGE, level=level, **page_kw), path,
+                        legend=draw_kw.get("legend", True))
     except graphviz.ExecutableNotFound:
         raise GraphvizNotFoundError("Graphviz is not installed: its 'dot' program is not on PATH, so the frames "
                                     f"of {str(path)!r} could not be rendered (apt-get install graphviz)") from None
     return path
+
+
+#: A GIF bigger than this (pixels per frame, frames) cannot be read: render_backprop refuses it.
+GIF_MAX_PIXELS = 1600 * 1000
+GIF_MAX_FRAMES = 250
+GIF_MAX_BOXES = 80
 
 
 def _write_gif(ex: Explanation, path: Path, duration: int, draw_kw: dict) -> None:
@@ -817,9 +940,20 @@ def _write_gif(ex: Explanation, path: Path, duration: int, draw_kw: dict) -> Non
                           "the .html output needs nothing extra") from None
     import io
 
-    from autograd_lite.viz import _pipe
+    from autograd_lite.viz import _plain_size
 
-    images = [Image.open(io.BytesIO(_pipe(g, "png"))).convert("RGB") for g in ex.frames(**draw_kw)]
+    frames_n = len(ex.steps) + 2
+    too_many = len(ex._order) > GIF_MAX_BOXES or frames_n > GIF_MAX_FRAMES  # known before any drawing
+    size = None if too_many else _plain_size(ex.frame(0, **draw_kw))
+    w_px, h_px = (0, 0) if size is None else (round(size[0] * 96), round(size[1] * 96))
+    if too_many or w_px * h_px > GIF_MAX_PIXELS:
+        hint = ("level='labels' (only the labelled nodes; CLI --level labels)" if ex.level == "full"
+                else "fewer labelled nodes")
+        what = f"{len(ex._order)} boxes" if size is None else f"{w_px}×{h_px} px"
+        raise ValueError(f"a GIF of this backward pass would be {frames_n} frames of {what}: too big to read (at "
+                         f"most {GIF_MAX_FRAMES} frames of {GIF_MAX_BOXES} boxes, {GIF_MAX_PIXELS // 1000}k px). "
+                         f"Use {hint}, or write the step-through page instead: render_backprop(L, 'backprop.html')")
+    images = [Image.open(io.BytesIO(g.pipe(format="png"))).convert("RGB") for g in ex.frames(**draw_kw)]
     w = max(im.width for im in images)
     h = max(im.height for im in images)
     frames = []
@@ -833,44 +967,135 @@ def _write_gif(ex: Explanation, path: Path, duration: int, draw_kw: dict) -> Non
                    optimize=False)
 
 
+# --------------------------------------------------------------------------
+# the step-through page: the graph drawn once, the steps driven by its script
+# --------------------------------------------------------------------------
+
 _PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Backprop, step by step: {title}</title>
 <style>
-body {{ font-family: system-ui, sans-serif; margin: 1.5em; color: #222; }}
-.frame svg {{ max-width: 100%; height: auto; }}
-#step-text {{ font-family: ui-monospace, monospace; background: #f6f6f6; padding: .6em; border-radius: 4px;
-  white-space: pre-wrap; min-height: 2.6em; }}
-button {{ font-size: 1em; margin-right: .4em; padding: .3em .9em; }}
-#counter {{ margin-left: 1em; color: #555; }}
+html, body {{ margin: 0; height: 100%; }}
+body {{ font-family: system-ui, sans-serif; color: #222; display: flex; flex-direction: column;
+  height: 100vh; overflow: hidden; box-sizing: border-box; padding: 8px 16px; }}
+header {{ flex: none; }}
+h1 {{ font-size: 18px; margin: 0 0 0 16px; font-weight: 600; white-space: nowrap; overflow: hidden;
+  text-overflow: ellipsis; }}
+#help {{ font-size: 14px; margin: 0 0 4px 0; color: #444; }}
+.key {{ border: 3px solid; border-radius: 4px; padding: 0 4px; }}
+.kind {{ border: 1px solid #333; padding: 0 4px; margin-left: 4px; }}
+#controls {{ display: flex; align-items: center; gap: 8px; margin-bottom: 4px; }}
+button {{ font-size: 16px; padding: 4px 14px; }}
+#counter {{ font-size: 16px; margin-left: 8px; color: #333; font-weight: 600; }}
+#graph {{ flex: 1 1 auto; min-height: 0; overflow: auto; display: flex; }}
+#graph svg {{ margin: auto; display: block; flex: none; }}
+#step-text {{ flex: none; font-family: ui-monospace, monospace; font-size: 15px; background: #f3f3f3;
+  padding: 6px 10px; border-radius: 4px; white-space: pre-wrap; overflow-wrap: anywhere; min-height: 2.6em;
+  margin-top: 6px; }}
 </style></head>
 <body>
-<h1>Backprop, step by step: {title}</h1>
-<p>Each step multiplies the upstream gradient d{root}/dnode (a total) by a local derivative ∂node/∂input
-and adds the product to the input's gradient. Red: the node being processed; blue: the input receiving the
-contribution; "?": not yet known. Keys: ← →, space to play.</p>
-<div>
+<header>
+<div id="controls">
 <button id="prev" type="button">◀ Prev</button><button id="play" type="button">▶ Play</button>
-<button id="next" type="button">Next ▶</button><span id="counter"></span>
+<button id="next" type="button">Next ▶</button><span id="counter"></span><h1>Backprop, step by step: {title}</h1>
 </div>
-{frames}
+<p id="help"><span class="key" style="border-color:#d62728">red</span> node processed,
+<span class="key" style="border-color:#1f77b4">blue</span> input receiving d{root}/dnode (a total) × local
+derivative ∂node/∂input (on the edge); ? not known yet; keys ← → space.{legend}</p>
+</header>
+<div id="graph">{svg}</div>
 <div id="step-text"></div>
+<script id="backprop-data" type="application/json">{data}</script>
 <script>
 (function () {{
-  var lines = {lines};
-  var frames = document.querySelectorAll(".frame");
-  var k = 0, timer = null;
+  var D = JSON.parse(document.getElementById("backprop-data").textContent);
+  var n = D.steps.length, last = n + 1, k = 0, timer = null, MIN_PX = 13, MAX_SCALE = 2;
+  var svg = document.querySelector("#graph svg"), panel = document.getElementById("graph");
+  var vb = svg.viewBox.baseVal, fonts = [];
+  svg.querySelectorAll("text").forEach(function (t) {{
+    var f = parseFloat(t.getAttribute("font-size")); if (f) fonts.push(f); }});
+  var minFont = fonts.length ? Math.min.apply(null, fonts) : 14;
+  svg.removeAttribute("width"); svg.removeAttribute("height");
+  function fit() {{  // as large as the panel allows; text never below MIN_PX (then the panel scrolls)
+    var sW = panel.clientWidth / vb.width, need = MIN_PX / minFont;
+    var s = Math.min(sW, panel.clientHeight / vb.height, MAX_SCALE);
+    if (s < need) s = sW >= need ? Math.min(sW, MAX_SCALE) : need;  // scroll down (the step is followed)
+    svg.style.width = (vb.width * s) + "px"; svg.style.height = (vb.height * s) + "px";
+  }}
+  var boxes = [];  // value boxes: the grad line, the texts, the outline, the tooltip
+  svg.querySelectorAll("g.node").forEach(function (g) {{
+    var key = g.id.replace(/_cont\\d+$/, "").replace(/_[ms]\\d+$/, ""), info = D.nodes[key];
+    if (!info) return;
+    var texts = Array.prototype.slice.call(g.querySelectorAll("text"));
+    var grad = texts.filter(function (t) {{ return t.textContent.indexOf("grad ") === 0; }})[0] || null;
+    var title = g.querySelector("title");
+    if (grad) {{  // the reserved (longest) text sets the box; every shorter one is centred in it
+      var bb = grad.getBBox();
+      grad.setAttribute("x", bb.x + bb.width / 2); grad.setAttribute("text-anchor", "middle");
+    }}
+    boxes.push({{g: g, key: key, texts: texts, grad: grad, title: title, info: info}});
+  }});
+  function paint(id, color, width, cls) {{  // a node (and its "continued" copies) or an edge
+    var copies = svg.querySelectorAll('[id^="' + id + '_cont"]');
+    for (var c = 0; c < copies.length; c++) paintOne(copies[c], color, width, cls);
+    paintOne(document.getElementById(id), color, width, cls);
+  }}
+  function paintOne(g, color, width, cls) {{
+    if (!g) return;
+    g.querySelectorAll("polygon, path, ellipse").forEach(function (s) {{
+      if (s.getAttribute("fill") === "none" && s.tagName !== "path") return;
+      if (!s.dataset.stroke) {{ s.dataset.stroke = s.getAttribute("stroke") || "";
+        s.dataset.width = s.getAttribute("stroke-width") || ""; }}
+      s.setAttribute("stroke", color || s.dataset.stroke);
+      if (width) s.setAttribute("stroke-width", width); else if (s.dataset.width) s.setAttribute("stroke-width",
+        s.dataset.width); else s.removeAttribute("stroke-width");
+      if (s.tagName === "polygon" && g.classList.contains("edge")) s.setAttribute("fill", color || s.dataset.stroke);
+    }});
+    if (g.classList.contains("edge")) g.querySelectorAll("text").forEach(function (t) {{
+      if (!t.dataset.fill) t.dataset.fill = t.getAttribute("fill") || "#000000";
+      t.setAttribute("fill", color || t.dataset.fill); }});
+    ["current", "receiving", "active"].forEach(function (c) {{ g.classList.remove(c); }});
+    if (cls) g.classList.add(cls);
+  }}
+  var marked = [];
   function show(i) {{
-    k = Math.max(0, Math.min(frames.length - 1, i));
-    for (var j = 0; j < frames.length; j++) frames[j].style.display = (j === k) ? "block" : "none";
-    document.getElementById("step-text").textContent = lines[k];
-    document.getElementById("counter").textContent = "frame " + k + " of " + (frames.length - 1);
+    k = Math.max(0, Math.min(last, i));
+    var known = {{}};
+    known[D.root] = D.seed;
+    for (var j = 0; j < Math.min(k, n); j++) known[D.steps[j][1]] = D.steps[j][3];
+    boxes.forEach(function (b) {{
+      var t = known[b.key], shown = t === undefined ? "grad ?" : t;
+      if (b.grad) b.grad.textContent = shown;
+      b.texts.forEach(function (x) {{
+        if (!x.dataset.fill) x.dataset.fill = x.getAttribute("fill") || "#000000";
+        x.setAttribute("fill", t === undefined ? "#999999" : x.dataset.fill); }});
+      if (b.title) b.title.textContent = b.info[0] + ": data " + b.info[1] + ", " + shown;
+    }});
+    marked.forEach(function (id) {{ paint(id, null, null, null); }});
+    marked = [];
+    if (k >= 1 && k <= n) {{
+      var s = D.steps[k - 1];
+      paint(s[0], "#d62728", "3", "current"); paint(s[1], "#1f77b4", "3", "receiving");
+      paint(s[2], "#d62728", "2.5", "active");
+      marked = [s[0], s[1], s[2]];
+      var el = document.getElementById(s[0]);  // a picture taller than the panel follows the step
+      if (el && (panel.scrollWidth > panel.clientWidth || panel.scrollHeight > panel.clientHeight)) {{
+        var r = el.getBoundingClientRect(), p = panel.getBoundingClientRect();
+        panel.scrollTop += (r.top + r.height / 2) - (p.top + p.height / 2);
+        panel.scrollLeft += (r.left + r.width / 2) - (p.left + p.width / 2);
+      }}
+    }}
+    document.getElementById("step-text").textContent = D.lines[k];
+    document.getElementById("counter").textContent = k === 0 ? "start (step 0 of " + n + ")" :
+      k === last ? "done (" + n + " steps)" : "step " + k + " of " + n;
+    document.body.setAttribute("data-step", k);
   }}
   function play() {{
     if (timer) {{ clearInterval(timer); timer = null; document.getElementById("play").textContent = "▶ Play"; return; }}
-    if (k === frames.length - 1) show(0);
+    if (k === last) show(0);
     document.getElementById("play").textContent = "❚❚ Pause";
-    timer = setInterval(function () {{ if (k >= frames.length - 1) {{ play(); }} else {{ show(k + 1); }} }}, 1000);
+    timer = setInterval(function () {{ if (k >= last) {{ play(); }} else {{ show(k + 1); }} }}, 1000);
   }}
   document.getElementById("prev").onclick = function () {{ show(k - 1); }};
   document.getElementById("next").onclick = function () {{ show(k + 1); }};
@@ -880,35 +1105,45 @@ contribution; "?": not yet known. Keys: ← →, space to play.</p>
     else if (e.key === "ArrowLeft") {{ show(k - 1); e.preventDefault(); }}
     else if (e.key === " ") {{ play(); e.preventDefault(); }}
   }});
+  window.addEventListener("resize", fit);
+  fit();
   show(0);
+  window.backpropShow = show;
 }})();
 </script>
 </body></html>
 """
 
 
-def _write_html(ex: Explanation, path: Path, draw_kw: dict) -> None:
+def _page_data(ex: Explanation) -> dict:
+    """What the page's script needs, O(nodes + steps): each box's name and data, and per step
+    (the node's id, the input's id, the edge's id, the input's grad text after the step)."""
+    from autograd_lite.viz import _fmt  # the boxes' number format
+
+    index = {id(n): i for i, n in enumerate(topological_order(ex.root))}
+    p = ex.precision
+    nodes = {f"v{index[id(n)]}": [ex.names[id(n)], _fmt(n.data, p)] for n in ex._order}
+    steps = [[f"v{index[id(s.node)]}", f"v{index[id(s.input)]}", f"v{index[id(s.node)]}_in{s.index}",
+              f"grad {_fmt(s.total, p)}" + ("" if s.final else " + …")] for s in ex.steps]
+    return {"root": f"v{index[id(ex.root)]}", "seed": f"grad {_fmt(ex.seed, p)}", "nodes": nodes, "steps": steps,
+            "lines": [ex.line(k) for k in range(len(ex.steps) + 2)]}
+
+
+def _legend_html(svg: str) -> str:
+    """The kinds of box the picture uses, as one line of samples."""
+    from autograd_lite.viz import _FILL, _KIND_TEXT
+
+    found = [k for k in _KIND_TEXT if (f'class="node value {k}' if k not in ("op", "const")
+                                       else f'class="node {k}') in svg]
+    return " " + " ".join(f'<span class="kind" style="background:{_FILL[k]}">{html.escape(_KIND_TEXT[k])}</span>'
+                          for k in found)
+
+
+def _write_html(ex: Explanation, graph: Any, path: Path, legend: bool = True) -> None:
     import json
 
-    n = len(ex.steps)
-    frames = []
-    for k in range(n + 2):
-        svg = _svg(_uncaptioned_frame(ex, k, draw_kw)).replace(' id="', f' id="f{k}_')  # ids unique per page
-        frames.append(f'<div class="frame" id="frame-{k}" data-step="{k}">{svg}</div>')
-    # the ledger lines go into a <script> as JSON: < > & are written as \u escapes, so that no
-    # text in a label ("</script>", "<!--<script>") can end or re-open the script element
-    lines = json.dumps([ex.line(k) for k in range(n + 2)], ensure_ascii=False)
-    lines = lines.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-    lines = lines.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
-    page = _PAGE.format(title=html.escape(ex.root_name), root=html.escape(ex.root_name),
-                        frames="\n".join(frames), lines=lines)
-    from autograd_lite.viz import _SURROGATE
-
-    path.write_text(_SURROGATE.sub("\ufffd", page), encoding="utf-8")  # a lone surrogate: U+FFFD, as in the picture
-
-
-def _uncaptioned_frame(ex: Explanation, k: int, draw_kw: dict):
-    """Frame ``k`` without a caption: the page shows the ledger line as text under it."""
-    from autograd_lite.viz import draw_graph
-
-    return draw_graph(ex.root, step=k, **draw_kw)
+    data = json.dumps(_page_data(ex), ensure_ascii=False).replace("<", "\\u003c")  # no "</script>" inside
+    svg = _svg(graph)
+    page = _PAGE.format(title=html.escape(ex.root_name), root=html.escape(ex.root_name), svg=svg, data=data,
+                        legend=_legend_html(svg) if legend else "")
+    path.write_text(page, encoding="utf-8")

@@ -51,6 +51,11 @@ COLOR_BY = ("kind", "grad")
 LAYOUTS = ("wide", "slide")
 #: ``layout="slide"`` wraps the graph until width / height is at most this (a 16:9 slide).
 SLIDE_ASPECT = 16 / 9
+#: The step-through page's picture panel at a 1280×720 window (about 1250 × 430 px): its slide
+#: layout folds to this width / height instead.
+PAGE_ASPECT = 2.8
+#: ... and folds it until it is at most this many points wide: shown 1:1, its 13 pt text is 13 px.
+PAGE_WIDTH = 1240
 
 # Colours by kind (colour-blind-friendly pastel set) and shapes that tell the kinds
 # apart on their own, so a picture shaded by |grad| still shows what is what.
@@ -364,10 +369,13 @@ def _cuts(first: dict[str, int], links: list[tuple[str, str]], ncols: int, nrows
 
 
 def _wrap_rows(build: Any, ids: list[str], edges: list[tuple[str, str, dict[str, str]]],
-               group: dict[str, str]) -> graphviz.Digraph:
+               group: dict[str, str], aspect: float = SLIDE_ASPECT,
+               max_width: float = math.inf) -> graphviz.Digraph:
     """Cut the left-to-right graph into rows of consecutive columns, as few rows as give
-    width / height ≤ `SLIDE_ASPECT`.  Nodes of one ``group`` (a module cluster, an op and
-    its output) stay in one row.  ``build(rows)`` draws it, given the row of each group.
+    width / height ≤ `aspect` (and width ≤ ``max_width`` points).  Nodes of one ``group``
+    (a module cluster, an op and its output) stay in one row.  ``build(rows)`` draws it,
+    given the row of each group; a value used in a later row is drawn again at that row's
+    start, so no edge runs between rows.
 
     The number of rows is predicted from one dot layout of the unwrapped graph (each row
     as wide and as tall as its nodes' span there), then checked on the wrapped drawing."""
@@ -388,7 +396,7 @@ def _wrap_rows(build: Any, ids: list[str], edges: list[tuple[str, str, dict[str,
         width, height, boxes = 0.75 * ncols, 0.6 * max(per_col.values(), default=1), {}
     else:
         width, height, boxes = layout
-    if width / height <= SLIDE_ASPECT or ncols < 2:
+    if (width / height <= aspect and width * 72 <= max_width) or ncols < 2:
         return g
 
     def rows_for(nrows: int) -> dict[str, int]:
@@ -418,15 +426,20 @@ def _wrap_rows(build: Any, ids: list[str], edges: list[tuple[str, str, dict[str,
         h_rows = sum(s[3] - s[2] for s in spans.values()) + 0.5 * len(spans) + 0.6  # gaps and legend line
         return w_rows / h_rows
 
-    nrows = next((n for n in range(2, ncols + 1) if predicted(n) <= SLIDE_ASPECT), ncols)
+    nrows = next((n for n in range(2, ncols + 1) if predicted(n) <= aspect), ncols)
+    previous: tuple[Any, float] | None = None
     while True:
         rows = rows_for(nrows)
         g = build(rows, heads_of(rows))
         size = _plain_size(g)
-        if size is None or size[0] / size[1] <= SLIDE_ASPECT or nrows >= ncols:
+        if size is None or (size[0] / size[1] <= aspect and size[0] * 72 <= max_width) or nrows >= ncols:
             return g
-        # width/height falls about as 1/rows²: jump to the row count that should fit
-        nrows = min(ncols, max(nrows + 1, math.ceil(nrows * math.sqrt(size[0] / size[1] / SLIDE_ASPECT))))
+        if previous is not None and size[0] / size[1] <= aspect and size[0] > 0.95 * previous[1]:
+            return previous[0]  # more rows no longer make it narrower (a wide cluster): stop folding
+        previous = (g, size[0])
+        # width/height falls about as 1/rows², width as 1/rows: jump to the row count that should fit
+        factor = max(math.sqrt(size[0] / size[1] / aspect), size[0] * 72 / max_width)
+        nrows = min(ncols, max(nrows + 1, math.ceil(nrows * factor)))
 
 
 # --------------------------------------------------------------------------
@@ -469,7 +482,7 @@ def draw_graph(root: Value, *, rankdir: str = "LR", show_data: bool = True, show
                expand_linear: bool = False, model: Any = None, legend: bool = True,
                grad_range: tuple[float, float] | None = None, layout: str = "wide",
                names: str = "auto", edge_labels: str | None = None,
-               step: int | str | None = None) -> graphviz.Digraph:
+               step: int | str | None = None, level: str = "full") -> graphviz.Digraph:
     """The computational graph that ends at ``root`` as a `graphviz.Digraph`.
 
     - One box per `Value` (label, ``data``, ``grad``; a gradient that is itself a
@@ -498,6 +511,10 @@ def draw_graph(root: Value, *, rankdir: str = "LR", show_data: bool = True, show
       for an unlabelled root, a short expression (``log a``, ``1 − a``, ``y·log a``),
       else ``v1, v2, …``; ``names="labels"`` uses no expressions, ``names="expression"``
       longer ones.
+    - ``level="labels"`` draws only the labelled nodes, the leaves and the root, each
+      edge u → v carrying ∂v/∂u with the other labelled nodes held fixed (its formula
+      where the sub-graph is a known form, and the number): the course's
+      x1, w1, … → z → a → L (see `autograd_lite.levels`).
     - More than ``max_nodes`` Values raises ValueError (pass a larger ``max_nodes``
       or ``None``) rather than drawing an unreadable hairball.
     - ``edge_labels="local"`` writes on every edge input → op its local derivative
@@ -515,6 +532,13 @@ def draw_graph(root: Value, *, rankdir: str = "LR", show_data: bool = True, show
     """
     _check_options(root, rankdir, precision, max_nodes, color_by, grad_range)
     _check_layout_names(layout, names, rankdir)
+    from autograd_lite.levels import check_level
+
+    check_level(level)
+    if level == "labels":
+        return _draw_labels(root, rankdir=rankdir, show_data=show_data, show_grad=show_grad, precision=precision,
+                            max_nodes=max_nodes, color_by=color_by, model=model, legend=legend,
+                            grad_range=grad_range, layout=layout, step=step)
     view = _BackpropView(root, edge_labels, step) if edge_labels is not None or step is not None else None
     order = topological_order(root)
     if max_nodes is not None and len(order) > max_nodes:
@@ -678,33 +702,70 @@ def draw_graph(root: Value, *, rankdir: str = "LR", show_data: bool = True, show
             g.attr(fontname=_SANS, fontsize="14", nodesep="0.2", ranksep="0.2")
             g.attr("node", fontname=_SANS, fontsize="16")
             g.attr("edge", fontname=_SANS)
-        if legend and slide:  # one line under the graph, outside the layout: it takes no column's width
-            g.attr(label=_legend_label([k for k in _KIND_TEXT if k in kinds_seen], shading), labelloc="b",
-                   labeljust="l")
+        legend_line = _legend_label([k for k in _KIND_TEXT if k in kinds_seen], shading) if legend and slide else ""
+        caption = view.caption if view is not None else ""
+        if legend_line:  # one line under the graph, outside the layout: it takes no column's width
+            g.attr(label=_with_caption(legend_line, caption), labelloc="b", labeljust="l")
+        # layout="slide" folds the drawing into rows; a value used in a later row appears again at
+        # that row's start (a dashed "continued" box), so no edge runs from one row to another
+        ghosts: dict[tuple[str, int], str] = {}
+        if rows is not None:
+            for tail, head, _ in edges:
+                r_tail, r_head = rows[row_key.get(tail, tail)], rows[row_key.get(head, head)]
+                if r_tail != r_head:
+                    ghosts.setdefault((tail, r_head), f"{tail}_cont{r_head}")
         if rows is None:
             emit(g, None)
         else:
             for r in sorted(set(rows.values())):
                 with g.subgraph(name=f"cluster_row{r}") as c:
                     c.attr(label="", peripheries="0", id=f"row{r}", **{"class": "row"})
+                    for (tail, r_head), gid in ghosts.items():
+                        if r_head == r:
+                            c.node(gid, **_continued(attrs_of[tail], gid, slide))
                     emit(c, None, only=lambda key, r=r, rows=rows: rows[row_key.get(key, key)] == r)
         if heads:  # an invisible node whose ordered out-edges stack the rows in reading order
             g.node("rows", label="", shape="point", style="invis", width="0", height="0", ordering="out")
+            starts: dict[int, str] = {}
+            for (_, r_head), gid in ghosts.items():  # a row's "continued" boxes are its leftmost
+                starts.setdefault(r_head, gid)
             for h in heads:
-                g.edge("rows", h, style="invis")
+                g.edge("rows", starts.get(rows[row_key.get(h, h)], h) if rows is not None else h, style="invis")
         for tail, head, attrs in edges:
             if rows is not None and rows[row_key.get(tail, tail)] != rows[row_key.get(head, head)]:
-                attrs = {**attrs, "constraint": "false"}  # a line break: the next row starts on the left
+                tail = ghosts[(tail, rows[row_key.get(head, head)])]
             g.edge(tail, head, **(_slide_fonts(attrs) if slide else attrs))
         if legend and not slide:
             _legend(g, [k for k in _KIND_TEXT if k in kinds_seen], shading)
-        if view is not None and view.caption:  # draw_graph(step=k): which step this picture shows
-            g.attr(label=view.caption, labelloc="b", fontsize="11")
+        if caption and not legend_line:  # draw_graph(step=k): which step this picture shows
+            g.attr(label=caption, labelloc="b", fontsize="11")
         return g
 
     if not slide:
         return build(None)
+    if view is not None and view.page:  # the page shows it 1:1 at most PAGE_WIDTH px wide, text ≥ 13 px
+        return _wrap_rows(build, [nid for nid, _, _ in nodes], edges, row_key, PAGE_ASPECT, PAGE_WIDTH)
     return _wrap_rows(build, [nid for nid, _, _ in nodes], edges, row_key)
+
+
+def _continued(attrs: dict[str, str], gid: str, slide: bool) -> dict[str, str]:
+    """A value box drawn again at the start of a later row (same text, dashed outline)."""
+    out = dict(_slide_fonts(attrs) if slide else attrs)
+    out.update(id=gid, style=out.get("style", "") + ",dashed")
+    out["class"] = out.get("class", "value") + " continued"
+    if "tooltip" in out:
+        out["tooltip"] = out["tooltip"] + " (continued from the row above)"
+    out.pop("peripheries", None)
+    return out
+
+
+def _with_caption(legend_line: str, caption: str) -> str:
+    """The slide layout's graph label: the legend line, under the step's caption if there is one."""
+    if not caption:
+        return legend_line
+    inner = legend_line[1:-1]  # the legend's own HTML table, without the outer < >
+    return (f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0"><TR><TD ALIGN="LEFT">{html.escape(caption)}</TD>'
+            f'</TR><TR><TD ALIGN="LEFT">{inner}</TD></TR></TABLE>>')
 
 
 def _box_of(nid: str) -> str:
@@ -744,6 +805,9 @@ class _BackpropView:
         self.steps: list[tuple] = []
         backprop(root, observe=lambda *s: self.steps.append(s))
         n = len(self.steps)
+        self.page = step is PAGE  # render_backprop's page: drawn once, animated by its script
+        if self.page:
+            step, edge_labels = None, "local"
         if step == "end":
             step = n + 1
         if step is not None and (isinstance(step, bool) or not isinstance(step, int) or not 0 <= step <= n + 1):
@@ -784,6 +848,10 @@ class _BackpropView:
                 attrs["label"] = (f"{old}: " if old else "") + _fmt(loc, precision)
                 attrs["fontsize"] = "9"
                 attrs["fontcolor"] = "#555555"
+                if self.page:
+                    attrs["id"] = f"v{index[node]}_in{j}"
+        if self.page:
+            self._reserve(order, values, attrs_of, precision, show_data, show_grad)
         if self.step is None:
             return
         known, complete = self._known()
@@ -801,6 +869,10 @@ class _BackpropView:
                     rows.append(f"grad {_fmt(g, precision)}" + ("" if id(node) in complete else " + …"))
             attrs = attrs_of[vid]
             attrs["label"] = _html_rows(rows)
+            if not expanded:  # the tooltip knows what the frame knows, rounded like the box
+                shown = "grad ?" if g is None else f"grad {_fmt(g, precision)}" + (
+                    "" if id(node) in complete else " + …")
+                attrs["tooltip"] = f"{label or 'value'}: data {_fmt(data, precision)}, {shown}"
             if g is None:
                 attrs["fontcolor"] = _UNKNOWN_FONT
             if active is not None and not expanded and node is active[0]:
@@ -814,6 +886,30 @@ class _BackpropView:
             for (_tail, _head, attrs), role in zip(edges, edge_roles):
                 if role is not None and role[0] is active[0] and role[1] == active[1]:
                     attrs.update(color=_CURRENT, penwidth="2.5", fontcolor=_CURRENT)
+
+    def _reserve(self, order: dict, values: list, attrs_of: dict, precision: int, show_data: bool,
+                 show_grad: bool) -> None:
+        """The page's boxes: the longest grad text each will show, so that no box changes size."""
+        last = self._last
+        variants = _state_texts([(s[0], s[2], s[6], k == last[id(s[2])]) for k, s in enumerate(self.steps)],
+                                self.root, self._seed(), precision)
+        for vid, _kind, label, data, _grad, _expanded in values:
+            node = order[int(vid[1:].split("_")[0])]
+            rows = [f"<B>{html.escape(str(label), quote=False)}</B>"] if label else []
+            if show_data:
+                rows.append(f"data {_fmt(data, precision)}")
+            if show_grad:
+                rows.append(html.escape(max(variants.get(id(node), ["grad ?"]), key=len), quote=False))
+            attrs = attrs_of[vid]
+            attrs["label"] = _html_rows(rows)
+            attrs.pop("tooltip", None)  # the page's script writes what each frame knows
+
+    @property
+    def _last(self) -> dict[int, int]:
+        last: dict[int, int] = {}
+        for k, s in enumerate(self.steps):
+            last[id(s[2])] = k
+        return last
 
     def _seed(self) -> float:
         return self.steps[0][4] if self.steps else 1.0
@@ -975,3 +1071,176 @@ def render_graph(root: Value, path: str | os.PathLike, format: str | None = None
             f"once Graphviz is installed, render it with: dot -T{fmt} {dot_path} -o {path}") from None
     path.write_bytes(data)
     return path
+
+
+# --------------------------------------------------------------------------
+# draw_graph(level="labels"): only the labelled nodes, one derivative per edge
+# --------------------------------------------------------------------------
+
+
+class _PageStep(str):
+    """`draw_graph(step=PAGE)` (internal): the picture `render_backprop`'s page draws once and
+    animates; every box holds the longest text it will show, edges have ids ``v<i>_in<j>``."""
+
+
+PAGE = _PageStep("page")
+
+
+def _state_texts(steps: Sequence[tuple[Any, Any, float, bool]], root: Value, seed: float,
+                 precision: int) -> dict[int, list[str]]:
+    """Every grad text a box shows during a backward pass: ``grad ?``, ``grad 1 + …``, the final one.
+    ``steps`` are (node, input, total, final) in order."""
+    texts: dict[int, list[str]] = {id(root): [f"grad {_fmt(seed, precision)}"]}
+    for _node, inp, total, final in steps:
+        texts.setdefault(id(inp), ["grad ?"]).append(f"grad {_fmt(total, precision)}" + ("" if final else " + …"))
+    return texts
+
+
+def _draw_labels(root: Value, *, rankdir: str, show_data: bool, show_grad: bool, precision: int,
+                 max_nodes: int | None, color_by: str, model: Any, legend: bool,
+                 grad_range: tuple[float, float] | None, layout: str, step: int | str | None) -> graphviz.Digraph:
+    """`draw_graph` at ``level="labels"``: a box per kept node (labelled, leaf, root), an edge
+    u → v per label-level input carrying ∂v/∂u (its formula where known, and the number)."""
+    from autograd_lite.levels import LabelLevel
+
+    lv = LabelLevel(root, model=model)
+    if max_nodes is not None and len(lv.kept) > max_nodes:
+        raise ValueError(
+            f"the graph has {len(lv.kept)} labelled nodes and leaves, more than max_nodes={max_nodes}; drawn, it "
+            f"would be an unreadable hairball. Draw a smaller sub-expression, or raise the limit with "
+            f"draw_graph(..., max_nodes={len(lv.kept)}) (max_nodes=None disables it)")
+    index = {id(n): i for i, n in enumerate(lv.order_full)}
+    names = lv.names
+    # backprop on the label level: (node, input, total, final) per edge, in order
+    grads: dict[int, float] = {id(root): 1.0}
+    left = {id(e.input): 0 for e in lv.edges}
+    for e in lv.edges:
+        left[id(e.input)] += 1
+    steps = []
+    for e in lv.edges:
+        total = grads.get(id(e.input), 0.0) + grads[id(e.node)] * e.local if id(e.input) in grads else \
+            grads[id(e.node)] * e.local
+        grads[id(e.input)] = total
+        left[id(e.input)] -= 1
+        steps.append((e.node, e.input, total, left[id(e.input)] == 0))
+    n = len(steps)
+    page = step is PAGE
+    if step == "end":
+        step = n + 1
+    if step is not None and not page and (isinstance(step, bool) or not isinstance(step, int)
+                                          or not 0 <= step <= n + 1):
+        raise ValueError(f"step must be an int from 0 (only the seed known) to {n + 1} (done; or 'end'): this "
+                         f"graph's backward pass at level='labels' has {n} steps; got {step!r}")
+    known: dict[int, str] = {}
+    k = step if isinstance(step, int) and not page else -1  # the step drawn; -1: none
+    if k >= 0:
+        known[id(root)] = f"grad {_fmt(1.0, precision)}"
+        for _node, inp, total, final in steps[:min(k, n)]:
+            known[id(inp)] = f"grad {_fmt(total, precision)}" + ("" if final else " + …")
+    active = steps[k - 1] if 1 <= k <= n else None
+    active_edge = lv.edges[k - 1] if active is not None else None
+    variants = _state_texts(steps, root, 1.0, precision) if page else {}
+    slide = layout == "slide"
+    shading = _GradShading([_grad_float(v.grad) for v in lv.kept], grad_range) if color_by == "grad" else None
+    cluster_of: dict[Value, str] = {}
+    if model is not None:  # the neuron level: each neuron's output in its layer's cluster
+        cluster_of = {v: _module_of(lv.module_of[id(v)]) for v in lv.kept if id(v) in lv.module_of}
+
+    def make(rankdir: str) -> graphviz.Digraph:
+        g = graphviz.Digraph("label_level_graph")
+        g.attr(rankdir=rankdir, fontsize="11", nodesep="0.3", ranksep="0.5")
+        g.attr("node", fontsize="11", margin="0.08,0.04", height="0.3")
+        g.attr("edge", arrowsize="0.6", fontsize="10")
+        if slide:
+            g.attr(fontname=_SANS, fontsize="14")
+            g.attr("node", fontname=_SANS, fontsize="16")
+            g.attr("edge", fontname=_SANS, fontsize="14")
+        kinds: dict[str, None] = {}
+        groups: dict[str | None, list[tuple[str, dict[str, str]]]] = {}
+        for v in lv.kept[::-1]:
+            i = index[id(v)]
+            vid = f"v{i}"
+            kind = "root" if v is root else "leaf" if v.op is None else "intermediate"
+            kinds[kind] = None
+            grad = _grad_float(v.grad)
+            rows = [f"<B>{html.escape(names[id(v)], quote=False)}</B>"]
+            if show_data:
+                rows.append(f"data {_fmt(v.data, precision)}")
+            if show_grad:
+                if page:
+                    rows.append(html.escape(max(variants.get(id(v), ["grad ?"]), key=len), quote=False))
+                elif step is not None:
+                    rows.append(html.escape(known.get(id(v), "grad ?"), quote=False))
+                else:
+                    rows.append(f"grad {_fmt(grad, precision)}")
+            attrs = {"label": _html_rows(rows), "shape": "box", "id": vid, "class": f"value {kind}",
+                     "style": _STYLE[kind]}
+            if not page:
+                attrs["tooltip"] = f"{names[id(v)]}: data {_fmt(v.data, precision)}" + (
+                    f", {known.get(id(v), 'grad ?')}" if step is not None else f", grad {_fmt(grad, precision)}")
+            if kind == "root":
+                attrs["peripheries"] = "2"
+            if shading is None:
+                attrs["fillcolor"] = _FILL[kind]
+            else:
+                attrs["fillcolor"], attrs["fontcolor"] = shading.fill(grad), shading.font(grad)
+            if step is not None and not page and id(v) not in known:
+                attrs["fontcolor"] = _UNKNOWN_FONT
+            if active is not None and v is active[0]:
+                attrs.update(color=_CURRENT, penwidth="3")
+                attrs["class"] += " current"
+            if active is not None and v is active[1]:
+                attrs.update(color=_RECEIVING, penwidth="3")
+                attrs["class"] += " receiving"
+            groups.setdefault(cluster_of.get(v), []).append((vid, _slide_fonts(attrs) if slide else attrs))
+        for mod, members in groups.items():
+            if mod is None:
+                for vid, attrs in members:
+                    g.node(vid, **attrs)
+                continue
+            with g.subgraph(name=f"cluster_{mod or 'model'}") as c:
+                c.attr(label=mod or type(model).__name__, style="rounded,dashed", color="#888888",
+                       fontsize="14" if slide else "10", id=f"module_{mod or 'model'}", **{"class": "module"})
+                for vid, attrs in members:
+                    c.node(vid, **attrs)
+        for e in lv.edges:
+            head = f"∂{names[id(e.node)]}/∂{names[id(e.input)]}"
+            text = f"{head} = {e.formula} = {_fmt(e.local, precision)}" if e.formula and e.formula != _fmt(
+                e.local, precision) else f"{head} = {_fmt(e.local, precision)}"
+            if e.note:
+                text += f" ({e.note})"
+            if model is not None:  # the neuron level: long module names; the edge carries the number only
+                text = _fmt(e.local, precision)
+            attrs = {"label": text, "id": f"v{index[id(e.node)]}_in{e.index}", "class": "label-edge",
+                     "fontcolor": "#444444", "tooltip": text}
+            if e is active_edge:
+                attrs.update(color=_CURRENT, penwidth="2.5", fontcolor=_CURRENT)
+            g.edge(f"v{index[id(e.input)]}", f"v{index[id(e.node)]}", **attrs)
+        if legend:
+            if slide:
+                g.attr(label=_legend_label([k for k in _KIND_TEXT if k in kinds], shading), labelloc="b",
+                       labeljust="l")
+            else:
+                _legend(g, [k for k in _KIND_TEXT if k in kinds], shading)
+        if step is not None and not page:
+            caption = ("start: only the seed is known" if step == 0 else "done: every gradient is known"
+                       if step == n + 1 else f"after backward step {step} of {n}")
+            if not (legend and slide):
+                g.attr(label=caption, labelloc="b", fontsize="11")
+        return g
+
+    if not slide:
+        return make(rankdir)
+    # the slide layout picks the direction that shows the picture largest in a slide-shaped box
+    aspect = PAGE_ASPECT if page else SLIDE_ASPECT
+    best, best_scale = None, -1.0
+    for rd in ("LR", "TB"):
+        g = make(rd)
+        size = _plain_size(g)
+        if size is None:
+            return g
+        scale = min(aspect / size[0], 1 / size[1])
+        if scale > best_scale:
+            best, best_scale = g, scale
+    assert best is not None
+    return best

@@ -8,13 +8,16 @@ three ways -- backprop, the analytic formula of C6, central finite differences
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from autograd_lite.check import numerical_grad
 from autograd_lite.engine import Value
 from autograd_lite.text import format_table
 
-__all__ = ["LogRegGraph", "build_zal_graph", "derivative_rows", "format_rows", "DEFAULT_POINT", "explain_zal"]
+__all__ = ["LogRegGraph", "build_zal_graph", "derivative_rows", "format_rows", "DEFAULT_POINT", "explain_zal",
+           "write_step_throughs"]
 
 DEFAULT_POINT = {"x1": 1.5, "x2": -0.5, "w1": 0.3, "w2": -0.8, "b": 0.1, "y": 1.0}
 
@@ -80,11 +83,32 @@ def derivative_rows(point: dict[str, float] | None = None) -> list[tuple[str, st
     ]
 
 
-def explain_zal(point: dict[str, float] | None = None):
-    """The chain-rule ledger of backprop on the z → a → L graph (`autograd_lite.explain`)."""
+def explain_zal(point: dict[str, float] | None = None, level: str = "full"):
+    """The chain-rule ledger of backprop on the z → a → L graph (`autograd_lite.explain`);
+    ``level="labels"``: the course's seven steps of C6 (L → a → z → w1, x1, w2, x2, b)."""
     from autograd_lite.explain import explain
 
-    return explain(build_zal_graph(**{**DEFAULT_POINT, **(point or {})}).L)
+    return explain(build_zal_graph(**{**DEFAULT_POINT, **(point or {})}).L, level=level)
+
+
+def write_step_throughs(out: Path | str, point: dict[str, float] | None = None,
+                        note: Callable[[str], None] = print) -> list[Path]:
+    """Write the z → a → L backward pass step by step into folder ``out``: the course's picture
+    (``backprop_labels.html``/``.gif``: only the labelled nodes, C6's seven steps) and every op
+    (``backprop.html``/``.gif``).  A GIF needs Pillow: without it ``note`` says so and it is skipped.
+    Returns the paths written (raises `GraphvizNotFoundError` without Graphviz)."""
+    from autograd_lite.explain import render_backprop
+
+    out = Path(out)
+    wrote = []
+    for level, stem in (("labels", "backprop_labels"), ("full", "backprop")):
+        ex = explain_zal(point, level=level)
+        for suffix in (".html", ".gif"):
+            try:
+                wrote.append(render_backprop(ex.root, out / (stem + suffix), explanation=ex))
+            except ImportError as e:
+                note(f"note: {str(e).splitlines()[0]} -- skipping {stem + suffix}")
+    return wrote
 
 
 def format_rows(rows) -> str:

@@ -4,6 +4,7 @@
     python benchmarks/run.py --quick      # tiny sizes, a few seconds (the smoke test)
     python benchmarks/run.py --profile    # where autograd_lite's time goes (cProfile)
     python benchmarks/run.py --core       # micrograd's sizes only, vs micrograd, timed both ways (below)
+    python benchmarks/run.py --pictures   # render_backprop's page for an MLP: time and size (issue 21)
 
 Times are medians over several repeats of forward + backward (+ update), with the
 cyclic garbage collector enabled as in normal use; all engines run in this one
@@ -701,6 +702,41 @@ def profile(quick: bool) -> None:
         pstats.Stats(prof).sort_stats("tottime").print_stats(12)
 
 
+def pictures() -> str:
+    """render_backprop's step-through page for nn.MLP(2, [4, 4, 1]) on four examples (issue 21's
+    target: under ~20 s and 10 MB; it was 53 s and 122 MB with one SVG per frame)."""
+    import shutil
+    import tempfile
+
+    from autograd_lite import Value, explain, losses, nn, render_backprop
+    from autograd_lite.engine import topological_order
+
+    if shutil.which("dot") is None:
+        return "(Graphviz is not installed: no picture timings)\n"
+    rows = []
+    data = [((0.5, -1.0), 1.0), ((1.0, 2.0), 0.0), ((-0.3, 0.7), 1.0), ((2.0, -0.5), 0.0)]
+    with tempfile.TemporaryDirectory() as tmp:
+        for fused in (True, False):
+            m = nn.MLP(2, [4, 4, 1], seed=0, fused=fused)
+            loss = None
+            for x, y in data:
+                term = losses.binary_cross_entropy_with_logits(m([Value(v) for v in x]), y)
+                loss = term if loss is None else loss + term
+            assert loss is not None
+            loss.label = "L"
+            for level, kw in (("full", {}), ("labels", {}), ("labels", {"model": m})):
+                path = Path(tmp) / "page.html"
+                t = time.perf_counter()
+                render_backprop(loss, path, level=level, max_nodes=None, **kw)
+                dt = time.perf_counter() - t
+                steps = len(explain(loss, level=level, **kw).steps)
+                what = level + (", model=" if kw else "")
+                rows.append([f"MLP(2, [4, 4, 1]), 4 examples, fused={fused}", what,
+                             f"{len(topological_order(loss)):,}", f"{steps:,}", f"{dt:.1f} s",
+                             f"{path.stat().st_size / 1e6:.2f} MB"])
+    return markdown_table(["graph", "level", "Values", "steps", "render_backprop .html", "page size"], rows)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="tiny sizes (a smoke test, a few seconds)")
@@ -709,6 +745,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--profile", action="store_true", help="print a cProfile breakdown of autograd_lite instead")
     ap.add_argument("--core", action="store_true",
                     help="only micrograd's sizes against micrograd, timed by the harness and as a user script")
+    ap.add_argument("--pictures", action="store_true",
+                    help="only the step-through page of an MLP: render time and page size (issue 21)")
     ap.add_argument("--worker", nargs=4, metavar=("WORKLOAD", "ENGINE", "SIZE", "BUDGET"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.worker:
@@ -720,6 +758,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.core:
         print(core(0.2 if args.quick else 2.0))
         return 0
+    if args.pictures:
+        print(pictures())
+        return 0
     t0 = time.perf_counter()
     data = run_all(args.quick, log=lambda s: print(s, file=sys.stderr, flush=True))
     text = report(data, args.quick)
@@ -728,6 +769,8 @@ def main(argv: list[str] | None = None) -> int:
                  "The harness times with the leaves built before the timed region and a gc.collect() "
                  "charged to each engine; a user script builds its leaves inside it and never collects.\n\n"
                  + core(2.0) + "\n")
+        text += ("\n## The step-through page of an MLP (issue 21: drawn once, O(nodes + steps))\n\n"
+                 + pictures() + "\n")
     text += f"\nWhole run: {time.perf_counter() - t0:.0f} s.\n"
     print(text)
     out = args.out if args.out is not None else (None if args.quick else HERE / "RESULTS.md")

@@ -52,7 +52,8 @@ def test_explain_writes_html_and_gif(tmp_path):
     r = run("tanh(w*x)", "--at", "w=0.5", "x=2", "--html", str(tmp_path / "bp.html"), "--gif",
             str(tmp_path / "bp.gif"))
     assert r.returncode == 0, r.stderr
-    assert (tmp_path / "bp.html").read_text(encoding="utf-8").count('class="frame"') == 3 + 2
+    page = (tmp_path / "bp.html").read_text(encoding="utf-8")
+    assert page.count("<svg") == 1 and page.count('"grad ') >= 3  # one picture, the 3 steps as data
     from PIL import Image
 
     with Image.open(tmp_path / "bp.gif") as im:
@@ -81,8 +82,10 @@ def test_demo_explains_the_zal_graph_and_writes_html_and_gif(tmp_path, capsys):
     from autograd_lite.cli import _explain_demo_graph
 
     wrote = _explain_demo_graph(tmp_path)
-    assert sorted(p.name for p in wrote) == ["backprop.gif", "backprop.html"]
+    assert sorted(p.name for p in wrote) == ["backprop.gif", "backprop.html", "backprop_labels.gif",
+                                             "backprop_labels.html"]
     out = capsys.readouterr().out
+    assert "Backward pass from L: 7 steps" in out  # the label level: C6's seven steps
     assert "∂a/∂z = a(1 − a) = 0.7211 × 0.2789 = 0.2011" in out
     assert "dL/dw1 = dL/da · da/dz" in out
 

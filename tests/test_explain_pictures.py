@@ -139,14 +139,29 @@ def test_render_backprop_bad_paths(tmp_path):
         render_backprop(v, tmp_path / "nope" / "x.html")
 
 
-def test_html_is_self_contained(tmp_path):
+def test_html_is_self_contained_and_draws_the_graph_once(tmp_path):
+    import json
+
     g = build_zal_graph()
     page = render_backprop(g.L, tmp_path / "bp.html").read_text(encoding="utf-8")
     n = len(explain(g.L).steps)
-    assert page.count('class="frame"') == n + 2
+    assert page.count("<svg") == 1  # one picture; the script drives the steps
+    data = json.loads(re.search(r'<script id="backprop-data" type="application/json">(.*?)</script>', page,
+                                re.S).group(1))
+    assert len(data["steps"]) == n and len(data["lines"]) == n + 2
     assert not re.search(r"""(src|href)=["']?(https?:|//)""", page)
     assert "<link" not in page and "@import" not in page
-    assert len(re.findall(r' id="(f\d+_[^"]+)"', page)) == len(set(re.findall(r' id="(f\d+_[^"]+)"', page)))
+    ids = re.findall(r' id="([^"]+)"', page)
+    assert len(ids) == len(set(ids))
+
+
+def test_page_json_cannot_close_its_script(tmp_path):
+    x = Value(2.0, label="</script><b>x")
+    y = x * x
+    y.label = "y"
+    page = render_backprop(y, tmp_path / "bp.html").read_text(encoding="utf-8")
+    script = re.search(r'<script id="backprop-data" type="application/json">(.*?)</script>', page, re.S).group(1)
+    assert "<" not in script
 
 
 # ---------------------------------------------------------------------------
@@ -187,40 +202,39 @@ def test_page_steps_with_buttons_and_arrow_keys(browser, tmp_path):
     index = {id(n): i for i, n in enumerate(al.engine.topological_order(g.L))}
     path = Path(render_backprop(g.L, tmp_path / "bp.html"))
     browser.get(path.as_uri())
+    body = browser.find_element(By.TAG_NAME, "body")
 
-    def visible_frame():
-        frames = [f for f in browser.find_elements(By.CSS_SELECTOR, ".frame") if f.is_displayed()]
-        assert len(frames) == 1
-        return frames[0]
+    def step():
+        return body.get_attribute("data-step")
 
-    def current_id():
-        found = visible_frame().find_elements(By.CSS_SELECTOR, "g.current")
-        return [el.get_attribute("id").split("_", 1)[1] for el in found]
+    def marked(cls):
+        return [el.get_attribute("id") for el in browser.find_elements(By.CSS_SELECTOR, f"g.node.{cls}")]
 
     text = browser.find_element(By.ID, "step-text")
-    assert visible_frame().get_attribute("data-step") == "0" and text.text.startswith("start:")
-    assert current_id() == []
+    assert step() == "0" and text.text.startswith("start:")
+    assert marked("current") == []
     nxt = browser.find_element(By.ID, "next")
     for k in range(1, 10):
         nxt.click()
         s = ex.steps[k]
-        assert visible_frame().get_attribute("data-step") == str(k)
-        assert current_id() == [f"v{index[id(s.node)]}"]
+        assert step() == str(k)
+        assert f"v{index[id(s.node)]}" in marked("current")
+        assert f"v{index[id(s.input)]}" in marked("receiving")
         assert text.text == ex.line(k)
     assert "∂a/∂z = a(1 − a) = 0.7211 × 0.2789 = 0.2011" in text.text  # step 9 is σ's
     browser.find_element(By.ID, "prev").click()
-    assert visible_frame().get_attribute("data-step") == "8"
-    body = browser.find_element(By.TAG_NAME, "body")
+    assert step() == "8"
     body.send_keys(Keys.ARROW_RIGHT)
     body.send_keys(Keys.ARROW_RIGHT)
-    assert visible_frame().get_attribute("data-step") == "10"
+    assert step() == "10"
     assert text.text == ex.line(10)
     body.send_keys(Keys.ARROW_LEFT)
-    assert visible_frame().get_attribute("data-step") == "9"
+    assert step() == "9"
     for _ in range(40):  # past the end: stays on the last frame
         nxt.click()
-    assert visible_frame().get_attribute("data-step") == str(len(ex.steps) + 1)
+    assert step() == str(len(ex.steps) + 1)
     assert text.text.startswith("done:")
+    assert marked("current") == [] and marked("receiving") == []
     assert "Play" in browser.find_element(By.ID, "play").text
 
 

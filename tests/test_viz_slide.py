@@ -113,7 +113,7 @@ def test_slide_layout_with_a_model_keeps_clusters_whole(tmp_path):
 def test_readme_picture_is_the_slide_layout():
     svg = (ROOT / "docs" / "z_a_L.svg").read_text()
     assert_fits_a_slide(svg, max_aspect=SLIDE_ASPECT)
-    for name in ("log a", "1 − a", "log(1 − a)", "y log a"):
+    for name in ("log a", "1 − a", "log(1 − a)", "y·log a"):
         assert f">{name}<" in svg, name
     w, h = png_size(ROOT / "docs" / "z_a_L.png")
     assert w / h <= SLIDE_ASPECT and w >= 1200
