@@ -349,13 +349,17 @@ def _mp_saturated(mpmath, name: str, x: Any, notes: set) -> Any:
 
 
 def _mp_power(mpmath, a: Any, b: Any, notes: set) -> Any:
-    if (not isinstance(a, mpmath.mpc) and not isinstance(b, mpmath.mpc) and mpmath.isfinite(b)
-            and abs(b) > _HUGE and mpmath.isfinite(a) and abs(a) not in (0, 1)):
-        notes.add("a power with an exponent beyond 1e300 was rounded to its limit")
-        if a < 0:
-            return mpmath.nan
-        return mpmath.inf if (abs(a) > 1) == (b > 0) else mpmath.mpf(0)
-    return mpmath.power(a, b)
+    """a ** b; an exponent beyond ±10³⁰⁰ (mpmath cannot take it) gives the limit."""
+    if (isinstance(a, mpmath.mpc) or isinstance(b, mpmath.mpc) or not mpmath.isfinite(b) or abs(b) <= _HUGE
+            or not mpmath.isfinite(a)):
+        return mpmath.power(a, b)
+    # such an exponent is an even integer (every number that big is, at 50 digits): the sign of a is moot
+    if abs(a) == 1:
+        return mpmath.mpf(1)
+    if a == 0:
+        return mpmath.mpf(0) if b > 0 else mpmath.inf
+    notes.add("a power with an exponent beyond 1e300 was rounded to its limit")
+    return mpmath.inf if (abs(a) > 1) == (b > 0) else mpmath.mpf(0)
 
 
 def _mp_apply(sp, mpmath, e, vals: list, env: dict, notes: set):

@@ -602,9 +602,16 @@ def test_evaluate_saturates_huge_arguments_instead_of_hanging():
     for expr, want in [(sympy.exp(-huge), 0.0), (F.sigma(huge), 1.0), (F.sigma(-huge), 0.0), (sympy.tanh(-huge), -1.0),
                        (sympy.cosh(huge), math.inf), (F.relu(huge), math.inf), (F.relu(-huge), 0.0),
                        (sympy.sin(huge), math.nan), (2 ** huge, math.inf), (sympy.Rational(1, 2) ** huge, 0.0),
-                       ((-2) ** huge, math.nan), (1 ** huge, 1.0), (sympy.exp(sympy.exp(X)), math.exp(math.e))]:
+                       ((-2) ** huge, math.inf), (sympy.Rational(-1, 2) ** huge, 0.0), (2 ** -huge, 0.0),
+                       (sympy.Rational(1, 2) ** -huge, math.inf), (sympy.exp(sympy.exp(X)), math.exp(math.e))]:
         got = S._evaluate_many([expr], [X], [1.5 if expr.has(sympy.exp(sympy.exp(sympy.exp(X)))) else 1.0])[0]
         assert got == want or (math.isnan(got) and math.isnan(want)) or close(got, want), (expr, got, want)
+    Y = sympy.Symbol("y", real=True)
+    for base, want in [(1.0, 1.0), (-1.0, 1.0), (0.0, 0.0)]:   # no limit taken: mpmath's own power, no note
+        notes = set()
+        assert S._evaluate_many([Y ** huge], [X, Y], [1.5, base], notes) == [want] and not notes
+    notes = set()
+    assert S._evaluate_many([Y ** -huge], [X, Y], [1.5, 0.0], notes) == [math.inf] and not notes
 
 
 def test_evaluate_has_a_time_limit(monkeypatch):
