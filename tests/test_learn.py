@@ -688,3 +688,9 @@ def test_workbook_folder_in_process(tmp_path):
     reports = learn.check_workbook(tmp_path / "w", ["gradient_descent", "backprop"])
     assert [r.status for r in reports] == ["passed", "failed"] and "SystemExit" in reports[1].message
     assert summary(reports) == "1 passed, 1 failed" and summary([]) == "nothing checked"
+    assert len(learn.init_workbook(tmp_path / "deep" / "er")) == 8  # parent folders are made too
+    (tmp_path / "w" / "my_helpers_i23.py").write_text("def step(p, lr):\n    p.data -= lr * p.grad\n")
+    (tmp_path / "w" / "gradient_descent.py").write_text(  # the learner's files may import each other
+        "from my_helpers_i23 import step\n\ndef gradient_descent(params, lr):\n    for p in params:\n"
+        "        step(p, lr)\n")
+    assert learn.check_workbook(tmp_path / "w", ["gradient_descent"])[0].passed
