@@ -323,5 +323,7 @@ def test_a_labels_binding_is_read_from_its_text():
     fused = al.linear([b], [c], d)
     total = fused + c
     assert Namer(total * 2.0).name(total) == "b·c + d + c"  # a fused sum inside a sum: no parentheses
+    scaled = fused * c
+    assert Namer(scaled * 2.0).name(scaled) == "(b·c + d)·c"  # … inside a product: parentheses
     prod = Value(1.0, label="a·b")
     assert Namer(c * prod).expression(Namer(c * prod).root) == "c·(a·b)"  # × on the right: parenthesised
