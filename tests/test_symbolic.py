@@ -612,6 +612,9 @@ def test_evaluate_saturates_huge_arguments_instead_of_hanging():
         assert S._evaluate_many([Y ** huge], [X, Y], [1.5, base], notes) == [want] and not notes
     notes = set()
     assert S._evaluate_many([Y ** -huge], [X, Y], [1.5, 0.0], notes) == [math.inf] and not notes
+    notes = set()                                                  # 1e300 itself is still computed
+    assert S._evaluate_many([2 ** Y, sympy.Rational(1, 2) ** Y], [X, Y], [0.0, 1e300], notes) == [math.inf, 0.0]
+    assert not notes
 
 
 def test_evaluate_has_a_time_limit(monkeypatch):
