@@ -31,8 +31,9 @@ Argnums = int | Sequence[int]
 
 def _normalize_argnums(argnums: Argnums, nargs: int, name: str) -> tuple[int, ...]:
     many = not isinstance(argnums, (int, np.integer))
-    if many and not isinstance(argnums, (tuple, list)):
-        raise TypeError(f"{name}: argnums must be ints (an int or a tuple of ints), got {type(argnums).__name__}")
+    if many and not isinstance(argnums, (tuple, list, range)):  # range(289): many arguments at once
+        raise TypeError(f"{name}: argnums must be ints (an int, a tuple of ints or a range), "
+                        f"got {type(argnums).__name__}")
     nums: tuple[Any, ...] = tuple(argnums) if many else (argnums,)  # type: ignore[arg-type]
     if not nums:
         raise ValueError(f"{name}: argnums is empty")

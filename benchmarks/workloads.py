@@ -310,6 +310,8 @@ def make_mlp_step(engine: str, n: int) -> Case:
         return _vectorized_mlp_step(X, y, counter)
     if engine == "vectorized_elementary":
         return _vectorized_mlp_step(X, y, counter, elementary=True)
+    if engine in ("vectorized_elementary_args", "vectorized_elementary_seq"):
+        return _vectorized_args_mlp_step(X, y, counter, one_sequence=engine.endswith("_seq"))
     if engine == "autograd_lite_elementary":
         model = ElementaryMLP(*autograd_lite_mlp())
         inputs = [list(row) for row in X.tolist()]
@@ -434,6 +436,68 @@ def _vectorized_mlp_step(X: np.ndarray, y: np.ndarray, counter: dict, elementary
         return cost
 
     return Case(lambda: None, run, note=f"compile_loss on {what}")
+
+
+def elementary_loss_of_args(sizes: tuple = (2, *SIZES)) -> Callable:
+    """The demo's per-example loss written the JAX way: ``loss(*params, x1, x2, y)``, the
+    parameters as scalar arguments (per neuron its weights, then its bias: the nn layout),
+    each neuron ``s = b; s = s + wⱼ·hⱼ``, relu between layers, then the hinge."""
+    n_params = sum((a + 1) * b for a, b in zip(sizes, sizes[1:]))
+
+    def loss(*args):
+        it = iter(args[:n_params])
+        h = list(args[n_params:-1])
+        last = len(sizes) - 2
+        for i, (nin, nout) in enumerate(zip(sizes, sizes[1:])):
+            out = []
+            for _ in range(nout):
+                w = [next(it) for _ in range(nin)]
+                s = next(it)
+                for wj, hj in zip(w, h):
+                    s = s + wj * hj
+                out.append(s if i == last else s.relu())
+            h = out
+        return (1 + -args[-1] * h[0]).relu()
+
+    loss.n_params = n_params  # type: ignore[attr-defined]
+    return loss
+
+
+def _vectorized_args_mlp_step(X: np.ndarray, y: np.ndarray, counter: dict, one_sequence: bool = False) -> Case:
+    """Issue 24: the elementary-op step with the 289 parameters passed as arguments,
+    ``vf.value_and_grad(*params, x1, x2, y, argnums=range(289), reduce="mean")`` (or, with
+    ``one_sequence``, as one array argument: ``vf.value_and_grad(params, x1, x2, y, argnums=0)``);
+    the L2 term and the SGD update in numpy, as in the closure-weights row."""
+    vec = _vectorize_module()
+    model, _ = autograd_lite_mlp()
+    state = {"w": [p.data for p in model.parameters()]}
+    args_loss = elementary_loss_of_args()
+    P = args_loss.n_params  # type: ignore[attr-defined]
+    x1, x2 = np.ascontiguousarray(X[:, 0]), np.ascontiguousarray(X[:, 1])
+    if one_sequence:
+        def seq_loss(params, a, b, t):
+            return args_loss(*params, a, b, t)
+
+        vf = vec.vectorize(seq_loss, sizes=(P, None, None, None))
+        call = "vf.value_and_grad(params, x1, x2, y, argnums=0, reduce='mean')"
+    else:
+        vf = vec.vectorize(args_loss)
+        call = f"vf.value_and_grad(*params, x1, x2, y, argnums=range({P}), reduce='mean')"
+
+    def run(_):
+        if one_sequence:
+            vals, grads = vf.value_and_grad(np.array(state["w"]), x1, x2, y, argnums=0, reduce="mean")
+        else:
+            vals, grads = vf.value_and_grad(*state["w"], x1, x2, y, argnums=range(P), reduce="mean")
+        w = np.array(state["w"])
+        g = np.asarray(grads, dtype=float) + 2 * ALPHA * w
+        cost = float(np.mean(vals)) + ALPHA * float(w @ w)
+        lr = _lr(counter["k"] % 100)
+        counter["k"] += 1
+        state["w"] = (w - lr * g).tolist()
+        return cost
+
+    return Case(lambda: None, run, note=f"per example with + and ×, parameters as arguments: {call}")
 
 
 # ----------------------------------------------------------------------------- logreg_epoch
