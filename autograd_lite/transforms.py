@@ -37,6 +37,8 @@ def _normalize_argnums(argnums: Argnums, nargs: int, name: str) -> tuple[int, ..
     nums: tuple[Any, ...] = tuple(argnums) if many else (argnums,)  # type: ignore[arg-type]
     if not nums:
         raise ValueError(f"{name}: argnums is empty")
+    if isinstance(argnums, range) and argnums.step > 0 and 0 <= argnums.start and argnums[-1] < nargs:
+        return nums  # ints in range by construction (range(289) is checked at once, not one by one)
     for i in nums:
         if not isinstance(i, (int, np.integer)) or isinstance(i, bool):
             raise TypeError(f"{name}: argnums must be ints, got {type(i).__name__}")
