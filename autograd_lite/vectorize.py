@@ -659,9 +659,16 @@ def _arg_names(f: Callable, n: int) -> list[str]:
     return [names[i] if i < len(names) else f"arg{i}" for i in range(n)]
 
 
+def _value_list(a: Any) -> bool:
+    """Is ``a`` a list or tuple of Values (parameters passed as one sequence argument)?"""
+    return a.__class__ in (list, tuple) and len(a) > 0 and all(v.__class__ is Value for v in a)
+
+
 def _as_float_array(a: Any, what: str) -> np.ndarray:
     if isinstance(a, Value):
         raise TypeError(f"{what}: pass numbers or numpy arrays, not a Value (use .data)")
+    if _value_list(a):  # a model's parameters as one argument (as a JAX user passes a pytree): their numbers
+        return np.fromiter((v.data for v in a), np.float64, len(a))
     try:
         arr = np.asarray(a)
     except (TypeError, ValueError) as e:  # ragged lists
@@ -686,9 +693,13 @@ class Vectorized:
         self.__name__ = getattr(f, "__name__", "f")
         self.__doc__ = getattr(f, "__doc__", None)
         self._fuse = fuse
-        self._by_arity: dict[int, Vectorized] | None = None
+        # sizes not given: a call shows them (how many arguments for f(*args); a list of Values
+        # is a sequence argument): f is traced once per such structure, kept in _by_arity
+        self._infer = sizes is None
+        self._lazy = sizes is None and _takes_varargs(f)
+        self._by_arity: dict[tuple, Vectorized] | None = None
         self.tape: _Tape | None = None
-        if sizes is None and _takes_varargs(f):  # f(*args): the call shows the arity
+        if self._lazy:  # f(*args): the call shows the arity
             self._by_arity = {}
             self.sizes, self.tape, self.multi = None, None, False
             return
@@ -714,7 +725,17 @@ class Vectorized:
                     self._arg_slots.append(list(range(len(placeholders), len(placeholders) + size)))
                     placeholders.extend(ph)
                     args.append(ph)
-            out = f(*args)
+            try:
+                out = f(*args)
+            except (TypeError, IndexError) as e:
+                if not self._infer or isinstance(e, TracingError):
+                    raise
+                # f failed on scalars (it indexes an argument: parameters as one sequence): trace
+                # it at each call instead, whose lists of Values show which arguments are sequences
+                trace.nodes.clear()
+                self._lazy, self._by_arity = True, {}
+                self.sizes, self.tape, self.multi = None, None, False
+                return
         self._slot_lists = [_slot_list(slots) for slots in self._arg_slots]
         self._arg_of = [i for i, slots in enumerate(self._slot_lists) for _ in slots]  # slot -> argument
         try:
@@ -743,23 +764,45 @@ class Vectorized:
             return f"<vectorized {self.__name__}: takes *args, traced at the first call>"
         return f"<vectorized {self.__name__}: {len(self.tape)} ops, sizes={self.sizes}>"
 
-    def _for_call(self, arrays: Sequence[Any]) -> Vectorized:
-        """f(*args) traced for this call's number of arguments, each a scalar per example."""
-        n = len(arrays)
-        g = self._by_arity.get(n)  # type: ignore[union-attr]
+    def _structured(self, arrays: Sequence[Any]) -> Vectorized | None:
+        """The traced version for this call's structure when ``sizes`` was not given and
+        the call shows it: ``f(*args)`` (the number of arguments), or an argument that is
+        a list of Values (a sequence of that length, e.g. a model's parameters).  None:
+        this one fits."""
+        if not self._infer:
+            return None
+        seqs = list in map(type, arrays) or tuple in map(type, arrays)  # (a C-speed look first)
+        if not self._lazy and not seqs:
+            return None
+        sizes = tuple(len(a) if seqs and _value_list(a) else None for a in arrays)
+        if not self._lazy and sizes == self.sizes:
+            return None
+        return self._for_call(arrays, sizes)
+
+    def _for_call(self, arrays: Sequence[Any], sizes: tuple) -> Vectorized:
+        """f traced for this call's structure (``sizes``), cached by it."""
+        if self._by_arity is None:
+            self._by_arity = {}
+        g = self._by_arity.get(sizes)
         if g is None:
+            n = len(arrays)
             try:
-                g = Vectorized(self.__wrapped__, (None,) * n, self._fuse)
+                g = Vectorized(self.__wrapped__, sizes, self._fuse)
             except (TypeError, IndexError) as e:
                 if isinstance(e, TracingError):
                     raise
                 shapes = [np.shape(a) for a in arrays]
                 guess = tuple(sh[-1] if len(sh) >= 2 else None for sh in shapes)
-                raise TypeError(f"vectorize: {self.__name__} takes *args; traced with {n} scalar argument(s) "
+                what = "takes *args; traced" if _takes_varargs(self.__wrapped__) else "traced"
+                raise TypeError(f"vectorize: {self.__name__} {what} with {n} argument(s) of sizes {sizes} "
                                 f"(shapes {shapes}) it failed: {e}. If an argument is a sequence per example, "
-                                f"pass sizes=: e.g. vectorize({self.__name__}, sizes={guess!r})") from e
-            self._by_arity[n] = g  # type: ignore[index]
-        self.sizes, self.tape, self.multi = g.sizes, g.tape, g.multi  # the latest, to inspect
+                                f"pass sizes=: e.g. vectorize({self.__name__}, sizes={guess!r}); parameters "
+                                f"may be passed as one list of Values") from e
+            if len(self._by_arity) >= _PROGRAMS_KEPT:  # bounded: drop the oldest structure
+                del self._by_arity[next(iter(self._by_arity))]
+            self._by_arity[sizes] = g
+        if self._lazy:
+            self.sizes, self.tape, self.multi = g.sizes, g.tape, g.multi  # the latest, to inspect
         return g
 
     # inputs ------------------------------------------------------------------
@@ -817,8 +860,9 @@ class Vectorized:
         """f on every example: the arguments broadcast together like a numpy ufunc
         (a sequence argument contributes its shape without the last axis).
         Returns an array of the batch shape (with a last axis for a list output)."""
-        if self._by_arity is not None:
-            return self._for_call(arrays)(*arrays)
+        g = self._structured(arrays)
+        if g is not None:
+            return g(*arrays)
         arrs, shapes, batch = self._prepare(arrays, self.__name__)
         assert self.tape is not None  # traced (not *args mode)
         prog = self.tape.program(tuple(map(bool, shapes)))  # this signature's rewrite
@@ -836,8 +880,9 @@ class Vectorized:
         the N examples) with respect to each argument *as passed* (its own shape),
         like ``f(x).sum().backward()`` in PyTorch: a shared scalar gets one number.
         ``argnums`` is an int (one gradient) or a tuple of ints (a tuple)."""
-        if self._by_arity is not None:
-            return self._for_call(arrays).value_and_grad(*arrays, argnums=argnums, reduce=reduce)
+        g = self._structured(arrays)
+        if g is not None:
+            return g.value_and_grad(*arrays, argnums=argnums, reduce=reduce)
         name = f"{self.__name__}.value_and_grad"
         tape, sizes = self.tape, self.sizes
         assert tape is not None and sizes is not None  # traced (not *args mode)
