@@ -747,6 +747,9 @@ def _constant(x: Any) -> float | None:
     return _number(x) if isinstance(x, _NUMBER_TYPES) and x.__class__ is not Value else None
 
 
+_EXACT_INT = 2 ** 53  # every int up to this size is exactly a float
+
+
 def _binary_method(op: Op, reflected: bool = False) -> Callable:
     """``self OP other`` (``other OP self`` if reflected) for one row of the table.
     A number on the other side is stored in the node as a constant (a float)."""
@@ -758,6 +761,8 @@ def _binary_method(op: Op, reflected: bool = False) -> Callable:
             y = other.data
         elif other.__class__ is float:
             y = other
+        elif other.__class__ is int and -_EXACT_INT <= other <= _EXACT_INT:
+            y = other = float(other)  # an int, exactly (sum() starts from 0; v / 2): no checks needed
         else:
             y = other = _constant(other)
             if y is None:
@@ -1018,21 +1023,40 @@ def _backprop_floats(root: Value, seed: float, write: bool = False) -> dict[Valu
 
 def _float_pass(order: list[Value], leaves: list[Value], sums: dict | None) -> None:
     keep, keep_leaf = order.append, leaves.append
-    for node in order:  # find the nodes; the list grows while we walk it
+    # Find the nodes depth first (a stack of nodes to look into), not breadth first:
+    # the nodes are then found nearly in creation order, in long runs, and the sort
+    # below (timsort) merges a few runs instead of comparing n log n times: on a
+    # transformer's graph the sort gets 5× cheaper, and it was a third of the pass.
+    todo = order[:]  # the root, if it is an op node
+    push, pop = todo.append, todo.pop
+    while todo:
+        node = pop()
         a = node._a
         b = node._b
         if a.__class__ is tuple:  # fused linear node: (*ws, b) and xs
             for p in a + b:
                 if p.__class__ is Value and p._sum is None:
                     p._sum = 0.0
-                    (keep_leaf if p._op is None else keep)(p)
+                    if p._op is None:
+                        keep_leaf(p)
+                    else:
+                        keep(p)
+                        push(p)
             continue
         if a.__class__ is Value and a._sum is None:  # unrolled for two inputs: no tuple per node
             a._sum = 0.0
-            (keep_leaf if a._op is None else keep)(a)
+            if a._op is None:
+                keep_leaf(a)
+            else:
+                keep(a)
+                push(a)
         if b.__class__ is Value and b._sum is None:
             b._sum = 0.0
-            (keep_leaf if b._op is None else keep)(b)
+            if b._op is None:
+                keep_leaf(b)
+            else:
+                keep(b)
+                push(b)
     order.sort(key=_by_id, reverse=True)  # newest first: consumers before producers
     check = _anomaly
     for node in order:
