@@ -146,10 +146,11 @@ def _time_interleaved(cases: dict[str, W.Case | Result], budget: float, min_rep:
 
 
 def _time_user_script(cases: dict[str, W.Case | Result], budget: float, min_rep: int = 5,
-                      max_rep: int = 200) -> dict[str, float | None]:
-    """Median seconds of ``run(setup())`` timed as a user's script runs it: the leaves are
-    created inside the timed region and no ``gc.collect()``/``gc.freeze()`` is charged to
-    either engine (the cyclic GC runs whenever allocation triggers it).  Round-robin."""
+                      max_rep: int = 200, best: bool = False) -> dict[str, float | None]:
+    """Median seconds (``best``: the fastest) of ``run(setup())`` timed as a user's script
+    runs it: the leaves are created inside the timed region and no ``gc.collect()``/
+    ``gc.freeze()`` is charged to either engine (the cyclic GC runs whenever allocation
+    triggers it).  Round-robin."""
     live = {k: c for k, c in cases.items() if not isinstance(c, Result)}
     times: dict[str, list[float]] = {k: [] for k in live}
     for case in live.values():  # warm up
@@ -163,23 +164,31 @@ def _time_user_script(cases: dict[str, W.Case | Result], budget: float, min_rep:
             times[name].append(dt)
             elapsed += dt
         rounds += 1
-    return {k: (statistics.median(times[k]) if k in times else None) for k in cases}
+    pick = min if best else statistics.median
+    return {k: (pick(times[k]) if k in times else None) for k in cases}
 
 
 def core(budget: float = 2.0) -> str:
     """micrograd's sizes (wide n = 450, chain depth 400, the demo's MLP step), autograd_lite
     against micrograd in this one process, timed the harness's way (`_time_interleaved`) and
     the user-script way (`_time_user_script`); then depth 10⁶ and bytes per node built."""
-    lines = ["| row | harness: micrograd / autograd_lite | user script: micrograd / autograd_lite |",
-             "|---|---|---|"]
+    lines = ["| row | harness: micrograd / autograd_lite | user script: micrograd / autograd_lite "
+             "(median) | user script, best run | target (issue 24) |",
+             "|---|---|---|---|---|"]
     for workload, size, label in (("wide", 450, "wide n = 450"), ("chain", 400, "chain depth 400"),
                                   ("mlp_step", 100, "mlp_step (demo)")):
         cases = {e: build(workload, e, size) for e in ("autograd_lite", "micrograd")}
         h = _time_interleaved(cases, budget, min_rep=5, max_rep=200)
         u = _time_user_script(cases, budget)
+        b = _time_user_script(cases, budget, best=True)
         hr = ratio(h["micrograd"], h["autograd_lite"]) if h["micrograd"].ok and h["autograd_lite"].ok else None
         ur = u["micrograd"] / u["autograd_lite"] if u["micrograd"] and u["autograd_lite"] else None
-        lines.append(f"| {label} | {fmt_ratio(hr)} | {fmt_ratio(ur)} |")
+        br = b["micrograd"] / b["autograd_lite"] if b["micrograd"] and b["autograd_lite"] else None
+        # issue 24: the wide row as a user's script times it, ≥ 2× micrograd (the best run: the
+        # least disturbed by the machine and by the other engine's garbage)
+        verdict = Target("", "", "", check(br, lambda x: x >= 2)).verdict
+        goal = "—" if workload != "wide" else f"≥ 2× (best run): {verdict}"
+        lines.append(f"| {label} | {fmt_ratio(hr)} | {fmt_ratio(ur)} | {fmt_ratio(br)} | {goal} |")
         print(lines[-1], file=sys.stderr, flush=True)
     deep = measure("chain", "autograd_lite", 1_000_000, 0.0, min_rep=1, max_rep=1, warmup=False)
     mem = memory_per_node("autograd_lite", 33_334)
@@ -441,7 +450,9 @@ def run_all(quick: bool, log=print) -> dict:
     log("mlp_step ...")
     n = S["mlp_n"]
     res = time_interleaved({e: build("mlp_step", e, n) for e in ("autograd_lite", *PEERS, "vectorized",
-                                                                 "autograd_lite_elementary", "vectorized_elementary")},
+                                                                 "autograd_lite_elementary", "vectorized_elementary",
+                                                                 "vectorized_elementary_args",
+                                                                 "vectorized_elementary_seq")},
                            budget)
     row("mlp_step", n, f"{n} moons, MLP(2,[16,16,1])", res)
 
@@ -449,6 +460,13 @@ def run_all(quick: bool, log=print) -> dict:
     h = S["trace_h"]
     res = time_interleaved({e: build("trace", e, h) for e in ("autograd_lite", "vectorized")}, budget)
     row("trace", h, f"{2 * h * h + 8 * h + 4:,}-node tape (MLP 2→{h}→{h}→1, + and ×)", res)
+
+    log("gpt (issue 24) ...")
+    worst = W.gpt_losses_agree(4)  # raises unless both engines give the same losses, step by step
+    res = time_interleaved({e: build("gpt", e, None) for e in ("autograd_lite", "local_grads")}, budget)
+    for r in res.values():
+        r.note = (r.note + f"; losses of 4 steps equal to {worst:.0e} relative").lstrip("; ")
+    row("gpt", None, "one layer, 16 wide, 4 heads, names of 6 letters", res)
 
     log("logreg_epoch ...")
     m = S["logreg_m"]
@@ -485,6 +503,7 @@ def _elementary_rows(r: dict, target) -> list[list[str]]:
     scalar and vectorized, timed in the same rounds as the mlp_step row."""
     mg, ts, tb = r.get("micrograd"), r.get("torch_scalar"), r.get("torch_batched")
     ae, ve = r.get("autograd_lite_elementary"), r.get("vectorized_elementary")
+    va, vs = r.get("vectorized_elementary_args"), r.get("vectorized_elementary_seq")
     out = []
     if ae is not None:
         out.append(["mlp_step elementary ops", r["label"], cell(ae), cell(mg), cell(ts), cell(tb),
@@ -494,6 +513,19 @@ def _elementary_rows(r: dict, target) -> list[list[str]]:
         t1 = target("mlp_step elementary ops vectorised: speed-up vs micrograd", "≥ 300×", v_mg, lambda x: x >= 300)
         t2 = target("mlp_step elementary ops vectorised: time / torch batched time", "≤ 2×", v_tb, lambda x: x <= 2)
         out.append(["mlp_step elementary ops vectorised", r["label"], cell(ve), cell(mg), cell(ts), cell(tb),
+                    f"{fmt_ratio(v_mg)} vs micrograd; {fmt_ratio(v_tb)} torch batched's time",
+                    "≥300× mg, ≤2× torch batched", f"{t1.verdict}, {t2.verdict}"])
+    for res, style, label in ((va, "weights as arguments", "*params, x1, x2, y"),
+                              (vs, "weights as one sequence argument", "params, x1, x2, y")):
+        if res is None:
+            continue
+        v_mg, v_tb = ratio(mg, res), ratio(res, tb)  # issue 24
+        t1 = target(f"mlp_step elementary ops vectorised, {style}: speed-up vs micrograd", "≥ 300×", v_mg,
+                    lambda x: x >= 300)
+        t2 = target(f"mlp_step elementary ops vectorised, {style}: time / torch batched time", "≤ 2×", v_tb,
+                    lambda x: x <= 2)
+        out.append([f"mlp_step elementary ops vectorised, {style}", f"{r['label']}; f({label})", cell(res),
+                    cell(mg), cell(ts), cell(tb),
                     f"{fmt_ratio(v_mg)} vs micrograd; {fmt_ratio(v_tb)} torch batched's time",
                     "≥300× mg, ≤2× torch batched", f"{t1.verdict}, {t2.verdict}"])
     return out
@@ -517,7 +549,7 @@ def report(data: dict, quick: bool) -> str:
 
     for r in rows:
         wl = r["workload"]
-        if wl in ("logreg_grad", "trace"):
+        if wl in ("logreg_grad", "trace", "gpt"):
             continue
         al, mg, ts, tb = (r.get(k) for k in ("autograd_lite", "micrograd", "torch_scalar", "torch_batched"))
         vs_mg, vs_ts, vs_tb = ratio(mg, al), ratio(ts, al), ratio(tb, al)
@@ -560,14 +592,21 @@ def report(data: dict, quick: bool) -> str:
                           f"{t5.verdict}, {t6.verdict}, {t6b.verdict}"])
             table.extend(_elementary_rows(r, target))
     tr = _find(rows, "trace", 0)
-    if tr is not None:  # issue 16: compiling costs less than one scalar step of the same graph
+    if tr is not None:  # issue 16, 24: compiling costs about one scalar step of the same graph (< 1× retired)
         sc, vt = tr["autograd_lite"], tr["vectorized"]
         t_tr = ratio(vt, sc)
         t9 = target(f"trace + rewrite a {tr['label'].split()[0]} tape: time / one scalar forward + backward",
-                    "< 1×", t_tr, lambda x: x < 1)
+                    "≤ 1.5×", t_tr, lambda x: x <= 1.5)
         table.append(["trace + rewrite", tr["label"], cell(vt), "—", "—", "—",
-                      f"scalar forward + backward {cell(sc)}; {fmt_ratio(t_tr)} its time", "<1× scalar step",
-                      t9.verdict])
+                      f"scalar forward + backward {cell(sc)}; {fmt_ratio(t_tr)} its time",
+                      "≤1.5× scalar step (<1× retired)", t9.verdict])
+    gp = _find(rows, "gpt", 0)
+    if gp is not None:  # issue 24: a transformer written per token with scalar Values
+        al, lg = gp["autograd_lite"], gp["local_grads"]
+        t_gp = ratio(lg, al)
+        t10 = target("gpt step: speed-up vs a local-gradients engine", "≥ 2.5×", t_gp, lambda x: x >= 2.5)
+        table.append(["gpt step (forward, backward, Adam)", gp["label"], cell(al), "—", "—", "—",
+                      f"local-gradients engine {cell(lg)}; {fmt_ratio(t_gp)} vs it", "≥ 2.5×", t10.verdict])
     lg = _find(rows, "logreg_grad", 0)
     if lg is not None:
         vl, nl, tl = lg["vectorized"], lg["numpy"], lg["torch_batched"]
@@ -616,7 +655,7 @@ def report(data: dict, quick: bool) -> str:
     out += [f"## Memory (tracemalloc): Σ xᵢ² over {S['mem_n']:,} fresh leaves summed pairwise, leaves included", ""]
     out += [markdown_table(["engine", "nodes", "bytes/node built", "bytes/node after backward",
                             "freed by `del` with the cyclic GC disabled?"], mem_rows), ""]
-    out += ["## Targets (issue 6, issue 8, issue 16)", ""]
+    out += ["## Targets (issues 6, 8, 16, 24)", ""]
     out += [markdown_table(["target", "wanted", "measured", "verdict"],
                            [[t.name, t.wanted, t.measured, t.verdict] for t in targets]), ""]
     notes = sorted({f"{e} ({r['workload']}): {r[e].note}" for r in rows for e in r

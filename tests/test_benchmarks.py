@@ -190,3 +190,25 @@ def test_the_same_gradients_as_the_peers(bench):
     _, (gw, gb2) = case.run(None)
     np.testing.assert_allclose(gw, g, rtol=1e-9, atol=1e-12)
     assert float(gb2) == pytest.approx(gb, rel=1e-9, abs=1e-12)
+
+
+def test_the_gpt_workload_is_the_same_program_on_both_engines(bench):
+    """Issue 24: the transformer step runs the same arithmetic on autograd_lite and on the
+    local-gradients peer: equal losses step by step and equal gradients."""
+    assert bench.W.gpt_losses_agree(2) <= 1e-12
+    grads = {}
+    for engine in ("autograd_lite", "local_grads"):
+        _, model = bench.W.gpt_trainer(engine)
+        loss = model.loss(bench.W.gpt_corpus()[0])
+        loss.backward()
+        grads[engine] = [p.grad for p in model.params]
+    assert any(g != 0 for g in grads["autograd_lite"])
+    assert grads["autograd_lite"] == pytest.approx(grads["local_grads"], rel=1e-12, abs=1e-15)
+
+
+def test_the_parameters_as_arguments_step_equals_the_closure_step(bench):
+    """Issue 24: the elementary-op step with its weights passed as arguments (scalars, one
+    sequence) computes the same cost as with closure weights."""
+    costs = [bench.W.make_mlp_step(e, 20).run(None)
+             for e in ("vectorized_elementary", "vectorized_elementary_args", "vectorized_elementary_seq")]
+    assert costs[1] == pytest.approx(costs[0], rel=1e-12) and costs[2] == pytest.approx(costs[0], rel=1e-12)
