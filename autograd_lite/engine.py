@@ -1030,6 +1030,7 @@ def _float_pass(order: list[Value], leaves: list[Value], sums: dict | None) -> N
     # (a chain x + y + z ... needs no stack), the second waits on the stack `todo`.
     todo = order[:]  # the root, if it is an op node
     push, pop = todo.append, todo.pop
+    node: Value | None
     while todo:
         node = pop()
         while node is not None:

@@ -31,6 +31,14 @@ Constants: a number in ``f`` (``2 * x``, ``x + 1``) is recorded in the tape.  A
 leaf `Value` captured from the closure that is not an argument (a model's
 weight) is read **at every call** (its current ``.data``), so a compiled model
 follows its parameters as an optimiser updates them.
+
+Parameters may be arguments too (``g.value_and_grad(*params, x, y,
+argnums=range(len(params)))``, or one sequence argument: an array, or a list of
+Values read at the call).  An argument that is the same for every example (a
+number, or an array without a batch axis) is *static* in that call, like a
+closure weight: the tape's sums of products over it become matrix products
+(`autograd_lite.fuse`).  That rewrite is made per call signature (which
+arguments have a batch axis) and cached (`_Tape.program`).
 """
 
 from __future__ import annotations
@@ -860,9 +868,9 @@ class Vectorized:
         """f on every example: the arguments broadcast together like a numpy ufunc
         (a sequence argument contributes its shape without the last axis).
         Returns an array of the batch shape (with a last axis for a list output)."""
-        g = self._structured(arrays)
-        if g is not None:
-            return g(*arrays)
+        alt = self._structured(arrays)
+        if alt is not None:
+            return alt(*arrays)
         arrs, shapes, batch = self._prepare(arrays, self.__name__)
         assert self.tape is not None  # traced (not *args mode)
         prog = self.tape.program(tuple(map(bool, shapes)))  # this signature's rewrite
@@ -879,10 +887,10 @@ class Vectorized:
         ``reduce="sum"`` / ``"mean"``: the gradient of Σ_b f_b (resp. its mean over
         the N examples) with respect to each argument *as passed* (its own shape),
         like ``f(x).sum().backward()`` in PyTorch: a shared scalar gets one number.
-        ``argnums`` is an int (one gradient) or a tuple of ints (a tuple)."""
-        g = self._structured(arrays)
-        if g is not None:
-            return g.value_and_grad(*arrays, argnums=argnums, reduce=reduce)
+        ``argnums`` is an int (one gradient) or a tuple of ints or a range (a tuple)."""
+        alt = self._structured(arrays)
+        if alt is not None:
+            return alt.value_and_grad(*arrays, argnums=argnums, reduce=reduce)
         name = f"{self.__name__}.value_and_grad"
         tape, sizes = self.tape, self.sizes
         assert tape is not None and sizes is not None  # traced (not *args mode)
@@ -950,7 +958,9 @@ def vectorize(f: Callable[..., Any], sizes: Sequence[int | None] | None = None, 
     sequence of n scalars (``f`` receives a list of n Values; pass an array whose
     last axis has length n, e.g. an ``(m, n)`` matrix of m examples).  For
     ``f(*args)`` without ``sizes`` every argument is a scalar and the call shows
-    how many (traced once per number of arguments).
+    how many (traced once per number of arguments).  Without ``sizes``, a list of
+    Values passed as an argument is a sequence of its length (a model's
+    parameters), and ``f`` is traced for it at the call.
     The result ``g`` evaluates the tape: ``g(*arrays)`` → array of values,
     ``g.value_and_grad(*arrays, argnums=0, reduce=None)`` → values and gradients.
 
