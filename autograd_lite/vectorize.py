@@ -769,7 +769,8 @@ class Vectorized:
 
     def __repr__(self) -> str:
         if self.tape is None:
-            return f"<vectorized {self.__name__}: takes *args, traced at the first call>"
+            what = "takes *args" if _takes_varargs(self.__wrapped__) else "sizes shown by the call"
+            return f"<vectorized {self.__name__}: {what}, traced at the first call>"
         return f"<vectorized {self.__name__}: {len(self.tape)} ops, sizes={self.sizes}>"
 
     def _structured(self, arrays: Sequence[Any]) -> Vectorized | None:

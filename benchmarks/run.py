@@ -5,7 +5,8 @@
     python benchmarks/run.py --profile    # where autograd_lite's time goes (cProfile)
     python benchmarks/run.py --core       # micrograd's sizes only, vs micrograd, timed both ways (below)
 
-Times are medians over several repeats of forward + backward (+ update), with the
+Times are the fastest of several repeats (``--stat median``: the median) of forward +
+backward (+ update): on a shared machine the fastest run is the least disturbed one.  With the
 cyclic garbage collector enabled as in normal use; all engines run in this one
 process, except sizes that may exhaust a peer (micrograd's recursive topological
 sort, PyTorch scalar tensors at depth 10⁶), which run in a time-limited subprocess.
@@ -36,6 +37,8 @@ for _p in (str(ROOT), str(HERE)):  # measure this checkout's autograd_lite
 import workloads as W  # noqa: E402
 
 PEERS = ("micrograd", "torch_scalar", "torch_batched")
+# how a row's repeats become its time: the fastest (default), or the median (--stat median)
+_STAT: dict = {"arg": "min", "name": "fastest", "pick": min}
 
 
 # ----------------------------------------------------------------------------- timing
@@ -44,7 +47,7 @@ PEERS = ("micrograd", "torch_scalar", "torch_batched")
 @dataclass
 class Result:
     status: str  # "ok", or what happened: "fails (RecursionError)", "absent", "n/a (...)", "timeout (...)"
-    median: float | None = None  # seconds
+    time: float | None = None  # seconds: the fastest repeat (``--stat median``: the median)
     times: list[float] = field(default_factory=list)
     nodes: int | None = None
     note: str = ""
@@ -56,7 +59,7 @@ class Result:
 
     @property
     def per_node(self) -> float | None:
-        return self.median / self.nodes if self.ok and self.nodes else None
+        return self.time / self.nodes if self.ok and self.nodes else None
 
 
 class _GCClock:
@@ -141,7 +144,7 @@ def _time_interleaved(cases: dict[str, W.Case | Result], budget: float, min_rep:
     gc.unfreeze()
     for name, case in live.items():
         share = sum(gc_times[name]) / sum(times[name]) if sum(times[name]) else 0.0
-        results[name] = Result("ok", statistics.median(times[name]), times[name], case.nodes, case.note, share)
+        results[name] = Result("ok", _STAT["pick"](times[name]), times[name], case.nodes, case.note, share)
     return {k: results[k] for k in cases}
 
 
@@ -210,7 +213,8 @@ def measure(workload: str, engine: str, size: int | None, budget: float, **kw) -
 
 def measure_isolated(workload: str, engine: str, size: int, budget: float, timeout: float) -> Result:
     """`measure` in a child interpreter, killed after ``timeout`` s (risky peer sizes)."""
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", workload, engine, str(size), str(budget)]
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--stat", _STAT["arg"], "--worker", workload, engine,
+           str(size), str(budget)]
     t0 = time.perf_counter()
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
@@ -221,7 +225,7 @@ def measure_isolated(workload: str, engine: str, size: int, budget: float, timeo
         tail = (proc.stderr.strip().splitlines() or ["?"])[-1]
         return Result(f"fails (exit {proc.returncode}: {tail[:80]})")
     data = json.loads(lines[-1])
-    r = Result(data["status"], data.get("median"), data.get("times", []), data.get("nodes"), data.get("note", ""),
+    r = Result(data["status"], data.get("time"), data.get("times", []), data.get("nodes"), data.get("note", ""),
                data.get("gc_share"))
     r.note = (r.note + f"; alone in a subprocess ({time.perf_counter() - t0:.0f} s)").lstrip("; ")
     return r
@@ -229,7 +233,7 @@ def measure_isolated(workload: str, engine: str, size: int, budget: float, timeo
 
 def _worker(workload: str, engine: str, size: str, budget: str) -> None:
     r = measure(workload, engine, int(size), float(budget), min_rep=1, max_rep=3, warmup=False)
-    print(json.dumps({"status": r.status, "median": r.median, "times": r.times, "nodes": r.nodes, "note": r.note,
+    print(json.dumps({"status": r.status, "time": r.time, "times": r.times, "nodes": r.nodes, "note": r.note,
                       "gc_share": r.gc_share}))
 
 
@@ -359,14 +363,14 @@ def fmt_time(t: float | None) -> str:
 def cell(r: Result | None) -> str:
     if r is None:
         return "—"
-    return fmt_time(r.median) if r.ok else r.status
+    return fmt_time(r.time) if r.ok else r.status
 
 
 def ratio(a: Result | None, b: Result | None) -> float | None:
-    """How many times faster ``b`` is than ``a`` (a.median / b.median)."""
-    if a is None or b is None or not (a.ok and b.ok) or not b.median:
+    """How many times faster ``b`` is than ``a`` (a.time / b.time)."""
+    if a is None or b is None or not (a.ok and b.ok) or not b.time:
         return None
-    return a.median / b.median
+    return a.time / b.time
 
 
 def fmt_ratio(x: float | None) -> str:
@@ -642,7 +646,7 @@ def report(data: dict, quick: bool) -> str:
     out = ["# Benchmark results" + (" (quick run: tiny sizes, not the real benchmark)" if quick else ""), ""]
     out += [f"Generated by `python benchmarks/run.py{' --quick' if quick else ''}` (`make bench`).", ""]
     out += [markdown_table(["machine, software", "value"], [[k, v] for k, v in env.items()]), ""]
-    out += ["## Times (median of repeats, forward + backward (+ update), gc enabled)", ""]
+    out += [f"## Times ({_STAT['name']} of repeats, forward + backward (+ update), gc enabled)", ""]
     out += [markdown_table(header, table), ""]
     out += ["Ratios are *peer time / autograd_lite time* (how many times faster autograd_lite is), except where "
             "a row says \"… 's time\" (autograd_lite's time / the reference's time: lower is better).  "
@@ -739,8 +743,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--profile", action="store_true", help="print a cProfile breakdown of autograd_lite instead")
     ap.add_argument("--core", action="store_true",
                     help="only micrograd's sizes against micrograd, timed by the harness and as a user script")
+    ap.add_argument("--stat", choices=("min", "median"), default="min",
+                    help="a row's time: its fastest repeat (default) or the median of its repeats")
     ap.add_argument("--worker", nargs=4, metavar=("WORKLOAD", "ENGINE", "SIZE", "BUDGET"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    _STAT.update(arg=args.stat, name="fastest" if args.stat == "min" else "median",
+                 pick=min if args.stat == "min" else statistics.median)
     if args.worker:
         _worker(*args.worker)
         return 0
