@@ -109,7 +109,7 @@ class _Affine:
     ``biases[j]`` the other terms of sum j as (slot, ±1); ``b_slots`` when every sum has
     exactly one static bias added with +."""
 
-    def __init__(self, tape: Any, forms: list[_Form], terms: tuple) -> None:
+    def __init__(self, tape: Any, forms: list[_Form], terms: tuple, static: np.ndarray | None = None) -> None:
         t_x, t_w, t_sign = terms
         rows = [slice(f.t0, f.t1) for f in forms]
         self.outs = tuple(f.out for f in forms)
@@ -119,10 +119,11 @@ class _Affine:
         signs = np.array([t_sign[r] for r in rows], dtype=np.float64)
         self.signs = None if (signs > 0).all() else signs
         self.biases = [f.biases for f in forms]
-        self.xkind, self.wkind = tape._kind(self.x_slots), tape._kind(self.w_slots)
+        # where each group's values come from (``static``: the static argument slots of the signature)
+        self.xkind, self.wkind = tape._kind(self.x_slots, static), tape._kind(self.w_slots, static)
         simple = all(len(f.biases) == 1 and f.biases[0][1] > 0 and f.static for f in forms)
         self.b_slots = np.array([f.biases[0][0] for f in forms], dtype=np.intp) if simple else None
-        self.bkind = tape._kind(self.b_slots) if simple else None
+        self.bkind = tape._kind(self.b_slots, static) if simple else None
         # the sums that negate a sum of their own, −(a + b) or x − (a + b): as a flat form
         # they add −a and −b, which is exact except for the sign of a zero (−(0.0 + -0.0) is
         # -0.0, (-0.0) + 0.0 is 0.0), so where such a sum is 0 it is redone node by node
@@ -270,19 +271,40 @@ def _up(parent: np.ndarray, sign: np.ndarray, flag: np.ndarray) -> tuple:
         root = up
 
 
-def fuse_affine(tape: Any, dense: list[tuple[int, tuple]] | None = None) -> list:
+def _dynamic(tape: Any, batched: np.ndarray | None) -> np.ndarray:
+    """Which slots differ per example (one more entry, False, for "no input"): the
+    batched arguments' placeholders and every traced node that reads one.  Static:
+    closure leaves, constants, and the arguments that are the same for every example
+    in this call (``batched[s]`` False), with whatever is computed from them alone."""
+    n_slots, first = tape.n_slots, tape.first
+    dyn = np.zeros(n_slots + 1, dtype=bool)
+    if batched is None or batched.all():  # every argument batched: every traced node is dynamic
+        dyn[:tape.n_args] = True
+        dyn[tape.dyn0:n_slots] = True
+        return dyn
+    dyn[:tape.n_args] = batched
+    d = dyn.tolist()  # producers first, so one pass settles every node (a Python loop, once per signature)
+    sa, sb, special = tape.sa.tolist(), tape.sb.tolist(), tape.special
+    for k in range(tape.dyn0 - first, len(tape.ops)):
+        ins = special.get(k)
+        d[first + k] = any(d[i] for i in ins) if ins is not None else d[sa[k]] or d[sb[k]]
+    return np.array(d, dtype=bool)
+
+
+def fuse_affine(tape: Any, dense: list[tuple[int, tuple]] | None = None, batched: np.ndarray | None = None) -> list:
     """The tape's instructions, with the sums of products rewritten as above.
 
     ``dense``: the instructions after the linear-layer fusion (`_Tape._fuse`) with the
-    position of each, or None (every op node as it is).  The search runs over the
+    position of each, or None (every op node as it is).  ``batched``: for each
+    placeholder slot, whether the call gives it a batch axis (None: all do); the others
+    are static, like closure weights (`_Tape.program`).  The search runs over the
     whole tape at once with numpy (its arrays ``sa``, ``sb``: each node's input slots),
     so it costs a few array passes, not a Python step per node."""
     n, first, n_slots = len(tape.ops), tape.first, tape.n_slots
     sa, sb, uses = tape.sa, tape.sb, tape.uses
     code = np.fromiter(map(_CODES.get, tape.ops, repeat(0)), np.int8, n)  # 0: any other op
-    dyn = np.zeros(n_slots + 1, dtype=bool)  # depends on an argument (differs per example); [-1]: no input
-    dyn[:tape.n_args] = True
-    dyn[tape.dyn0:n_slots] = True
+    dyn = _dynamic(tape, batched)  # depends on a batched argument (differs per example); [-1]: no input
+    static = None if batched is None else np.flatnonzero(~batched)  # the static placeholder slots
     tree = (code >= _ADD_C) & (code <= _NEG_C)  # +, − and unary −
     product = (code == _MUL_C) & (dyn[sa] != dyn[sb])  # w·x: one static factor, one dynamic
 
@@ -409,7 +431,7 @@ def fuse_affine(tape: Any, dense: list[tuple[int, tuple]] | None = None) -> list
             restore = [[lv, its[0][1] - 0.5, tape.instr(j)] for j in f.members.tolist() if j != f.out - first]
             items.extend(restore)
             continue
-        aff = _Affine(tape, [it[2] for it in its], (t_x, t_w, t_sign))
+        aff = _Affine(tape, [it[2] for it in its], (t_x, t_w, t_sign), static)
         for it in its[1:]:
             dropped.add(id(it))
         its[0][2] = aff

@@ -35,11 +35,14 @@ _NUMBERS = (int, float, *((K.np.number,) if K.np is not None else ()))
 
 def _normalize_argnums(argnums: Argnums, nargs: int, name: str) -> tuple[int, ...]:
     many = not isinstance(argnums, _INTS)
-    if many and not isinstance(argnums, (tuple, list)):
-        raise TypeError(f"{name}: argnums must be ints (an int or a tuple of ints), got {type(argnums).__name__}")
+    if many and not isinstance(argnums, (tuple, list, range)):  # range(289): many arguments at once
+        raise TypeError(f"{name}: argnums must be ints (an int, a tuple of ints or a range), "
+                        f"got {type(argnums).__name__}")
     nums: tuple[Any, ...] = tuple(argnums) if many else (argnums,)  # type: ignore[arg-type]
     if not nums:
         raise ValueError(f"{name}: argnums is empty")
+    if isinstance(argnums, range) and argnums.step > 0 and 0 <= argnums.start and argnums[-1] < nargs:
+        return nums  # ints in range by construction (range(289) is checked at once, not one by one)
     for i in nums:
         if not isinstance(i, _INTS) or isinstance(i, bool):
             raise TypeError(f"{name}: argnums must be ints, got {type(i).__name__}")

@@ -39,6 +39,14 @@ Constants: a number in ``f`` (``2 * x``, ``x + 1``) is recorded in the tape.  A
 leaf `Value` captured from the closure that is not an argument (a model's
 weight) is read **at every call** (its current ``.data``), so a compiled model
 follows its parameters as an optimiser updates them.
+
+Parameters may be arguments too (``g.value_and_grad(*params, x, y,
+argnums=range(len(params)))``, or one sequence argument: an array, or a list of
+Values read at the call).  An argument that is the same for every example (a
+number, or an array without a batch axis) is *static* in that call, like a
+closure weight: the tape's sums of products over it become matrix products
+(`autograd_lite.fuse`).  That rewrite is made per call signature (which
+arguments have a batch axis) and cached (`_Tape.program`).
 """
 
 from __future__ import annotations
@@ -126,14 +134,29 @@ class _Map:
 class _Run:
     """The state of one forward pass (what the backward pass needs)."""
 
-    __slots__ = ("vals", "arrays", "leafvals", "mats", "fast")
+    __slots__ = ("vals", "arrays", "leafvals", "mats", "fast", "instrs", "fixed")
 
-    def __init__(self, vals: list, arrays: Sequence[np.ndarray], leafvals: np.ndarray) -> None:
+    def __init__(self, vals: list, arrays: Sequence[np.ndarray], leafvals: np.ndarray, instrs: list) -> None:
         self.vals = vals
         self.arrays = arrays
         self.leafvals = leafvals
         self.mats: dict[tuple, np.ndarray] = {}  # slots -> array whose last axis holds their values
         self.fast: dict[int, tuple] = {}  # id(dense) -> (X, W, Z) when the matrix path was taken
+        self.instrs = instrs  # the program of this call's signature (`_Tape.program`)
+        self.fixed: np.ndarray | None = None  # slots < leaf1 that are the same for every example: their values
+
+
+class _Program:
+    """The instructions for one call signature (`_Tape.program`): ``static`` are the
+    placeholder slots that hold one value for every example in such a call (None: none)."""
+
+    __slots__ = ("instrs", "static")
+
+    def __init__(self, instrs: list, static: np.ndarray | None) -> None:
+        self.instrs, self.static = instrs, static
+
+
+_PROGRAMS_KEPT = 32  # signatures whose rewrite a tape keeps (the oldest is dropped beyond)
 
 
 _get_op, _get_a, _get_b, _get_id = attrgetter("_op"), attrgetter("_a"), attrgetter("_b"), attrgetter("_id")
@@ -274,12 +297,15 @@ class _Tape:
         self.sa, self.sb = flat
         self.special = special
         self._plain: list[tuple] | None = None
-        self.instrs: list[tuple] = []
+        self.instrs: list[tuple] = []  # the program when every argument is batched
+        self._dense: list | None = None
         if fuse:
-            dense = self._fuse(first) if special else None  # layers of linear nodes
-            self.instrs = fuse_affine(self, dense)  # sums of products written with + and ×
+            self._dense = self._fuse(first) if special else None  # layers of linear nodes
+            self.instrs = fuse_affine(self, self._dense)  # sums of products written with + and ×
         else:
             self.instrs = list(self.plain)
+        self._fused = fuse
+        self._programs: dict[tuple, _Program] = {}
         self.owner = {s: (i, j) for i, ss in enumerate(arg_slots) if isinstance(ss, list) for j, s in enumerate(ss)}
         self._need_cache: dict[frozenset, list[bool]] = {}
 
@@ -302,11 +328,49 @@ class _Tape:
     def __len__(self) -> int:
         return len(self.ops)
 
+    # signatures -----------------------------------------------------------------
+    def program(self, batched: tuple[bool, ...]) -> _Program:
+        """The instructions for a call whose arguments are batched or not (``batched[i]``:
+        argument i has a batch axis, per numpy broadcasting at the call).
+
+        An argument that is the same for every example (a number, or an array without a
+        batch axis) is *static* for the sum-of-products rewrite, exactly like a closure
+        weight: ``w·x`` with such a ``w`` joins a matrix product (`fuse_affine`).  The
+        rewrite depends on which arguments are static, so it is made once per signature
+        and cached, as ``jax.jit`` caches per shape: a call with another signature gets
+        its own program, never one made for a signature that does not fit."""
+        prog = self._programs.get(batched)
+        if prog is None:
+            if all(batched) or not self._fused:  # nothing static: the tape's own program
+                prog = _Program(self.instrs, None)
+            else:
+                mask = np.ones(self.n_args, dtype=bool)
+                for is_batched, slots in zip(batched, self.arg_slots):
+                    if not is_batched:
+                        mask[_slot_list(slots)] = False
+                collecting = gc.isenabled()
+                gc.disable()  # as in `Vectorized._record`: no cycles are made
+                try:
+                    prog = _Program(fuse_affine(self, self._dense, mask), np.flatnonzero(~mask))
+                finally:
+                    if collecting:
+                        gc.enable()
+            if len(self._programs) >= _PROGRAMS_KEPT:  # bounded: drop the oldest signature
+                del self._programs[next(iter(self._programs))]
+            self._programs[batched] = prog
+        return prog
+
     # fusion --------------------------------------------------------------------
-    def _kind(self, slots: np.ndarray) -> tuple:
+    def _kind(self, slots: np.ndarray, static: np.ndarray | None = None) -> tuple:
+        """Where a group of slots' values come from, as one array: ``leaf`` (closure
+        leaves), ``static`` (closure leaves and static arguments, ``static``: the
+        placeholder slots that are), ``arg`` (a whole sequence argument) or ``slots``."""
         flat = slots.ravel()
         if flat.size and self.leaf0 <= flat.min() and flat.max() < self.leaf1:
             return ("leaf", slots - self.leaf0)
+        if static is not None and flat.size and flat.max() < self.leaf1 and \
+                np.isin(flat[flat < self.leaf0], static).all():
+            return ("static", slots)
         for i, ss in enumerate(self.arg_slots):
             if isinstance(ss, list) and len(ss) == flat.size and ss == flat.tolist():
                 return ("arg", i)
@@ -348,17 +412,22 @@ class _Tape:
                 for k, instr in enumerate(self.plain) if k not in drop]
 
     # forward -----------------------------------------------------------------
-    def forward(self, args: Sequence[Any], arrays: Sequence[np.ndarray] = ()) -> _Run:
+    def forward(self, args: Sequence[Any], arrays: Sequence[np.ndarray] = (), prog: _Program | None = None) -> _Run:
         """Evaluate every slot: ``args`` are the placeholder values (arrays or numbers),
-        ``arrays`` the arguments as passed (sequence arguments whole)."""
+        ``arrays`` the arguments as passed (sequence arguments whole); ``prog``: the
+        program of the call's signature (`program`; None: every argument batched)."""
         vals: list[Any] = [None] * self.n_slots
         vals[:self.n_args] = args
         leafvals = np.fromiter((v.data for v in self.leaves), np.float64, len(self.leaves))
         vals[self.leaf0:self.leaf1] = list(leafvals)
         vals[self.leaf1:self.leaf1 + len(self.consts)] = self.consts
-        run = _Run(vals, arrays, leafvals)
+        run = _Run(vals, arrays, leafvals, self.instrs if prog is None else prog.instrs)
+        if prog is not None and prog.static is not None:  # static arguments and leaves, one vector
+            fixed = run.fixed = np.empty(self.leaf1)
+            fixed[self.leaf0:] = leafvals
+            fixed[prog.static] = [args[s] for s in prog.static.tolist()]
         with np.errstate(all="ignore"):
-            for op, out, ins in self.instrs:
+            for op, out, ins in run.instrs:
                 if out is not None:
                     vals[out] = _forward_one(op, vals, ins)
                 elif op.__class__ is _Dense:
@@ -383,6 +452,9 @@ class _Tape:
         what, key = kind
         if what == "leaf":
             return run.leafvals[key]
+        if what == "static":
+            assert run.fixed is not None  # a program with static arguments
+            return run.fixed[key]
         if what == "arg":
             a = run.arrays[key]
             if shape is None:
@@ -463,13 +535,19 @@ class _Tape:
                     acc["leaf"] = np.zeros(self.leaf1 - self.leaf0)
                 np.add.at(acc["leaf"], key, c)
                 return
+            if what == "static" and reduce:  # by slot: static arguments, then closure leaves
+                c = _unbroadcast(c, slots.shape)
+                if "static" not in acc:
+                    acc["static"] = np.zeros(self.leaf1)
+                np.add.at(acc["static"], key, c)
+                return
             flat = c.reshape(c.shape[:c.ndim - slots.ndim] + (slots.size,))
             for j, s in enumerate(slots.ravel().tolist()):
                 if need[s]:
                     add(s, flat[..., j])
 
         with np.errstate(all="ignore"):
-            for op, out, ins in reversed(self.instrs):
+            for op, out, ins in reversed(run.instrs):
                 if out is not None:
                     if grads[out] is not None and need[out]:
                         _backward_one(op, out, ins, vals, grads, need, add)
@@ -517,6 +595,9 @@ class _Tape:
         result = {}
         for s in wrt:
             g = grads[s]
+            if s < self.leaf1 and "static" in acc:
+                extra = acc["static"][s]
+                g = extra if g is None else g + extra
             if self.leaf0 <= s < self.leaf1 and "leaf" in acc:
                 extra = acc["leaf"][s - self.leaf0]
                 g = extra if g is None else g + extra
@@ -606,9 +687,16 @@ def _arg_names(f: Callable, n: int) -> list[str]:
     return [names[i] if i < len(names) else f"arg{i}" for i in range(n)]
 
 
+def _value_list(a: Any) -> bool:
+    """Is ``a`` a list or tuple of Values (parameters passed as one sequence argument)?"""
+    return a.__class__ in (list, tuple) and len(a) > 0 and all(v.__class__ is Value for v in a)
+
+
 def _as_float_array(a: Any, what: str) -> np.ndarray:
     if isinstance(a, Value):
         raise TypeError(f"{what}: pass numbers or numpy arrays, not a Value (use .data)")
+    if _value_list(a):  # a model's parameters as one argument (as a JAX user passes a pytree): their numbers
+        return np.fromiter((v.data for v in a), np.float64, len(a))
     try:
         arr = np.asarray(a)
     except (TypeError, ValueError) as e:  # ragged lists
@@ -633,9 +721,13 @@ class Vectorized:
         self.__name__ = getattr(f, "__name__", "f")
         self.__doc__ = getattr(f, "__doc__", None)
         self._fuse = fuse
-        self._by_arity: dict[int, Vectorized] | None = None
+        # sizes not given: a call shows them (how many arguments for f(*args); a list of Values
+        # is a sequence argument): f is traced once per such structure, kept in _by_arity
+        self._infer = sizes is None
+        self._lazy = sizes is None and _takes_varargs(f)
+        self._by_arity: dict[tuple, Vectorized] | None = None
         self.tape: _Tape | None = None
-        if sizes is None and _takes_varargs(f):  # f(*args): the call shows the arity
+        if self._lazy:  # f(*args): the call shows the arity
             self._by_arity = {}
             self.sizes, self.tape, self.multi = None, None, False
             return
@@ -661,7 +753,19 @@ class Vectorized:
                     self._arg_slots.append(list(range(len(placeholders), len(placeholders) + size)))
                     placeholders.extend(ph)
                     args.append(ph)
-            out = f(*args)
+            try:
+                out = f(*args)
+            except (TypeError, IndexError) as e:
+                if not self._infer or isinstance(e, TracingError):
+                    raise
+                # f failed on scalars (it indexes an argument: parameters as one sequence): trace
+                # it at each call instead, whose lists of Values show which arguments are sequences
+                trace.nodes.clear()
+                self._lazy, self._by_arity = True, {}
+                self.sizes, self.tape, self.multi = None, None, False
+                return
+        self._slot_lists = [_slot_list(slots) for slots in self._arg_slots]
+        self._arg_of = [i for i, slots in enumerate(self._slot_lists) for _ in slots]  # slot -> argument
         try:
             self._record(out, placeholders, trace.nodes, fuse)
         finally:
@@ -685,26 +789,49 @@ class Vectorized:
 
     def __repr__(self) -> str:
         if self.tape is None:
-            return f"<vectorized {self.__name__}: takes *args, traced at the first call>"
+            what = "takes *args" if _takes_varargs(self.__wrapped__) else "sizes shown by the call"
+            return f"<vectorized {self.__name__}: {what}, traced at the first call>"
         return f"<vectorized {self.__name__}: {len(self.tape)} ops, sizes={self.sizes}>"
 
-    def _for_call(self, arrays: Sequence[Any]) -> Vectorized:
-        """f(*args) traced for this call's number of arguments, each a scalar per example."""
-        n = len(arrays)
-        g = self._by_arity.get(n)  # type: ignore[union-attr]
+    def _structured(self, arrays: Sequence[Any]) -> Vectorized | None:
+        """The traced version for this call's structure when ``sizes`` was not given and
+        the call shows it: ``f(*args)`` (the number of arguments), or an argument that is
+        a list of Values (a sequence of that length, e.g. a model's parameters).  None:
+        this one fits."""
+        if not self._infer:
+            return None
+        seqs = list in map(type, arrays) or tuple in map(type, arrays)  # (a C-speed look first)
+        if not self._lazy and not seqs:
+            return None
+        sizes = tuple(len(a) if seqs and _value_list(a) else None for a in arrays)
+        if not self._lazy and sizes == self.sizes:
+            return None
+        return self._for_call(arrays, sizes)
+
+    def _for_call(self, arrays: Sequence[Any], sizes: tuple) -> Vectorized:
+        """f traced for this call's structure (``sizes``), cached by it."""
+        if self._by_arity is None:
+            self._by_arity = {}
+        g = self._by_arity.get(sizes)
         if g is None:
+            n = len(arrays)
             try:
-                g = Vectorized(self.__wrapped__, (None,) * n, self._fuse)
+                g = Vectorized(self.__wrapped__, sizes, self._fuse)
             except (TypeError, IndexError) as e:
                 if isinstance(e, TracingError):
                     raise
                 shapes = [np.shape(a) for a in arrays]
                 guess = tuple(sh[-1] if len(sh) >= 2 else None for sh in shapes)
-                raise TypeError(f"vectorize: {self.__name__} takes *args; traced with {n} scalar argument(s) "
+                what = "takes *args; traced" if _takes_varargs(self.__wrapped__) else "traced"
+                raise TypeError(f"vectorize: {self.__name__} {what} with {n} argument(s) of sizes {sizes} "
                                 f"(shapes {shapes}) it failed: {e}. If an argument is a sequence per example, "
-                                f"pass sizes=: e.g. vectorize({self.__name__}, sizes={guess!r})") from e
-            self._by_arity[n] = g  # type: ignore[index]
-        self.sizes, self.tape, self.multi = g.sizes, g.tape, g.multi  # the latest, to inspect
+                                f"pass sizes=: e.g. vectorize({self.__name__}, sizes={guess!r}); parameters "
+                                f"may be passed as one list of Values") from e
+            if len(self._by_arity) >= _PROGRAMS_KEPT:  # bounded: drop the oldest structure
+                del self._by_arity[next(iter(self._by_arity))]
+            self._by_arity[sizes] = g
+        if self._lazy:
+            self.sizes, self.tape, self.multi = g.sizes, g.tape, g.multi  # the latest, to inspect
         return g
 
     # inputs ------------------------------------------------------------------
@@ -715,6 +842,10 @@ class Vectorized:
             raise TypeError(f"{name}: {self.__name__} takes {len(sizes)} argument(s), got {len(arrays)}")
         arrs, batch_shapes = [], []
         for i, (a, size) in enumerate(zip(arrays, sizes)):
+            if a.__class__ is float and size is None:  # the common static argument: a number
+                arrs.append(np.float64(a))
+                batch_shapes.append(())
+                continue
             arr = _as_float_array(a, f"{name}: argument {i}")
             if size is not None:
                 if arr.ndim == 0 or arr.shape[-1] != size:
@@ -724,8 +855,8 @@ class Vectorized:
             else:
                 batch_shapes.append(arr.shape)
             arrs.append(arr)
-        try:
-            batch = np.broadcast_shapes(*batch_shapes) if batch_shapes else ()
+        try:  # (each distinct shape once: numpy makes an array per shape given)
+            batch = np.broadcast_shapes(*dict.fromkeys(batch_shapes)) if batch_shapes else ()
         except ValueError:
             shown = ", ".join(f"argument {i}: {a.shape}" for i, a in enumerate(arrs))
             raise ValueError(f"{name}: the arguments' batch shapes {batch_shapes} don't broadcast together "
@@ -737,6 +868,9 @@ class Vectorized:
         vals: list[Any] = [None] * self.tape.n_args
         for arr, slots in zip(arrs, self._arg_slots):
             if isinstance(slots, list):
+                if arr.ndim == 1:  # one sequence for every example: its numbers (numpy scalars)
+                    vals[slots[0]:slots[0] + len(slots)] = list(arr)
+                    continue
                 for j, s in enumerate(slots):
                     vals[s] = arr[..., j]
             else:
@@ -755,11 +889,13 @@ class Vectorized:
         """f on every example: the arguments broadcast together like a numpy ufunc
         (a sequence argument contributes its shape without the last axis).
         Returns an array of the batch shape (with a last axis for a list output)."""
-        if self._by_arity is not None:
-            return self._for_call(arrays)(*arrays)
-        arrs, _, batch = self._prepare(arrays, self.__name__)
+        alt = self._structured(arrays)
+        if alt is not None:
+            return alt(*arrays)
+        arrs, shapes, batch = self._prepare(arrays, self.__name__)
         assert self.tape is not None  # traced (not *args mode)
-        run = self.tape.forward(self._placeholder_values(arrs), arrs)
+        prog = self.tape.program(tuple(map(bool, shapes)))  # this signature's rewrite
+        run = self.tape.forward(self._placeholder_values(arrs), arrs, prog)
         return self._results(run.vals, batch)
 
     def value_and_grad(self, *arrays: Any, argnums: int | Sequence[int] = 0,
@@ -772,9 +908,10 @@ class Vectorized:
         ``reduce="sum"`` / ``"mean"``: the gradient of Σ_b f_b (resp. its mean over
         the N examples) with respect to each argument *as passed* (its own shape),
         like ``f(x).sum().backward()`` in PyTorch: a shared scalar gets one number.
-        ``argnums`` is an int (one gradient) or a tuple of ints (a tuple)."""
-        if self._by_arity is not None:
-            return self._for_call(arrays).value_and_grad(*arrays, argnums=argnums, reduce=reduce)
+        ``argnums`` is an int (one gradient) or a tuple of ints or a range (a tuple)."""
+        alt = self._structured(arrays)
+        if alt is not None:
+            return alt.value_and_grad(*arrays, argnums=argnums, reduce=reduce)
         name = f"{self.__name__}.value_and_grad"
         tape, sizes = self.tape, self.sizes
         assert tape is not None and sizes is not None  # traced (not *args mode)
@@ -784,14 +921,36 @@ class Vectorized:
             raise TypeError(f"{name}: f returns {len(tape.outputs)} values; gradients need one scalar output")
         arrs, batch_shapes, batch = self._prepare(arrays, name)
         nums = _normalize_argnums(argnums, len(sizes), name)
-        run = tape.forward(self._placeholder_values(arrs), arrs)
-        wrt = sorted({s for i in nums for s in _slot_list(self._arg_slots[i])})
+        batched = tuple(map(bool, batch_shapes))  # the call's signature: which arguments have a batch axis
+        run = tape.forward(self._placeholder_values(arrs), arrs, tape.program(batched))
+        slot_lists = self._slot_lists
+        wrt = sorted(set(chain.from_iterable(map(slot_lists.__getitem__, nums))))
         grads, acc = tape.backward(run, wrt, tape.outputs[0], batch if reduce else None, whole=True)
         n = float(np.prod(batch)) if batch else 1.0
-        results = []
+        fixed = None
+        if reduce and not all(batched):
+            # the static arguments' gradients, one vector by slot (for 289 scalar arguments, one
+            # array, not 289 little ones): the fused layers' bulk part plus what reached each slot
+            fixed = acc["static"] if "static" in acc else np.zeros(tape.leaf1)
+            arg_of = self._arg_of
+            for s in wrt:
+                if grads[s] is not None and not batched[arg_of[s]]:
+                    fixed[s] += grads[s]
+            if reduce == "mean":
+                fixed /= n
+        results: list[Any] = []
         for i in nums:
-            slots = _slot_list(self._arg_slots[i])
+            slots = slot_lists[i]
             seq = isinstance(self._arg_slots[i], list)
+            if fixed is not None and not batched[i]:  # a static argument: a gradient of its own shape
+                if not seq:
+                    results.append(fixed[slots[0]])  # a numpy scalar, as a 0-d sum gives
+                    continue
+                g = fixed[slots[0]:slots[0] + len(slots)].copy()
+                if i in acc:  # a fused linear layer's gradient for the whole argument
+                    g += acc[i] / n if reduce == "mean" else acc[i]
+                results.append(g)
+                continue
             target = (batch_shapes[i] if reduce else batch) + ((len(slots),) if seq else ())
             g = np.zeros(target)
             if i in acc:  # a fused layer's gradient for the whole argument
@@ -820,7 +979,9 @@ def vectorize(f: Callable[..., Any], sizes: Sequence[int | None] | None = None, 
     sequence of n scalars (``f`` receives a list of n Values; pass an array whose
     last axis has length n, e.g. an ``(m, n)`` matrix of m examples).  For
     ``f(*args)`` without ``sizes`` every argument is a scalar and the call shows
-    how many (traced once per number of arguments).
+    how many (traced once per number of arguments).  Without ``sizes``, a list of
+    Values passed as an argument is a sequence of its length (a model's
+    parameters), and ``f`` is traced for it at the call.
     The result ``g`` evaluates the tape: ``g(*arrays)`` → array of values,
     ``g.value_and_grad(*arrays, argnums=0, reduce=None)`` → values and gradients.
 

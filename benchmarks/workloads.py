@@ -310,6 +310,8 @@ def make_mlp_step(engine: str, n: int) -> Case:
         return _vectorized_mlp_step(X, y, counter)
     if engine == "vectorized_elementary":
         return _vectorized_mlp_step(X, y, counter, elementary=True)
+    if engine in ("vectorized_elementary_args", "vectorized_elementary_seq"):
+        return _vectorized_args_mlp_step(X, y, counter, one_sequence=engine.endswith("_seq"))
     if engine == "autograd_lite_elementary":
         model = ElementaryMLP(*autograd_lite_mlp())
         inputs = [list(row) for row in X.tolist()]
@@ -434,6 +436,68 @@ def _vectorized_mlp_step(X: np.ndarray, y: np.ndarray, counter: dict, elementary
         return cost
 
     return Case(lambda: None, run, note=f"compile_loss on {what}")
+
+
+def elementary_loss_of_args(sizes: tuple = (2, *SIZES)) -> Callable:
+    """The demo's per-example loss written the JAX way: ``loss(*params, x1, x2, y)``, the
+    parameters as scalar arguments (per neuron its weights, then its bias: the nn layout),
+    each neuron ``s = b; s = s + wⱼ·hⱼ``, relu between layers, then the hinge."""
+    n_params = sum((a + 1) * b for a, b in zip(sizes, sizes[1:]))
+
+    def loss(*args):
+        it = iter(args[:n_params])
+        h = list(args[n_params:-1])
+        last = len(sizes) - 2
+        for i, (nin, nout) in enumerate(zip(sizes, sizes[1:])):
+            out = []
+            for _ in range(nout):
+                w = [next(it) for _ in range(nin)]
+                s = next(it)
+                for wj, hj in zip(w, h):
+                    s = s + wj * hj
+                out.append(s if i == last else s.relu())
+            h = out
+        return (1 + -args[-1] * h[0]).relu()
+
+    loss.n_params = n_params  # type: ignore[attr-defined]
+    return loss
+
+
+def _vectorized_args_mlp_step(X: np.ndarray, y: np.ndarray, counter: dict, one_sequence: bool = False) -> Case:
+    """Issue 24: the elementary-op step with the 289 parameters passed as arguments,
+    ``vf.value_and_grad(*params, x1, x2, y, argnums=range(289), reduce="mean")`` (or, with
+    ``one_sequence``, as one array argument: ``vf.value_and_grad(params, x1, x2, y, argnums=0)``);
+    the L2 term and the SGD update in numpy, as in the closure-weights row."""
+    vec = _vectorize_module()
+    model, _ = autograd_lite_mlp()
+    state = {"w": [p.data for p in model.parameters()]}
+    args_loss = elementary_loss_of_args()
+    P = args_loss.n_params  # type: ignore[attr-defined]
+    x1, x2 = np.ascontiguousarray(X[:, 0]), np.ascontiguousarray(X[:, 1])
+    if one_sequence:
+        def seq_loss(params, a, b, t):
+            return args_loss(*params, a, b, t)
+
+        vf = vec.vectorize(seq_loss, sizes=(P, None, None, None))
+        call = "vf.value_and_grad(params, x1, x2, y, argnums=0, reduce='mean')"
+    else:
+        vf = vec.vectorize(args_loss)
+        call = f"vf.value_and_grad(*params, x1, x2, y, argnums=range({P}), reduce='mean')"
+
+    def run(_):
+        if one_sequence:
+            vals, grads = vf.value_and_grad(np.array(state["w"]), x1, x2, y, argnums=0, reduce="mean")
+        else:
+            vals, grads = vf.value_and_grad(*state["w"], x1, x2, y, argnums=range(P), reduce="mean")
+        w = np.array(state["w"])
+        g = np.asarray(grads, dtype=float) + 2 * ALPHA * w
+        cost = float(np.mean(vals)) + ALPHA * float(w @ w)
+        lr = _lr(counter["k"] % 100)
+        counter["k"] += 1
+        state["w"] = (w - lr * g).tolist()
+        return cost
+
+    return Case(lambda: None, run, note=f"per example with + and ×, parameters as arguments: {call}")
 
 
 # ----------------------------------------------------------------------------- logreg_epoch
@@ -600,6 +664,161 @@ def make_trace(engine: str, hidden: int) -> Case:
     return Case(lambda: None, run, nodes=nodes, note="vectorize(loss, sizes=(2, None)): trace + rewrite the tape")
 
 
+# ----------------------------------------------------------------------------- gpt (issue 24)
+
+GPT_SIZES = {"n_embd": 16, "n_head": 4, "block": 8}
+
+
+def gpt_corpus(n: int = 200, seed: int = 24) -> list[list[int]]:
+    """n made-up names of six letters (three syllables) as token lists, 0 the boundary
+    token at both ends, letters 1..26: 8 tokens, ``block``, so a name is one training
+    sequence and every step does the same work."""
+    rng = random.Random(seed)
+    syllables = ["an", "na", "el", "la", "ri", "ma", "jo", "ka", "li", "sa", "ro", "de", "mi", "ta", "ne", "ar",
+                 "ty", "bo", "lu", "ve"]
+    docs = []
+    for _ in range(n):
+        name = "".join(rng.choice(syllables) for _ in range(3))
+        docs.append([0, *(ord(c) - 96 for c in name), 0])
+    return docs
+
+
+def _gpt_linear(x, w):
+    """w·x for each row of w: a sum of products (``sum`` starts from the int 0)."""
+    return [sum(wi * xi for wi, xi in zip(row, x)) for row in w]
+
+
+def _gpt_rmsnorm(x):
+    mean_square = sum(xi * xi for xi in x) / len(x)
+    scale = (mean_square + 1e-5) ** -0.5
+    return [xi * scale for xi in x]
+
+
+def _gpt_softmax(logits):
+    top = max(v.data for v in logits)  # subtracted for range (a constant: no gradient)
+    exps = [(v - top).exp() for v in logits]
+    total = sum(exps)
+    return [e / total for e in exps]
+
+
+class TinyGPT:
+    """A one-layer GPT written per token with scalar Values (any engine's ``Value`` class
+    with ``exp``, ``log``, ``relu``, ``**`` by a number): token and position embeddings,
+    RMS norm, causal self-attention with ``n_head`` heads over a cache of the keys and
+    values so far, a residual, RMS norm, a relu² MLP (4×), a residual, the logits; the loss
+    is the mean cross-entropy of the next token.  Weights drawn from a seeded Gaussian,
+    the same numbers whatever the engine."""
+
+    def __init__(self, Value, vocab: int = 27, seed: int = 24, n_embd: int = 16, n_head: int = 4,
+                 block: int = 8) -> None:
+        rng = random.Random(seed)
+
+        def matrix(rows, cols):
+            return [[Value(rng.gauss(0.0, 0.08)) for _ in range(cols)] for _ in range(rows)]
+
+        self.n_head, self.head_dim, self.block = n_head, n_embd // n_head, block
+        self.wte, self.wpe = matrix(vocab, n_embd), matrix(block, n_embd)
+        self.wq, self.wk, self.wv, self.wo = (matrix(n_embd, n_embd) for _ in range(4))
+        self.fc1, self.fc2 = matrix(4 * n_embd, n_embd), matrix(n_embd, 4 * n_embd)
+        self.head = matrix(vocab, n_embd)
+        self.params = [p for m in (self.wte, self.wpe, self.wq, self.wk, self.wv, self.wo, self.fc1, self.fc2,
+                                   self.head) for row in m for p in row]
+
+    def loss(self, tokens: list[int]):
+        keys, values, losses = [], [], []
+        hd, root = self.head_dim, self.head_dim ** 0.5
+        for pos in range(min(self.block, len(tokens) - 1)):
+            x = [t + p for t, p in zip(self.wte[tokens[pos]], self.wpe[pos])]
+            x = _gpt_rmsnorm(x)
+            residual = x
+            x = _gpt_rmsnorm(x)
+            q, k, v = _gpt_linear(x, self.wq), _gpt_linear(x, self.wk), _gpt_linear(x, self.wv)
+            keys.append(k)
+            values.append(v)
+            heads = []
+            for h in range(self.n_head):
+                lo, hi = h * hd, (h + 1) * hd
+                scores = [sum(a * b for a, b in zip(q[lo:hi], kt[lo:hi])) / root for kt in keys]
+                weights = _gpt_softmax(scores)
+                heads += [sum(w * vt[j] for w, vt in zip(weights, values)) for j in range(lo, hi)]
+            x = [a + b for a, b in zip(_gpt_linear(heads, self.wo), residual)]
+            residual = x
+            hidden = [z.relu() ** 2 for z in _gpt_linear(_gpt_rmsnorm(x), self.fc1)]
+            x = [a + b for a, b in zip(_gpt_linear(hidden, self.fc2), residual)]
+            probs = _gpt_softmax(_gpt_linear(x, self.head))
+            losses.append(-probs[tokens[pos + 1]].log())
+        return sum(losses) / len(losses)
+
+
+class _Adam:
+    """Adam on the parameters' ``.data`` (plain floats: the same numbers for every engine);
+    ``p.grad = 0`` after each update, as a training loop zeroes the gradients."""
+
+    def __init__(self, params, lr: float = 0.01, betas: tuple = (0.85, 0.99), eps: float = 1e-8) -> None:
+        self.params, self.lr, (self.b1, self.b2), self.eps = params, lr, betas, eps
+        self.m = [0.0] * len(params)
+        self.v = [0.0] * len(params)
+        self.t = 0
+
+    def step(self) -> None:
+        self.t += 1
+        b1, b2, eps, m, v = self.b1, self.b2, self.eps, self.m, self.v
+        c1, c2 = 1 - b1 ** self.t, 1 - b2 ** self.t
+        for i, p in enumerate(self.params):
+            g = p.grad
+            m[i] = b1 * m[i] + (1 - b1) * g
+            v[i] = b2 * v[i] + (1 - b2) * g * g
+            p.data -= self.lr * (m[i] / c1) / ((v[i] / c2) ** 0.5 + eps)
+            p.grad = 0
+
+
+def gpt_trainer(engine: str):
+    """``step() -> loss``: one training step of `TinyGPT` on the next name of the corpus."""
+    if engine == "autograd_lite":
+        Value = _autograd_lite().Value
+    elif engine == "local_grads":
+        import local_grads
+
+        Value = local_grads.Value
+    else:
+        raise Unavailable("n/a")
+    model = TinyGPT(Value, **GPT_SIZES)
+    opt = _Adam(model.params)
+    docs = gpt_corpus()
+    count = {"k": 0}
+
+    def step() -> float:
+        loss = model.loss(docs[count["k"] % len(docs)])
+        count["k"] += 1
+        loss.backward()
+        opt.step()
+        return loss.data
+
+    return step, model
+
+
+def gpt_losses_agree(steps: int = 4) -> float:
+    """Train both engines from the same weights for ``steps`` steps; the largest relative
+    difference of their losses (AssertionError above 1e-12: they must compute the same)."""
+    a, _ = gpt_trainer("autograd_lite")
+    b, _ = gpt_trainer("local_grads")
+    worst = 0.0
+    for k in range(steps):
+        la, lb = a(), b()
+        diff = abs(la - lb) / abs(lb)
+        assert diff <= 1e-12, f"step {k}: loss {la!r} (autograd_lite) vs {lb!r} (local_grads)"
+        worst = max(worst, diff)
+    return worst
+
+
+def make_gpt(engine: str, _size: int | None = None) -> Case:
+    """One training step (forward over a name, backward, Adam) of `TinyGPT`."""
+    step, model = gpt_trainer(engine)
+    what = "autograd_lite.Value" if engine == "autograd_lite" else "benchmarks/local_grads.py"
+    return Case(lambda: None, lambda _: step(),
+                note=f"{what}; {len(model.params):,} parameters, n_embd 16, 4 heads, relu² MLP, Adam")
+
+
 # ----------------------------------------------------------------------------- floor
 
 
@@ -633,4 +852,5 @@ MAKERS = {
     "logreg_epoch": make_logreg_epoch,
     "logreg_grad": make_logreg_grad,
     "trace": make_trace,
+    "gpt": make_gpt,
 }

@@ -1,0 +1,80 @@
+"""The scalar engine's fast paths (issue 24): an int on the other side of an operator, and the
+float backward pass's depth-first search, give exactly the numbers of the general paths."""
+
+import math
+import random
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from autograd_lite import engine
+from autograd_lite.engine import Value, backprop
+
+INTS = [0, 1, -1, 2, 7, -16, 2 ** 53, -(2 ** 53), 2 ** 53 + 1, -(2 ** 53) - 3, 10 ** 30, 10 ** 400, -(10 ** 400)]
+IDS = [str(k) if abs(k) < 10 ** 20 else f"{'-' if k < 0 else ''}10^{len(str(abs(k))) - 1}" for k in INTS]
+
+
+@pytest.mark.parametrize("k", INTS, ids=IDS)
+def test_an_int_constant_is_its_float_on_every_side_of_every_operator(k):
+    want = float(k) if abs(k) < 2 ** 1024 else math.inf if k > 0 else -math.inf
+    x = Value(-0.0)
+    for out, const in ((x + k, want), (k + x, want), (x * k, want), (k * x, want), (x - k, want),
+                       (k - x, want), (x / k if k else x * 1, want if k else 1.0)):
+        c = [p for p in out.parents if p.__class__ is not Value]
+        assert len(c) == 1 and c[0].__class__ is float and c[0] == const, (k, out.parents)
+    assert (0 + x).data == 0.0 and math.copysign(1, (0 + x).data) == 1.0  # 0 + (-0.0) = +0.0, as IEEE adds
+    v = Value(3.0)
+    assert (v / 4).data == 0.75 and (v - 1).data == 2.0 and (10 + v).data == 13.0
+    y = v / 4 + 2 * v
+    y.backward()
+    assert v.grad == 0.25 + 2.0
+    assert (True + v).data == 4.0  # a bool is no int here: the general path, the same number
+
+
+def test_sum_of_products_starting_from_the_int_zero():
+    ws = [Value(float(i) / 7) for i in range(1, 6)]
+    xs = [0.5, -1.0, 2.0, 0.25, -3.0]
+    s = sum(w * x for w, x in zip(ws, xs))
+    assert s.data == sum(w.data * x for w, x in zip(ws, xs))
+    s.backward()
+    assert [w.grad for w in ws] == xs
+
+
+# random graphs with shared nodes and every op: backward() (the fast float pass, depth-first search)
+# equals backprop() with an observer (the general pass, a plain topological order), bit for bit
+
+BINARY = [lambda a, b: a + b, lambda a, b: a - b, lambda a, b: a * b, lambda a, b: a / (b * b + 1.0)]
+UNARY = [lambda a: a.tanh(), lambda a: a.relu(), lambda a: -a, lambda a: a.sigmoid(), lambda a: a ** 2]
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 10 ** 6), n=st.integers(1, 60), leaves=st.integers(1, 5))
+def test_fast_pass_equals_observed_pass_on_random_graphs(seed, n, leaves):
+    rnd = random.Random(seed)
+    xs = [Value(rnd.uniform(-2, 2)) for _ in range(leaves)]
+    pool = list(xs)
+    for _ in range(n):
+        if rnd.random() < 0.3:
+            pool.append(rnd.choice(UNARY)(rnd.choice(pool)))
+        else:
+            b = rnd.choice(pool) if rnd.random() < 0.8 else rnd.choice([2, 0.5, -3])
+            pool.append(rnd.choice(BINARY)(rnd.choice(pool), b))
+    root = sum(pool[-3:], pool[0] * 0.5) if len(pool) > 3 else pool[-1] * 1.0
+    observed = backprop(root, observe=lambda *a: None)
+    floats = backprop(root)
+    root.backward()
+    for node, g in observed.items():
+        assert floats[node] == g or (math.isnan(g) and math.isnan(floats[node]))
+        got = node.grad
+        assert got == g or (math.isnan(g) and math.isnan(got)), (node, got, g)
+
+
+def test_the_fast_pass_needs_no_recursion_on_deep_graphs():
+    x = Value(0.5)
+    y = x
+    for _ in range(200_000):
+        y = y * 1.0 + 0.0
+    y.backward()
+    assert x.grad == 1.0
+    assert all(n._sum is None for n in engine.topological_order(y)[:1000])  # the scratch is cleared
