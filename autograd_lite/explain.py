@@ -852,7 +852,7 @@ class LabelExplanation(Explanation):
     def _expression_text(self, node: Value) -> str:
         return self.levels.expression_text(node)
 
-    def paths(self, target: Value | str, *, limit: int = 1000) -> PathSum:
+    def paths(self, target: Value | str, *, limit: int | None = None) -> PathSum:
         """Not at the label level: its edges are already sums over the paths between labels."""
         raise ValueError("paths() enumerates the paths of the full graph: call it on explain(L) (level='full'); "
                          "each edge of the label level already sums the paths between two labelled nodes")

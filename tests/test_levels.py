@@ -35,6 +35,7 @@ def test_seed_graph_ledger_is_c6_seven_steps_with_the_grads_of_backward():
         assert s.total == s.input.grad  # bit for bit: the label level adds no rounding here
         assert s.final
     assert [r.name for r in e.forward] == ["x1", "x2", "w1", "w2", "b", "z", "a", "L"]
+    assert [r.position for r in e.forward] == list(range(1, 9))
     assert e.forward[5].expression == "w1·x1 + w2·x2 + b"
     assert e.line(1).startswith("[1] L → a: local ∂L/∂a = −y/a + (1 − y)/(1 − a) = -1.387  (y = 1);")
     assert e.steps[2].local_text == "∂a/∂z = a(1 − a) = 0.7211 × 0.2789 = 0.2011"
@@ -123,6 +124,14 @@ def test_unlabelled_root_and_leaves_get_the_ledger_names():
     assert e.root_name == "L"  # an unlabelled root is L, as in every view
 
 
+def test_label_explanation_made_directly_shows_four_digits():
+    from autograd_lite.explain import LabelExplanation
+
+    g = build_zal_graph()
+    assert LabelExplanation(g.L).steps[3].local_text == "∂z/∂w1 = x1 = 1.5"
+    assert "dL/da = -1.387 (final)" in LabelExplanation(g.L).line(1)
+
+
 def test_errors_name_the_way_forward():
     g = build_zal_graph()
     with pytest.raises(ValueError, match="level must be one of 'full', 'labels'"):
@@ -133,7 +142,7 @@ def test_errors_name_the_way_forward():
         explain(g.L, level="labels", forward="w1")
     with pytest.raises(ValueError, match=r"call it on explain\(L\)"):
         explain(g.L, level="labels").paths("w1")
-    with pytest.raises(TypeError, match="needs a Value"):
+    with pytest.raises(TypeError, match=r"explain\(\) needs a Value \(the loss\), got float"):
         explain(1.0, level="labels")
     with pytest.raises(ValueError, match="precision"):
         explain(g.L, level="labels", precision=18)
