@@ -71,6 +71,6 @@ __all__ = [
     "exp", "log", "sigmoid", "tanh", "relu", "sqrt", "sin", "cos", "linear",
     "hessian", "hvp", "jacobian", "vectorize", "compile_loss", "compile_predict", "TracingError",
     "draw_graph", "render_graph", "fit", "predict", "predict_proba", "accuracy",
-    "nn", "optim", "losses", "data", "train",
+    "nn", "optim", "losses", "data", "train", "learn",
     "explain", "render_backprop", "jvp",
 ]

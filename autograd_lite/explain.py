@@ -773,7 +773,8 @@ def explain(root: Value, *, forward: Value | str | None = None, seed: float = 1.
         if forward is not None:
             raise ValueError("forward= (tangents) is shown at level='full' only: explain(L, forward=w) "
                              "lists every node's tangent")
-        _check_size(root, max_nodes)
+        if root.__class__ is Value:  # else LabelExplanation says what it needs
+            _check_size(root, max_nodes)
         return LabelExplanation(root, seed=seed, precision=precision, model=model, names=names)
     if model is not None:
         raise ValueError("model= groups the ledger by neuron at level='labels': explain(L, level='labels', model=m)")

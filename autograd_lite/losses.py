@@ -24,8 +24,7 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import numpy as np
-
+from autograd_lite import kernels as K
 from autograd_lite.engine import Mask, Op, Value, _traced, _watched_node
 
 __all__ = [
@@ -149,12 +148,14 @@ def _never(*args: Any) -> bool:
 
 
 def _larger(a: Any, b: Any) -> Any:
-    return np.maximum(a, b) if isinstance(a, np.ndarray) or isinstance(b, np.ndarray) else max(a, b)
+    if isinstance(a, K.NDARRAY) or isinstance(b, K.NDARRAY):  # only under vectorize, where numpy is
+        return K.np.maximum(a, b)
+    return max(a, b)
 
 
 def _finite_or_zero(m: Any) -> Any:
-    if isinstance(m, np.ndarray):
-        return np.where(np.isfinite(m), m, 0.0)
+    if isinstance(m, K.NDARRAY):
+        return K.where(K.np.isfinite(m), m, 0.0)
     return m if math.isfinite(m) else 0.0
 
 

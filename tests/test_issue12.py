@@ -127,7 +127,7 @@ def test_readme_names_import_from_the_top_level_as_documented_objects():
         assert jacobian is importlib.import_module("autograd_lite.transforms").jacobian
         for name in {sorted(names)!r}:
             obj = ns[name]
-            if name in ("nn", "optim", "losses", "data", "train"):
+            if name in ("nn", "optim", "losses", "data", "train", "learn"):
                 assert isinstance(obj, types.ModuleType) and obj.__name__ == "autograd_lite." + name, name
             else:
                 assert not isinstance(obj, types.ModuleType), name

@@ -178,7 +178,7 @@ def test_chain_rule_points_at_the_first_wrong_step_of_the_ledger():
     step = next(s for s in e.steps if s.input is v["w1"])
     assert e.line(step.number) in m  # the ledger's own line and names
     m = _check("chain_rule", A.cr_sigma)
-    assert "σ instead of σ'" in m and _ledger_line(e, "a", "z") in m and "∂L/∂a" in m  # L is named L
+    assert "σ instead of σ'" in m and _ledger_line(e, "a", "z") in m and "dL/da" in m  # L is named L
     m = _check("chain_rule", A.cr_wrong_parent)
     assert "Wrong parent" in m and "you used w1" in m
     v, e = grader._neuron(1.0, 0.0, 0.0, 0.0, 0.0, 1.0)
@@ -198,12 +198,12 @@ def test_backprop_order_seed_recursion_and_wrong_parent_in_words():
     m = _check("backprop", A.bp_order)
     assert "Wrong order: node u" in m and "L = u + tanh(u)" in m and "t came later" in m
     r = learn.check("backprop", A.bp_no_seed)
-    assert "seed is missing" in r.message and "∂L/∂L = 1" in r.message and (r.expected, r.got) == (1.0, 0.0)
+    assert "seed is missing" in r.message and "dL/dL = 1" in r.message and (r.expected, r.got) == (1.0, 0.0)
     m = _check("backprop", A.bp_recursive)
     assert "RecursionError" in m and "10,000 nodes" in m and "explicit stack" in m and "visit(parent)" in m
     m = _check("backprop", A.bp_wrong_parent)
     assert "wrong parent" in m and _ledger_line(explain(grader._graph_neuron()), None, "w2") in m
-    assert "∂L/∂w2 should be 0.139442411.  Yours is 0.2231078576." in m
+    assert "dL/dw2 should be 0.139442411.  Yours is 0.2231078576." in m
 
 
 def test_backprop_a_contribution_counted_twice():
@@ -623,13 +623,13 @@ def test_wrong_parent_on_a_product_node():
     L = w * x
     L.label = "L"
     r = grader._grade_backprop_graph(A.bp_first_parent, "L = w·x", L)
-    assert r.mistake == "wrong-parent" and "∂L/∂w should be 2.  Yours is 1.5." in r.message
-    assert explain(L).line(1) in r.message and "∂L/∂w = x = 2" in r.message
+    assert r.mistake == "wrong-parent" and "dL/dw should be 2.  Yours is 1.5." in r.message
+    assert explain(L).line(1) in r.message and "dL/dw = x = 2" in r.message
     assert grader._grade_backprop_graph(A.backprop, "L = w·x", L) is None
 
 
 def test_wrong_parent_when_both_inputs_have_the_same_local_derivative():
-    x, w = Value(2.0, "x"), Value(2.0, "w")  # ∂L/∂w = x = 2 = w = ∂L/∂x: "twice" or "wrong parent"?
+    x, w = Value(2.0, "x"), Value(2.0, "w")  # dL/dw = x = 2 = w = dL/dx: "twice" or "wrong parent"?
     L = w * x
     L.label = "L"
     r = grader._grade_backprop_graph(A.bp_first_parent, "L = w·x", L)
@@ -644,7 +644,7 @@ def test_overwrite_on_one_op_using_a_node_twice():
 
 
 def test_twice_is_not_wrong_parent_when_the_other_input_gets_nothing_anyway():
-    x, w = Value(3.0, "x"), Value(0.0, "w")  # ∂L/∂x = w = 0: x is right whether or not L passes on twice
+    x, w = Value(3.0, "x"), Value(0.0, "w")  # dL/dx = w = 0: x is right whether or not L passes on twice
 
     def root_twice(root):
         A.backprop(root)

@@ -77,7 +77,7 @@ _EXERCISES = [
          "A node may pass its gradient on only when every node that uses it has added its contribution: "
          "sort the nodes topologically (consumers before producers) without recursion, e.g. with an explicit "
          "stack, and add contributions (a node used twice gets two).",
-         "∂L/∂L = 1,   ∂L/∂p = Σ over the nodes c that use p of ∂L/∂c · ∂c/∂p,   with every ∂L/∂c complete "
+         "dL/dL = 1,   dL/dp = Σ over the nodes c that use p of dL/dc · ∂c/∂p,   with every dL/dc complete "
          "before it is used (topological order, consumers first)")),
     Exercise(
         5, "gradient_descent", "one step of gradient descent",

@@ -620,12 +620,12 @@ _NEURON_PROBES = [(0.7, -1.3, 0.4, 0.9, -0.2, 1.0), (-0.6, 1.1, -0.8, 0.3, 0.5, 
 
 
 def _neuron_parts(x1: float, x2: float, w1: float, w2: float, b: float, y: float) -> dict[str, float]:
-    """a, ∂L/∂a, ∂a/∂z and ∂L/∂z = a − y of the neuron, by hand (for the mistakes' formulas)."""
+    """a, dL/da, ∂a/∂z and dL/dz = a − y of the neuron, by hand (for the mistakes' formulas)."""
     a = _sigmoid(w1 * x1 + w2 * x2 + b)
     return {"a": a, "dL_da": -y / a + (1 - y) / (1 - a), "da_dz": a * (1 - a), "dz": a - y}
 
 
-# the wrong ∂L/∂z (the learner's db, since ∂z/∂b = 1), and the wrong ∂z/∂wᵢ, each as a formula
+# the wrong dL/dz (the learner's db, since ∂z/∂b = 1), and the wrong ∂z/∂wᵢ, each as a formula
 _DB_MISTAKES: list[tuple[str, Callable[[dict, tuple], float]]] = [
     ("sign", lambda q, x: -q["dz"]),
     ("missing-factor", lambda q, x: q["dL_da"]),  # ∂a/∂z left out
@@ -674,7 +674,7 @@ def _confirmed(fn: Callable, component: int, formula: Callable[[tuple], float], 
 
 def _diagnose_neuron(ex: str, fn: Callable, where: str, args: tuple, v: dict, e: Any, expected: tuple,
                      got: tuple) -> Report:
-    """The first wrong step of the ledger: db = ∂L/∂z (∂z/∂b = 1) before ∂z/∂wᵢ = dwᵢ/db;
+    """The first wrong step of the ledger: db = dL/dz (∂z/∂b = 1) before ∂z/∂wᵢ = dwᵢ/db;
     which classic mistake it is, confirmed on probe neurons."""
     head = (f"{where}: expected (dw1, dw2, db) = ({', '.join(_n(t) for t in expected)}), "
             f"got ({', '.join(_n(t) for t in got)}) (the smallest failing input)\n")
@@ -684,20 +684,20 @@ def _diagnose_neuron(ex: str, fn: Callable, where: str, args: tuple, v: dict, e:
     da_dz = _first_step_to(e, z).local
     db = got[2]
     rep = lambda key, text: Report(ex, "failed", head + text, key, args, expected, got)  # noqa: E731
-    if not _close(db, dL_dz, 1e-6, 1e-12):  # wrong before z: in ∂L/∂a or ∂a/∂z
+    if not _close(db, dL_dz, 1e-6, 1e-12):  # wrong before z: in dL/da or ∂a/∂z
         step_az = _step_line(e, a, z)
         into_a = "\n  ".join(e.line(t.number) for t in e.steps if t.input is a)
         says = {
-            "sign": f"Sign slip: your db is y − a, the ledger's ∂L/∂z is a − y = {_n(av)} − {_n(y)} = "
+            "sign": f"Sign slip: your db is y − a, the ledger's dL/dz is a − y = {_n(av)} − {_n(y)} = "
                     f"{_n(dL_dz)}.  Check the minus in front of the log loss and (ln(1 − a))' = −1/(1 − a).\n"
                     f"  ledger: {step_az}",
             "missing-factor": f"The local derivative ∂a/∂z is missing (you used 1): first wrong step of the "
                               f"ledger:\n  {step_az}",
             "sigma-not-derivative": f"σ instead of σ': you used ∂a/∂z = a = σ(z) = {_n(av)}, the derivative is "
                                     f"a(1 − a) = {_n(da_dz)}.  First wrong step of the ledger:\n  {step_az}",
-            "missing-dl-da": f"The local derivative ∂L/∂a = {_n(dL_da)} is missing (you used 1): "
-                             f"∂L/∂z = ∂L/∂a · ∂a/∂z.\n  ledger: {into_a}",
-            "extra-factor": f"σ' counted twice: a − y = {_n(dL_dz)} is already ∂L/∂z (= ∂L/∂a · ∂a/∂z); you "
+            "missing-dl-da": f"The local derivative dL/da = {_n(dL_da)} is missing (you used 1): "
+                             f"dL/dz = dL/da · ∂a/∂z.\n  ledger: {into_a}",
+            "extra-factor": f"σ' counted twice: a − y = {_n(dL_dz)} is already dL/dz (= dL/da · ∂a/∂z); you "
                             f"multiplied it by a(1 − a) = {_n(da_dz)} again.\n  ledger: {step_az}",
             "wrong-factor": f"db has a factor x1: ∂z/∂b = 1, since b is added, not multiplied.\n"
                             f"  ledger: {_step_line(e, z, v['b'])}",
@@ -706,9 +706,9 @@ def _diagnose_neuron(ex: str, fn: Callable, where: str, args: tuple, v: dict, e:
             if _confirmed(fn, 2, _db_formula(wrong_db), args, db):
                 return rep("missing-factor" if key == "missing-dl-da" else key, says[key])
         implied = db / dL_da if dL_da else math.nan
-        return rep(None, f"∂L/∂z (your db, since ∂z/∂b = 1) should be {_n(dL_dz)}.  The ledger's steps up to z:\n"
+        return rep(None, f"dL/dz (your db, since ∂z/∂b = 1) should be {_n(dL_dz)}.  The ledger's steps up to z:\n"
                          f"  {step_az}\n"
-                         f"  ∂L/∂a = {_n(dL_da)}; with it your db implies ∂a/∂z = {_n(implied)}, the table says "
+                         f"  dL/da = {_n(dL_da)}; with it your db implies ∂a/∂z = {_n(implied)}, the table says "
                          f"a(1 − a) = {_n(da_dz)}.")
     for k, (wname, xname, xv) in enumerate((("w1", "x1", x1), ("w2", "x2", x2))):
         if _close(got[k], expected[k], 1e-6, 1e-12):
@@ -728,7 +728,7 @@ def _diagnose_neuron(ex: str, fn: Callable, where: str, args: tuple, v: dict, e:
             if _confirmed(fn, k, _dw_formula(local, k), args, got[k]):
                 return rep("wrong-parent" if key == "wrong-input" else key, says[key])
         implied = got[k] / db if db else math.nan
-        return rep(None, f"d{wname} should be ∂L/∂z · ∂z/∂{wname} = {_n(db)} × {_n(xv)} = {_n(expected[k])}; "
+        return rep(None, f"d{wname} should be dL/dz · ∂z/∂{wname} = {_n(db)} × {_n(xv)} = {_n(expected[k])}; "
                          f"yours implies ∂z/∂{wname} = {_n(implied)}.  {fix}")
     return rep(None, "db is right, dw1 and dw2 match too closely to tell apart")  # pragma: no cover
 
@@ -857,7 +857,7 @@ def _grade_backprop_graph(fn: Callable, title: str, root: Value) -> Report | Non
         if got[root] == 0.0:
             return Report(ex, "failed", head + f"The seed is missing: ∂{L}/∂{L} = 1 must be set first "
                           f"({L}.grad = 1), but {L}.grad is 0 after your backprop, so every product "
-                          "∂L/∂node · local is 0.\n  ledger: " + e.line(0), "seed", title, 1.0, got[root])
+                          "dL/dnode · local is 0.\n  ledger: " + e.line(0), "seed", title, 1.0, got[root])
         return Report(ex, "failed", head + f"The seed ∂{L}/∂{L} must be 1; {L}.grad is {_n(got[root])}.",
                       "seed", title, 1.0, got[root])
     consumers: dict[Value, list[Value]] = {}
