@@ -1143,8 +1143,11 @@ def _legend_html(svg: str) -> str:
 def _write_html(ex: Explanation, graph: Any, path: Path, legend: bool = True) -> None:
     import json
 
-    data = json.dumps(_page_data(ex), ensure_ascii=False).replace("<", "\\u003c")  # no "</script>" inside
+    from autograd_lite.viz import _SURROGATE
+
+    # "<" escaped: no "</script>" or "<!--" of a label can end or hide the page's script
+    data = json.dumps(_page_data(ex), ensure_ascii=False).replace("<", "\\u003c")
     svg = _svg(graph)
     page = _PAGE.format(title=html.escape(ex.root_name), root=html.escape(ex.root_name), svg=svg, data=data,
                         legend=_legend_html(svg) if legend else "")
-    path.write_text(page, encoding="utf-8")
+    path.write_text(_SURROGATE.sub("\ufffd", page), encoding="utf-8")  # a lone surrogate: U+FFFD, as in the picture
