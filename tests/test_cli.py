@@ -229,10 +229,8 @@ def test_train_scalar_and_vectorized_engines_agree(capsys):
 
 def test_demo_writes_its_files(tmp_path):
     out = tmp_path / "demo"
-    start = time.perf_counter()
-    r = run("demo", "--out", str(out), "--fast")
+    r = run("demo", "--out", str(out), "--fast", timeout=600)  # a hang guard, not a speed test (make bench times)
     assert r.returncode == 0, r.stderr
-    assert time.perf_counter() - start < 60
     assert "dL/dw1" in r.stdout and "x1(a − y)" in r.stdout
     listed = re.findall(r"^  (/\S+)$", r.stdout.split("wrote ")[-1], re.M)
     assert len(listed) >= 8
