@@ -624,7 +624,7 @@ def test_wrong_parent_on_a_product_node():
     L.label = "L"
     r = grader._grade_backprop_graph(A.bp_first_parent, "L = w·x", L)
     assert r.mistake == "wrong-parent" and "dL/dw should be 2.  Yours is 1.5." in r.message
-    assert explain(L).line(1) in r.message and "dL/dw = x = 2" in r.message
+    assert explain(L).line(1) in r.message and "local ∂L/∂w = x = 2" in r.message
     assert grader._grade_backprop_graph(A.backprop, "L = w·x", L) is None
 
 

@@ -855,10 +855,10 @@ def _grade_backprop_graph(fn: Callable, title: str, root: Value) -> Report | Non
     head = f"on {title}:\n"
     if got[root] != 1.0:
         if got[root] == 0.0:
-            return Report(ex, "failed", head + f"The seed is missing: ∂{L}/∂{L} = 1 must be set first "
+            return Report(ex, "failed", head + f"The seed is missing: d{L}/d{L} = 1 must be set first "
                           f"({L}.grad = 1), but {L}.grad is 0 after your backprop, so every product "
                           "dL/dnode · local is 0.\n  ledger: " + e.line(0), "seed", title, 1.0, got[root])
-        return Report(ex, "failed", head + f"The seed ∂{L}/∂{L} must be 1; {L}.grad is {_n(got[root])}.",
+        return Report(ex, "failed", head + f"The seed d{L}/d{L} must be 1; {L}.grad is {_n(got[root])}.",
                       "seed", title, 1.0, got[root])
     consumers: dict[Value, list[Value]] = {}
     for n in nodes:
@@ -869,7 +869,7 @@ def _grade_backprop_graph(fn: Callable, title: str, root: Value) -> Report | Non
     if root.op is not None and root_calls and all(g == 0 for g in root_calls) and all(
             got[n] == 0 for n in nodes if n is not root):
         return Report(ex, "failed", head + f"The seed came too late: {L}.grad was 0 when you passed it on (you "
-                      f"asked for {L}'s local derivatives), so every contribution was 0.  Set ∂{L}/∂{L} = 1 "
+                      f"asked for {L}'s local derivatives), so every contribution was 0.  Set d{L}/d{L} = 1 "
                       "before the walk.", "seed", title, 1.0, 0.0)
     last = {n: k for k, (n, _) in enumerate(calls)}
     for k, (node, at_call) in enumerate(calls):  # a gradient passed on before it was complete
@@ -884,9 +884,9 @@ def _grade_backprop_graph(fn: Callable, title: str, root: Value) -> Report | Non
             users = " and ".join(dict.fromkeys(name(c) for c in consumers[node]))
             return Report(ex, "failed", head + (
                 f"Wrong order: node {name(node)} passed its gradient on (you asked for its local derivatives) "
-                f"when ∂{L}/∂{name(node)} was {_n(at_call)}, before every node that uses it had added its "
+                f"when d{L}/d{name(node)} was {_n(at_call)}, before every node that uses it had added its "
                 f"contribution: {name(node)} is used by {users}; {' and '.join(name(c) for c in later)} came "
-                f"later.  Complete, ∂{L}/∂{name(node)} = {_n(expected[node])}.  Process the nodes in topological "
+                f"later.  Complete, d{L}/d{name(node)} = {_n(expected[node])}.  Process the nodes in topological "
                 "order, consumers before producers.  The ledger's steps into it:\n" +
                 "\n".join(f"  {e.line(t.number)}" for t in e.steps if t.input is node)),
                 "order", name(node), expected[node], at_call)
@@ -917,7 +917,7 @@ def _diagnose_node(head: str, e: Any, p: Value, got: dict, expected: dict, consu
                 if best is None or bad < best[0]:
                     best = (bad, combo)
     lines = "\n".join(f"  {e.line(s.number)}" for s, _ in edges)
-    want = (f"∂{L}/∂{name(p)} should be {_n(expected[p])}" +
+    want = (f"d{L}/d{name(p)} should be {_n(expected[p])}" +
             (f", the sum of these steps of the ledger:\n{lines}\n" if len(edges) > 1 else ".  ") +
             f"Yours is {_n(got[p])}.")
     rep = lambda key, text: Report(ex, "failed", head + text, key, name(p), expected[p], got[p])  # noqa: E731
