@@ -322,6 +322,8 @@ class LabelLevel:
         engine.backprop(root, observe=observe)
         self.local = local
         self.module_of: dict[int, str] = {}
+        #: model=: each module's display name (``layer1.neuron2``, from its parameters' labels)
+        self.module_names: dict[str, str] = {}
         if model is None:
             kept_ids = {id(n) for n in order if _kept(n, root)}
         else:
@@ -334,7 +336,8 @@ class LabelLevel:
                 m = self.module_of.get(id(n))
                 if m is not None:
                     used[m] = used.get(m, 0) + 1
-                    self.names[id(n)] = m if used[m] == 1 else f"{m}#{used[m]}"
+                    shown = self.module_names.get(m, m)
+                    self.names[id(n)] = shown if used[m] == 1 else f"{shown}#{used[m]}"
         position = {id(n): i for i, n in enumerate(order)}
         self.edges: list[LabelEdge] = []
         self.inputs: dict[int, list[Value]] = {}
@@ -397,7 +400,7 @@ class LabelLevel:
         output (a node of a neuron's cluster used outside it); parameters fold into their neuron."""
         from autograd_lite.viz import _model_clusters
 
-        cluster, _, _ = _model_clusters(order, model)
+        cluster, self.module_names, _ = _model_clusters(order, model)
         params = {id(p) for _, p in model.named_parameters()}
         consumers: dict[int, list[Value]] = {}
         for node in order:

@@ -297,8 +297,27 @@ def _model_clusters(order: list[Value], model: Any) -> tuple[dict[Value, str], d
               and len({cluster[p] for p in vparents}) == 1):
             cluster[node] = cluster[vparents[0]]
             core.add(node)
-    labels = {m: (m or root_label) for m in set(cluster.values())}
+    mods = set(cluster.values()) | set(modules or [])
+    # a module's depth: how many modules hold it, itself included (the model itself, "", excluded)
+    depth = {m: sum(1 for a in mods if a and (a == m or m.startswith(a + "."))) for m in mods}
+    labels = {m: _cluster_label(m, [p for p, o in owner.items() if o == m or o.startswith(m + ".")], depth[m])
+              or root_label for m in mods}
     return cluster, labels, modules or []
+
+
+def _cluster_label(module: str, params: list[Value], depth: int) -> str:
+    """A module's name as its parameters' labels say it (one name per thing): the dotted
+    prefix they all share (``layer1.neuron2.w1``, ``layer1.neuron2.b`` → ``layer1.neuron2``;
+    ``layer1.neuron1.w1`` … ``layer1.neuron3.b`` → ``layer1``), else its attribute path
+    (``layers.0.neurons.1``).  At most ``depth`` parts: a layer of one neuron is ``layer2``."""
+    paths = [p.label.split(".")[:-1] if isinstance(p.label, str) else [] for p in params]
+    common = paths[0] if paths else []
+    for path in paths[1:]:
+        k = 0
+        while k < min(len(common), len(path)) and common[k] == path[k]:
+            k += 1
+        common = common[:k]
+    return ".".join(common[:depth]) or module
 
 
 # --------------------------------------------------------------------------
@@ -687,8 +706,9 @@ def draw_graph(root: Value, *, rankdir: str = "LR", show_data: bool = True, show
             if only is not None and not only(f"module {child}"):
                 continue
             with container.subgraph(name=f"cluster_{numbering[child]}") as c:
-                c.attr(label=child or type(model).__name__, style="rounded,dashed", color="#888888",
-                       fontsize="14" if slide else "10", id=f"module_{child or 'model'}", **{"class": "module"})
+                c.attr(label=cluster_labels.get(child, child) or type(model).__name__, style="rounded,dashed",
+                       color="#888888", fontsize="14" if slide else "10", id=f"module_{child or 'model'}",
+                       **{"class": "module"})
                 emit(c, child)
 
     def build(rows: dict[str, int] | None, heads: Sequence[str] = ()) -> graphviz.Digraph:
@@ -1147,7 +1167,7 @@ def _draw_labels(root: Value, *, rankdir: str, show_data: bool, show_grad: bool,
         cluster_of = {v: _module_of(lv.module_of[id(v)]) for v in lv.kept if id(v) in lv.module_of}
 
     def make(rankdir: str) -> graphviz.Digraph:
-        g = graphviz.Digraph("label_level_graph")
+        g = Picture("label_level_graph")  # every text made safe for Graphviz, as draw_graph's
         g.attr(rankdir=rankdir, fontsize="11", nodesep="0.3", ranksep="0.5")
         g.attr("node", fontsize="11", margin="0.08,0.04", height="0.3")
         g.attr("edge", arrowsize="0.6", fontsize="10")
@@ -1199,8 +1219,9 @@ def _draw_labels(root: Value, *, rankdir: str, show_data: bool, show_grad: bool,
                     g.node(vid, **attrs)
                 continue
             with g.subgraph(name=f"cluster_{mod or 'model'}") as c:
-                c.attr(label=mod or type(model).__name__, style="rounded,dashed", color="#888888",
-                       fontsize="14" if slide else "10", id=f"module_{mod or 'model'}", **{"class": "module"})
+                c.attr(label=lv.module_names.get(mod, mod) or type(model).__name__, style="rounded,dashed",
+                       color="#888888", fontsize="14" if slide else "10", id=f"module_{mod or 'model'}",
+                       **{"class": "module"})
                 for vid, attrs in members:
                     c.node(vid, **attrs)
         for e in lv.edges:

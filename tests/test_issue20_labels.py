@@ -49,6 +49,14 @@ def test_hostile_labels_are_drawn(kind, tmp_path):
 
 
 @pytest.mark.needs_dot
+@pytest.mark.parametrize("kind", ["nul", "controls", "surrogate"])
+def test_hostile_labels_are_drawn_at_the_label_level_too(kind, tmp_path):
+    """The label-level picture goes through the same safe texts as the full one."""
+    path = viz.render_graph(_graph(HOSTILE[kind]), tmp_path / "g.svg", level="labels")
+    assert SHOWN[kind] in _texts(path.read_bytes())
+
+
+@pytest.mark.needs_dot
 def test_a_label_too_long_for_graphviz_is_refused_clearly(tmp_path):
     with pytest.raises(ValueError, match=r"is 20,\d+ characters long .*at most 16,384: give the node a shorter"):
         viz.render_graph(_graph("x" * 20_000), tmp_path / "g.svg")

@@ -429,8 +429,9 @@ def test_neuron_level_of_a_two_layer_mlp(fused):
     e = explain(L, level="labels", model=m)
     names = [r.name for r in e.forward]
     assert names[:2] == ["x1", "x2"] and names[-1] == "L"
-    assert sorted(names[2:-1]) == sorted(f"layers.{i}.neurons.{j}" for i, n in enumerate([4, 4, 1])
-                                         for j in range(n))
+    # each neuron's output is named as its parameters' labels say (layer1.neuron2.w1 → layer1.neuron2)
+    assert sorted(names[2:-1]) == sorted(f"layer{i}.neuron{j}" for i, n in enumerate([4, 4, 1], 1)
+                                         for j in range(1, n + 1))
     assert len(e) == 1 + 4 + 4 * 4 + 2 * 4  # L → out, out → layer 1, layer 1 → layer 0, layer 0 → inputs
     full = backprop(L)
     for s in e.steps:

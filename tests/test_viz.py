@@ -437,13 +437,14 @@ def test_model_clusters_each_neuron(fused):
     where = _clusters_of(g)
     index = {v: f"v{i}" for i, v in enumerate(topological_order(loss))}
     for name, p in model.named_parameters():
-        neuron = name.rsplit(".", 2)[0] if name.split(".")[-2] == "w" else name.rsplit(".", 1)[0]
-        assert where[index[p]] == [neuron.rsplit(".", 2)[0], neuron], name  # e.g. [layers.0, layers.0.neurons.2]
+        # clusters are named as the parameters' labels say (one name per thing): layer1 ⊃ layer1.neuron3 ∋ w1
+        neuron = p.label.rsplit(".", 1)[0]
+        assert where[index[p]] == [neuron.split(".")[0], neuron], name  # e.g. [layer1, layer1.neuron3]
     assert where["v0"] == [] and where["v0_op"] == []  # the loss is nobody's
     # each hidden neuron's output (after relu) and its op are inside its cluster
     hidden = [v for v in topological_order(loss) if v.op is not None and v.op.name == "relu"]
     assert len(hidden) == 3
-    assert sorted(where[index[h]][-1] for h in hidden) == [f"layers.0.neurons.{k}" for k in range(3)]
+    assert sorted(where[index[h]][-1] for h in hidden) == [f"layer1.neuron{k}" for k in range(1, 4)]
     assert all(where[index[h] + "_op"] == where[index[h]] for h in hidden)
 
 
