@@ -623,9 +623,8 @@ class Explanation:
         """The picture after backward step ``k`` with this step's ledger line as caption."""
         from autograd_lite.viz import draw_graph
 
-        g = draw_graph(self.root, step=k, **{"level": self.level, **self._draw_kw(draw_kw)})
-        g.attr(label=self.line(k), labelloc="b", labeljust="l", fontsize="12")
-        return g
+        # the ledger's line under the picture (the slide layout keeps its legend line below it)
+        return draw_graph(self.root, step=k, caption=self.line(k), **{"level": self.level, **self._draw_kw(draw_kw)})
 
     def render(self, path: str | os.PathLike, **draw_kw: Any) -> Path:
         """Write the backward pass as ``.gif`` or ``.html`` (see `render_backprop`)."""

@@ -501,7 +501,7 @@ def draw_graph(root: Value, *, rankdir: str = "LR", show_data: bool = True, show
                expand_linear: bool = False, model: Any = None, legend: bool = True,
                grad_range: tuple[float, float] | None = None, layout: str = "wide",
                names: str = "auto", edge_labels: str | None = None,
-               step: int | str | None = None, level: str = "full") -> graphviz.Digraph:
+               step: int | str | None = None, level: str = "full", caption: str | None = None) -> graphviz.Digraph:
     """The computational graph that ends at ``root`` as a `graphviz.Digraph`.
 
     - One box per `Value` (label, ``data``, ``grad``; a gradient that is itself a
@@ -544,6 +544,8 @@ def draw_graph(root: Value, *, rankdir: str = "LR", show_data: bool = True, show
       (SVG class ``current``), the input receiving the contribution in blue
       (``receiving``), gradients known so far shown (``+ …`` while more contributions
       are due), the rest as ``grad ?``.  It runs backprop itself: no ``backward()`` needed.
+    - ``caption``: a line under the picture (default with ``step=``: which step it shows;
+      `Explanation.frame` passes the ledger's line); the slide layout keeps its legend below it.
 
     Node ids are ``v<i>`` with i the position in `topological_order` (root = ``v0``),
     so the DOT source is deterministic.  SVG output keeps them as element ids, with
@@ -557,8 +559,9 @@ def draw_graph(root: Value, *, rankdir: str = "LR", show_data: bool = True, show
     if level == "labels":
         return _draw_labels(root, rankdir=rankdir, show_data=show_data, show_grad=show_grad, precision=precision,
                             max_nodes=max_nodes, color_by=color_by, model=model, legend=legend,
-                            grad_range=grad_range, layout=layout, step=step)
+                            grad_range=grad_range, layout=layout, step=step, caption=caption)
     view = _BackpropView(root, edge_labels, step) if edge_labels is not None or step is not None else None
+    wanted_caption = caption
     order = topological_order(root)
     if max_nodes is not None and len(order) > max_nodes:
         raise ValueError(
@@ -723,7 +726,7 @@ def draw_graph(root: Value, *, rankdir: str = "LR", show_data: bool = True, show
             g.attr("node", fontname=_SANS, fontsize="16")
             g.attr("edge", fontname=_SANS)
         legend_line = _legend_label([k for k in _KIND_TEXT if k in kinds_seen], shading) if legend and slide else ""
-        caption = view.caption if view is not None else ""
+        caption = wanted_caption if wanted_caption is not None else view.caption if view is not None else ""
         if legend_line:  # one line under the graph, outside the layout: it takes no column's width
             g.attr(label=_with_caption(legend_line, caption), labelloc="b", labeljust="l")
         # layout="slide" folds the drawing into rows; a value used in a later row appears again at
@@ -1118,7 +1121,8 @@ def _state_texts(steps: Sequence[tuple[Any, Any, float, bool]], root: Value, see
 
 def _draw_labels(root: Value, *, rankdir: str, show_data: bool, show_grad: bool, precision: int,
                  max_nodes: int | None, color_by: str, model: Any, legend: bool,
-                 grad_range: tuple[float, float] | None, layout: str, step: int | str | None) -> graphviz.Digraph:
+                 grad_range: tuple[float, float] | None, layout: str, step: int | str | None,
+                 caption: str | None = None) -> graphviz.Digraph:
     """`draw_graph` at ``level="labels"``: a box per kept node (labelled, leaf, root), an edge
     u → v per label-level input carrying ∂v/∂u (its formula where known, and the number)."""
     from autograd_lite.levels import LabelLevel
@@ -1237,17 +1241,18 @@ def _draw_labels(root: Value, *, rankdir: str, show_data: bool, show_grad: bool,
             if e is active_edge:
                 attrs.update(color=_CURRENT, penwidth="2.5", fontcolor=_CURRENT)
             g.edge(f"v{index[id(e.input)]}", f"v{index[id(e.node)]}", **attrs)
+        text = caption
+        if text is None and step is not None and not page:
+            text = ("start: only the seed is known" if step == 0 else "done: every gradient is known"
+                    if step == n + 1 else f"after backward step {step} of {n}")
         if legend:
             if slide:
-                g.attr(label=_legend_label([k for k in _KIND_TEXT if k in kinds], shading), labelloc="b",
-                       labeljust="l")
+                g.attr(label=_with_caption(_legend_label([k for k in _KIND_TEXT if k in kinds], shading), text or ""),
+                       labelloc="b", labeljust="l")
             else:
                 _legend(g, [k for k in _KIND_TEXT if k in kinds], shading)
-        if step is not None and not page:
-            caption = ("start: only the seed is known" if step == 0 else "done: every gradient is known"
-                       if step == n + 1 else f"after backward step {step} of {n}")
-            if not (legend and slide):
-                g.attr(label=caption, labelloc="b", fontsize="11")
+        if text and not (legend and slide):
+            g.attr(label=text, labelloc="b", fontsize="11")
         return g
 
     if not slide:

@@ -258,3 +258,15 @@ def test_widget_without_ipywidgets_says_how_to_install(monkeypatch):
     block_import(monkeypatch, "ipywidgets")
     with pytest.raises(ImportError, match=r"pip install 'autograd-lite\[widgets\]'"):
         explain(Value(1.0).exp()).widget()
+
+
+@pytest.mark.parametrize("level", ["full", "labels"])
+def test_a_slide_frame_keeps_its_legend_under_the_ledger_line(level):
+    """Explanation.frame (the GIF's and the widget's pictures) with layout="slide": the step's
+    ledger line and the legend line are both drawn (the caption used to replace the legend)."""
+    ex = explain(build_zal_graph().L, level=level)
+    for k in (0, 2, len(ex.steps) + 1):
+        svg = ex.frame(k, layout="slide").pipe(format="svg")
+        texts = " ".join("".join(t.itertext()) for t in ET.fromstring(svg).iter("{http://www.w3.org/2000/svg}text"))
+        assert "legend:" in texts
+        assert " ".join(ex.line(k).split())[:30] in " ".join(texts.split())
