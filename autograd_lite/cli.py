@@ -389,10 +389,10 @@ def cmd_grad(args: argparse.Namespace) -> int:
         if names:
             print()
             if check is None:
-                print(format_table(("variable", "value", "∂f/∂variable"),
+                print(format_table(("variable", "value", "df/dvariable"),
                                    [(n, _fmt(at[n]), _fmt(grads[n])) for n in names]))
             else:
-                print(format_table(("variable", "value", "∂f/∂ (autodiff)", "numeric", "abs error", "rel error", "ok"),
+                print(format_table(("variable", "value", "df/d (autodiff)", "numeric", "abs error", "rel error", "ok"),
                                    [(r.input, _fmt(at[r.input]), _fmt(r.autodiff), _fmt(r.numeric),
                                      f"{r.abs_error:.2e}", f"{r.rel_error:.2e}", "yes" if r.ok else "NO")
                                     for r in check.rows]))
@@ -402,7 +402,7 @@ def cmd_grad(args: argparse.Namespace) -> int:
                 from autograd_lite.symbolic import text
 
                 texts = [text(f).split("; where ") for f, _, _ in analytic]
-                print(format_table(("variable", "∂f/∂ (SymPy)", "SymPy's formula"),
+                print(format_table(("variable", "df/d (SymPy)", "SymPy's formula"),
                                    [(n, _fmt(v), t[0]) for n, (_, _, v), t in zip(names, analytic, texts)]))
                 for t in texts:  # a long formula's shared parts, named once
                     for part in t[1:]:

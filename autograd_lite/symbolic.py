@@ -1124,10 +1124,10 @@ class AnalyticReport:
                             f"see report.rows[i].formula)") + self._notes()
         sizes = _tree_sizes(formulas, cap=INLINE_SIZE + 1)
         if all(sizes[f] <= INLINE_SIZE for f in formulas):
-            lines = [f"∂{self.output}/∂{r.input} = {_str(sp, r.formula)}" for r in self.rows]
+            lines = [f"d{self.output}/d{r.input} = {_str(sp, r.formula)}" for r in self.rows]  # totals: d, as the ledger
         else:  # long formulas: name their shared parts once
             reps, reduced = _shared_parts(sp, formulas)
-            lines = [f"∂{self.output}/∂{r.input} = {_str(sp, e)}" for r, e in zip(self.rows, reduced)]
+            lines = [f"d{self.output}/d{r.input} = {_str(sp, e)}" for r, e in zip(self.rows, reduced)]
             lines += [f"  where {s} = {_str(sp, e)}" for s, e in reps]
         return table + "\n\n" + "\n".join(lines) + self._notes()
 
@@ -1144,7 +1144,7 @@ class AnalyticReport:
             tds += [f"<td>{html.escape(c)}</td>" for c in cells[1:]]
             body.append("<tr>" + "".join(tds) + "</tr>")
         notes = "".join(f"<p>{html.escape(n.strip())}</p>" for n in self._notes().splitlines() if n.strip())
-        return (f"<table><caption>∂{html.escape(self.output)}/∂input: SymPy, autodiff, finite differences"
+        return (f"<table><caption>d{html.escape(self.output)}/d(input): SymPy, autodiff, finite differences"
                 f"</caption><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>{notes}")
 
     def _repr_latex_(self) -> str:
@@ -1152,7 +1152,7 @@ class AnalyticReport:
         for r in self.rows:
             if _dag_size(r.formula) > DISPLAY_SIZE:
                 continue
-            lines.append(rf"\frac{{\partial {_tex_name(self.output)}}}{{\partial {_tex_name(r.input)}}} &= "
+            lines.append(rf"\frac{{d {_tex_name(self.output)}}}{{d {_tex_name(r.input)}}} &= "
                          rf"{r.latex} = {_num(r.analytic)} & \text{{autodiff }} {_num(r.autodiff)}"
                          rf" & \text{{numeric }} {_num(r.numeric)}")
         return r"$\begin{aligned}" + r" \\ ".join(lines) + r"\end{aligned}$"

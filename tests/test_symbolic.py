@@ -298,7 +298,7 @@ def test_analytic_check_table_text_html_and_latex():
         assert r.autodiff_rel_error < 1e-12 and r.numeric_rel_error < 1e-6
         assert r.latex == sympy.latex(r.formula)
     text = str(report)
-    assert "∂L/∂w1 = x1*(sigma(b + w1*x1 + w2*x2) - 1)" in text
+    assert "dL/dw1 = x1*(sigma(b + w1*x1 + w2*x2) - 1)" in text
     assert "rel err autodiff" in text
     parser = _Cells()
     parser.feed(report._repr_html_())
