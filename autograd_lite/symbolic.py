@@ -87,7 +87,7 @@ except ImportError:  # the scalar engine runs without numpy; this module does no
                       "pip install numpy") from None
 
 from autograd_lite.engine import Value, gradients, topological_order
-from autograd_lite.naming import Namer, is_identifier
+from autograd_lite.naming import Namer, check_names, is_identifier
 from autograd_lite.text import format_table
 
 __all__ = [
@@ -229,12 +229,12 @@ def _kept(order: Sequence[Value], keep: Any) -> list[Value]:
     return [node for node in order if node.op is not None and id(node) in ids]
 
 
-def _symbols_for(sp, order: Sequence[Value], kept: Sequence[Value] = ()) -> dict[int, Any]:
-    """One real symbol per leaf and kept node, named as in every other view (`Namer`)."""
-    namer = Namer(order[-1], order=order)  # order ends at the root
+def _symbols_for(sp, order: Sequence[Value], kept: Sequence[Value] = (), names: str = "auto") -> dict[int, Any]:
+    """One real symbol per leaf and kept node, named as in every other view (`Namer`, ``names=``)."""
+    namer = Namer(order[-1], check_names(names), order=order)  # order ends at the root
     used = set(namer)
     kept_ids = {id(node) for node in kept}
-    names: dict[int, str] = {}
+    chosen: dict[int, str] = {}
     for i, node in enumerate(order):
         if node.op is None or id(node) in kept_ids:
             name = namer.name(node)
@@ -243,25 +243,26 @@ def _symbols_for(sp, order: Sequence[Value], kept: Sequence[Value] = ()) -> dict
                 while name in used:
                     name, k = f"n{i}_{k}", k + 1
                 used.add(name)
-            names[id(node)] = name
-    return {key: sp.Symbol(name, real=True) for key, name in names.items()}
+            chosen[id(node)] = name
+    return {key: sp.Symbol(name, real=True) for key, name in chosen.items()}
 
 
-def leaf_symbols(root: Value) -> dict[Value, Any]:
+def leaf_symbols(root: Value, *, names: str = "auto") -> dict[Value, Any]:
     """Each leaf of the graph ending at ``root`` (in evaluation order) → its SymPy
-    symbol, the one `to_sympy` uses (real; named as the module docstring says)."""
+    symbol, the one `to_sympy` uses (real; named as the module docstring says;
+    ``names=`` as in `draw_graph` and `explain`)."""
     sp = _sympy()
     order = _evaluation_order(root)
-    symbols = _symbols_for(sp, order)
+    symbols = _symbols_for(sp, order, names=names)
     return {node: symbols[id(node)] for node in order if node.op is None}
 
 
-def node_symbols(root: Value, keep: Any = "labels") -> dict[Value, Any]:
+def node_symbols(root: Value, keep: Any = "labels", *, names: str = "auto") -> dict[Value, Any]:
     """Each leaf, then each kept node (``keep`` as in `symbolic_gradients`) → its symbol."""
     sp = _sympy()
     order = _evaluation_order(root)
     kept = _kept(order, keep)
-    symbols = _symbols_for(sp, order, kept)
+    symbols = _symbols_for(sp, order, kept, names)
     return {node: symbols[id(node)] for node in [n for n in order if n.op is None] + kept}
 
 
@@ -288,7 +289,7 @@ def _convert(sp, order: Sequence[Value], symbols: dict[int, Any]) -> tuple[dict[
     return value, own
 
 
-def to_sympy(v: Value, *, keep: Any = None) -> Any:
+def to_sympy(v: Value, *, keep: Any = None, names: str = "auto") -> Any:
     """The graph that ends at ``v`` as one SymPy expression in the leaves' symbols
     (and the kept nodes', ``keep`` as in `symbolic_gradients`; ``v`` itself is
     always written out).
@@ -304,7 +305,7 @@ def to_sympy(v: Value, *, keep: Any = None) -> Any:
     """
     sp = _sympy()
     order = _evaluation_order(v)
-    return _convert(sp, order, _symbols_for(sp, order, _kept(order, keep)))[1][id(v)]
+    return _convert(sp, order, _symbols_for(sp, order, _kept(order, keep), names))[1][id(v)]
 
 
 # ---------------------------------------------------------------------------
@@ -488,12 +489,12 @@ def latex(expr: Any) -> str:
         return rf"\text{{({_TOO_DEEP})}}"
 
 
-def evaluate(expr: Any, root: Value, *, keep: Any = None) -> float:
+def evaluate(expr: Any, root: Value, *, keep: Any = None, names: str = "auto") -> float:
     """The value of a SymPy formula in the symbols of the graph ending at ``root``
     (`leaf_symbols`, or `node_symbols` with ``keep``), at the nodes' current
     numbers, computed with 50 digits and rounded to a float (nan where it is
     undefined or not real)."""
-    pairs = leaf_symbols(root) if keep is None else node_symbols(root, keep)
+    pairs = leaf_symbols(root, names=names) if keep is None else node_symbols(root, keep, names=names)
     notes: set = set()
     value = _evaluate_many([expr], list(pairs.values()), [node.data for node in pairs], notes)[0]
     for note in sorted(notes):
@@ -885,7 +886,7 @@ class _Derived:
 
 
 def _derive(L: Value, wrt: Iterable[Value] | None, simplify: bool, timeout: float, keep: Any = None,
-            progress: bool | None = False) -> _Derived:
+            progress: bool | None = False, names: str = "auto") -> _Derived:
     sp = _sympy()
     order = _evaluation_order(L)
     if wrt is None:
@@ -898,7 +899,7 @@ def _derive(L: Value, wrt: Iterable[Value] | None, simplify: bool, timeout: floa
     if not (timeout > 0):
         raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
     kept = _kept(order, keep)
-    symbols = _symbols_for(sp, order, kept)
+    symbols = _symbols_for(sp, order, kept, names)
     value, _ = _convert(sp, order, symbols)
     adjoint = _reverse_derivatives(sp, order, value)
     formulas = [adjoint.get(id(x), sp.Integer(0)) for x in nodes]
@@ -912,7 +913,7 @@ def _derive(L: Value, wrt: Iterable[Value] | None, simplify: bool, timeout: floa
 
 
 def symbolic_gradients(L: Value, wrt: Iterable[Value] | None = None, *, keep: Any = None, simplify: bool = True,
-                       timeout: float = 2.0, progress: bool | None = None) -> dict[Value, Any]:
+                       timeout: float = 2.0, progress: bool | None = None, names: str = "auto") -> dict[Value, Any]:
     """∂L/∂x as a SymPy formula in the leaf symbols, for every leaf x of the graph
     ending at ``L`` (in evaluation order), or for the nodes in ``wrt`` (a node
     not in the graph gets 0; an intermediate node gets ∂L/∂node holding its
@@ -930,9 +931,10 @@ def symbolic_gradients(L: Value, wrt: Iterable[Value] | None = None, *, keep: An
     seconds per formula (and after 20 s, or ``timeout`` if longer, for all
     formulas): the best version finished by then is kept (never a hang), with an
     `AnalyticWarning`.  Progress shows on stderr after 2 s (``progress``: always /
-    never); Ctrl-C stops tidying and keeps the formulas as derived.
+    never); Ctrl-C stops tidying and keeps the formulas as derived.  Symbols are
+    named as in the pictures and the ledger (``names=`` as in `draw_graph`).
     """
-    d = _derive(L, wrt, simplify, timeout, keep, progress)
+    d = _derive(L, wrt, simplify, timeout, keep, progress, names)
     for note in d.notes:
         if "time limit" in note or "interrupted" in note:
             warnings.warn(note, AnalyticWarning, stacklevel=2)
@@ -1123,8 +1125,9 @@ class AnalyticReport:
             return table + (f"\n\n(the formulas have {total} distinct subexpressions, too many to print: "
                             f"see report.rows[i].formula)") + self._notes()
         sizes = _tree_sizes(formulas, cap=INLINE_SIZE + 1)
+        # totals are written d, as in the ledger (∂ is for an op's local derivative)
         if all(sizes[f] <= INLINE_SIZE for f in formulas):
-            lines = [f"d{self.output}/d{r.input} = {_str(sp, r.formula)}" for r in self.rows]  # totals: d, as the ledger
+            lines = [f"d{self.output}/d{r.input} = {_str(sp, r.formula)}" for r in self.rows]
         else:  # long formulas: name their shared parts once
             reps, reduced = _shared_parts(sp, formulas)
             lines = [f"d{self.output}/d{r.input} = {_str(sp, e)}" for r, e in zip(self.rows, reduced)]
@@ -1164,7 +1167,7 @@ def _tex_name(name: str) -> str:
 
 def analytic_check(L: Value, wrt: Iterable[Value] | None = None, *, keep: Any = None, eps: float = 1e-6,
                    rtol: float = 1e-7, atol: float = 1e-10, simplify: bool = True, timeout: float = 2.0,
-                   progress: bool | None = None) -> AnalyticReport:
+                   progress: bool | None = None, names: str = "auto") -> AnalyticReport:
     """For every leaf of the graph ending at ``L`` (or the nodes in ``wrt``): SymPy's
     formula for ∂L/∂x (``keep`` as in `symbolic_gradients`), its value at the
     graph's numbers, backprop's gradient, central finite differences
@@ -1173,7 +1176,7 @@ def analytic_check(L: Value, wrt: Iterable[Value] | None = None, *, keep: Any = 
     never when either is nan (∂/∂y of x**y at x < 0 is nan in both: no number
     was checked); the report is truthy when every row is ok.  It prints as a
     table and shows the formulas as math in Jupyter.  Rows are named as in the
-    ledger and the pictures (`autograd_lite.naming`).
+    ledger and the pictures (`autograd_lite.naming`; ``names=`` as in `draw_graph`).
 
     Long runs show progress on stderr after 2 s (``progress=True``: always,
     ``False``: never); Ctrl-C stops early and returns the rows done (the report
@@ -1181,12 +1184,12 @@ def analytic_check(L: Value, wrt: Iterable[Value] | None = None, *, keep: Any = 
     """
     if not eps > 0:
         raise ValueError(f"eps must be positive, got {eps!r}")
-    d = _derive(L, wrt, simplify, timeout, keep, progress)
+    d = _derive(L, wrt, simplify, timeout, keep, progress, names)
     notes = set(d.notes)
     syms = [d.symbols[id(node)] for node in d.named]
     values = _evaluate_many(d.formulas, syms, [node.data for node in d.named], notes)
     auto = [float(g) for g in gradients(L, d.nodes)]
-    namer = Namer(L, order=d.order)  # the names of the ledger and the pictures
+    namer = Namer(L, names, order=d.order)  # the names of the ledger and the pictures
     rows = []
     bar = _Progress("checking rows", len(d.nodes), progress)
     try:

@@ -1241,18 +1241,18 @@ def _draw_labels(root: Value, *, rankdir: str, show_data: bool, show_grad: bool,
             if e is active_edge:
                 attrs.update(color=_CURRENT, penwidth="2.5", fontcolor=_CURRENT)
             g.edge(f"v{index[id(e.input)]}", f"v{index[id(e.node)]}", **attrs)
-        text = caption
-        if text is None and step is not None and not page:
-            text = ("start: only the seed is known" if step == 0 else "done: every gradient is known"
+        under: str | None = caption  # the line under the picture
+        if under is None and step is not None and not page:
+            under = ("start: only the seed is known" if step == 0 else "done: every gradient is known"
                     if step == n + 1 else f"after backward step {step} of {n}")
         if legend:
             if slide:
-                g.attr(label=_with_caption(_legend_label([k for k in _KIND_TEXT if k in kinds], shading), text or ""),
+                g.attr(label=_with_caption(_legend_label([k for k in _KIND_TEXT if k in kinds], shading), under or ""),
                        labelloc="b", labeljust="l")
             else:
                 _legend(g, [k for k in _KIND_TEXT if k in kinds], shading)
-        if text and not (legend and slide):
-            g.attr(label=text, labelloc="b", fontsize="11")
+        if under and not (legend and slide):
+            g.attr(label=under, labelloc="b", fontsize="11")
         return g
 
     if not slide:

@@ -327,3 +327,27 @@ def test_a_labels_binding_is_read_from_its_text():
     assert Namer(scaled * 2.0).name(scaled) == "(b·c + d)·c"  # … inside a product: parentheses
     prod = Value(1.0, label="a·b")
     assert Namer(c * prod).expression(Namer(c * prod).root) == "c·(a·b)"  # × on the right: parenthesised
+
+
+@pytest.mark.parametrize("names", ["auto", "labels", "expression"])
+def test_symbolic_views_take_names_with_the_ledgers_meaning(names):
+    """leaf_symbols, symbolic_gradients and analytic_check accept names= and then call each
+    leaf what explain(..., names=) calls it (the numbering of v1, v2 … depends on the mode)."""
+    sympy = pytest.importorskip("sympy")
+    from autograd_lite import symbolic
+
+    a = Value(0.5, label="a")
+    t = (a - 1.0).tanh()  # named by its expression in "auto", v1 in "labels"
+    u, w = Value(2.0), Value(-1.5)  # unlabelled leaves made after it: v1, v2 in "auto", v3, v4 in "labels"
+    L = ((a * u).exp() + t) * w
+    ledger = {r.node: r.name for r in explain(L, names=names).forward}
+    symbols = symbolic.leaf_symbols(L, names=names)
+    assert [str(s) for s in symbols.values()] == [ledger[leaf] for leaf in symbols]
+    assert [str(s) for s in symbols.values()] == (["a", "v3", "v4"] if names == "labels" else ["a", "v1", "v2"])
+    grads = symbolic.symbolic_gradients(L, names=names)
+    assert {str(s) for g in grads.values() for s in g.free_symbols} <= {str(s) for s in symbols.values()}
+    report = symbolic.analytic_check(L, names=names)
+    assert [r.input for r in report.rows] == [ledger[leaf] for leaf in symbols] and report
+    with pytest.raises(ValueError, match="names must be one of"):
+        symbolic.leaf_symbols(L, names="label")
+    assert sympy  # imported for the skip
