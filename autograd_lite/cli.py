@@ -785,12 +785,19 @@ def _add_explain_parser(sub) -> None:
 def cmd_explain(args: argparse.Namespace) -> int:
     from autograd_lite.explain import PathLimitError, explain, render_backprop
 
-    e = _expr.parse(args.expression.lstrip(" "))  # main() shields an expression that starts with '-' by a space
+    text = args.expression.lstrip(" ")  # main() shields an expression that starts with '-' by a space
     at = _expr.parse_assignments(args.at)
+    if _expr.is_program(text):  # "z = w*x + b; a = sigmoid(z); L = bce(a, y)": named nodes (for --level labels)
+        out, leaves = _expr.evaluate_program(text, at)
+        variables: tuple[str, ...] = tuple(leaves)
+        heading = "; ".join(s.strip() for s in re.split(r"[;\n]", text) if s.strip())
+    else:
+        e = _expr.parse(text)
+        variables, heading = e.variables, ""
     for flag, name in (("--paths", args.paths), ("--forward", args.forward)):
-        if name is not None and name not in e.variables:
+        if name is not None and name not in variables:
             raise CLIError(f"{flag} {name}: not a variable of the expression (its variables: "
-                           f"{', '.join(e.variables) or 'none'})")
+                           f"{', '.join(variables) or 'none'})")
     for flag, path, suffix in (("--html", args.html, ".html"), ("--gif", args.gif, ".gif")):
         if path is not None and not path.lower().endswith(suffix):
             raise CLIError(f"{flag} writes a {suffix} file; got {path!r}")
@@ -801,11 +808,13 @@ def cmd_explain(args: argparse.Namespace) -> int:
     for flag, name in (("--paths", args.paths), ("--forward", args.forward)):
         if name is not None and args.level == "labels":
             raise CLIError(f"{flag} works on the full graph: drop --level labels (or drop {flag})")
-    out, leaves = _expr.evaluate(e, at)
-    out.label = "f" if "L" in e.variables else "L"
+    if not heading:
+        out, leaves = _expr.evaluate(e, at)
+        out.label = "f" if "L" in e.variables else "L"
+        heading = f"{out.label} = {e.text}"
     ex = explain(out, forward=leaves[args.forward] if args.forward else None, precision=args.precision,
                  level=args.level, names=args.names)
-    print(f"{out.label} = {e.text}")
+    print(heading)
     print()
     print(ex.to_markdown() if args.markdown else ex)
     if args.paths:

@@ -59,8 +59,8 @@ from autograd_lite.engine import sin as _sin
 from autograd_lite.engine import sqrt as _sqrt
 from autograd_lite.engine import tanh as _tanh
 
-__all__ = ["ExprError", "Expression", "parse", "evaluate", "parse_assignments", "FUNCTIONS", "CONSTANTS",
-           "MAX_LENGTH", "MAX_DEPTH"]
+__all__ = ["ExprError", "Expression", "parse", "evaluate", "evaluate_program", "is_program", "parse_assignments",
+           "FUNCTIONS", "CONSTANTS", "MAX_LENGTH", "MAX_DEPTH"]
 
 MAX_LENGTH = 2000
 """Longest accepted expression, in characters."""
@@ -414,6 +414,49 @@ def _children(node: ast.AST) -> list[ast.AST]:
     if isinstance(node, ast.Call):
         return list(node.args)
     raise ExprError(f"{type(node).__name__} is not supported")  # unreachable after parse()
+
+
+_STATEMENT = re.compile(r"\s*([A-Za-z][A-Za-z0-9]*)\s*=(?!=)(.*)\Z", re.S)
+
+
+def is_program(text: str) -> bool:
+    """Whether ``text`` is statements (``z = w*x + b; a = sigmoid(z)``), not one expression."""
+    return ";" in text or "\n" in text.strip() or _STATEMENT.match(text) is not None
+
+
+def evaluate_program(program: str, values: Mapping[str, float]) -> tuple[Value, dict[str, Value]]:
+    """Evaluate an expression, or statements ``name = expression`` separated by ``;``
+    or new lines (``z = w*x + b; a = sigmoid(z)``): each right-hand side goes through
+    the CLI's safe parser, and its node is labelled with its name.  Returns the last
+    statement's node (labelled L, or f if L is a variable, when it has no name) and
+    the leaves (the variables) by name."""
+    statements = [s for s in re.split(r"[;\n]", program) if s.strip()]
+    if not statements:
+        raise ExprError("empty expression: type one, e.g. w*x + b")
+    named: dict[str, Value] = {}
+    leaves: dict[str, Value] = {}
+    out, name = None, None
+    for text in statements:
+        m = _STATEMENT.match(text)
+        name, rhs = (m.group(1), m.group(2).strip()) if m else (None, text.strip())
+        try:
+            if name is not None and (name in FUNCTIONS or name in CONSTANTS):
+                raise ExprError(f"{name!r} is the name of a function or constant: name the value otherwise")
+            if name is not None and (name in named or name in values or name in leaves):
+                raise ExprError(f"{name!r} is given a value twice: use a new name")
+            out, found = evaluate(rhs, {**values, **leaves, **named})
+        except ExprError as err:
+            if len(statements) == 1:
+                raise
+            raise ExprError(f"in {text.strip()!r}: {err}") from None
+        leaves.update((k, v) for k, v in found.items() if k not in named)
+        if name is not None:
+            out.label = name
+            named[name] = out
+    assert out is not None
+    if name is None:
+        out.label = "f" if "L" in leaves else "L"  # as `autograd-lite explain` names it
+    return out, leaves
 
 
 def parse_assignments(items: Iterable[str]) -> dict[str, float]:

@@ -22,7 +22,6 @@ import importlib.metadata
 import inspect
 import json
 import os
-import re
 import shutil
 import subprocess
 import tarfile
@@ -33,7 +32,6 @@ from pathlib import Path
 from typing import Any
 
 from autograd_lite import expr as _expr
-from autograd_lite.engine import Value
 
 __all__ = ["build", "serve", "evaluate", "compute", "frame", "PlaygroundError", "EXAMPLE", "EXAMPLE_AT"]
 
@@ -66,42 +64,8 @@ def _levels() -> list[str]:
     return ["full", "labels"] if "level" in inspect.signature(draw_graph).parameters else ["full"]
 
 
-_NAME = re.compile(r"\s*([A-Za-z][A-Za-z0-9]*)\s*=(?!=)(.*)\Z", re.S)
-
-
-def evaluate(program: str, values: dict[str, float]) -> tuple[Value, dict[str, Value]]:
-    """Evaluate an expression, or statements ``name = expression`` separated by ``;``
-    or new lines (``z = w*x + b; a = sigmoid(z)``): each right-hand side goes through
-    the CLI's safe parser, and its node is labelled with its name.  Returns the last
-    statement's node (labelled L, or f if L is a variable, when it has no name) and
-    the leaves (the variables) by name."""
-    statements = [s for s in re.split(r"[;\n]", program) if s.strip()]
-    if not statements:
-        raise _expr.ExprError("empty expression: type one, e.g. w*x + b")
-    named: dict[str, Value] = {}
-    leaves: dict[str, Value] = {}
-    out, name = None, None
-    for text in statements:
-        m = _NAME.match(text)
-        name, rhs = (m.group(1), m.group(2).strip()) if m else (None, text.strip())
-        try:
-            if name is not None and (name in _expr.FUNCTIONS or name in _expr.CONSTANTS):
-                raise _expr.ExprError(f"{name!r} is the name of a function or constant: name the value otherwise")
-            if name is not None and (name in named or name in values or name in leaves):
-                raise _expr.ExprError(f"{name!r} is given a value twice: use a new name")
-            out, found = _expr.evaluate(rhs, {**values, **leaves, **named})
-        except _expr.ExprError as err:
-            if len(statements) == 1:
-                raise
-            raise _expr.ExprError(f"in {text.strip()!r}: {err}") from None
-        leaves.update((k, v) for k, v in found.items() if k not in named)
-        if name is not None:
-            out.label = name
-            named[name] = out
-    assert out is not None
-    if name is None:
-        out.label = "f" if "L" in leaves else "L"  # as `autograd-lite explain` names it
-    return out, leaves
+# ``name = expression`` statements: the CLI's language, in `autograd_lite.expr`
+evaluate = _expr.evaluate_program
 
 
 def compute(expression: str, at: str) -> str:

@@ -412,6 +412,25 @@ def test_cli_level_labels_and_layout(tmp_path):
     assert bad.returncode != 0 and "--layout" in bad.stderr
 
 
+def test_cli_named_statements_give_the_course_ledger_at_the_label_level(tmp_path):
+    """`explain "z = …; a = sigmoid(z); L = bce(a, y)" --level labels` is C6: the steps of the
+    z → a → L picture, named as the statements name them, totals equal to backprop's."""
+    from autograd_lite.walkthrough import build_zal_graph
+
+    g = build_zal_graph()
+    at = [f"{k}={v}" for k, v in (("x1", 1.5), ("x2", -0.5), ("w1", 0.3), ("w2", -0.8), ("b", 0.1), ("y", 1))]
+    r = run_cli("z = w1*x1 + w2*x2 + b; a = sigmoid(z); L = bce(a, y)", "--at", *at, "--level", "labels",
+                cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    out = r.stdout
+    assert out.splitlines()[0] == "z = w1*x1 + w2*x2 + b; a = sigmoid(z); L = bce(a, y)"
+    assert "local ∂a/∂z = a(1 − a) = 0.7211 × 0.2789 = 0.2011" in out and "local ∂z/∂w1 = x1 = 1.5" in out
+    for name in ("w1", "w2", "b"):
+        assert f"dL/d{name} = {float(f'{getattr(g, name).grad:.4g}'):g} (final)" in out, name
+    bad = run_cli("z = w*x; z = 2*x", "--at", "w=1", "x=2", cwd=tmp_path)
+    assert bad.returncode != 0 and "'z' is given a value twice" in bad.stderr and len(bad.stderr.splitlines()) == 1
+
+
 # ---------------------------------------------------------------------------
 # model=: the level of neurons
 # ---------------------------------------------------------------------------
