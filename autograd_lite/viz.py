@@ -40,7 +40,7 @@ from typing import Any
 import graphviz
 
 from autograd_lite.engine import OPS, Value, topological_order
-from autograd_lite.naming import NAMES, Namer, check_names
+from autograd_lite.naming import NAMES, Namer, check_names, number
 
 __all__ = ["draw_graph", "render_graph", "Picture", "GraphvizNotFoundError", "FORMATS", "RANKDIRS", "COLOR_BY",
            "LAYOUTS", "NAMES", "SLIDE_ASPECT"]
@@ -89,16 +89,8 @@ def _grad_float(g: Any) -> float:
     return g.data if g.__class__ is Value else 0.0 if g is None else float(g)
 
 
-def _fmt(x: float, precision: int) -> str:
-    """``precision`` significant digits (trailing zeros dropped, as ``format(x, ".4g")``);
-    zero is ``0`` whatever its sign (never ``-0``), and exponents read ``1e-5``, not ``1e-05``."""
-    if x == 0:
-        return "0"
-    s = format(x, f".{precision}g")
-    if "e" in s:
-        mantissa, exponent = s.split("e")
-        s = f"{mantissa}e{int(exponent)}"
-    return s
+# ``precision`` significant digits, ``0`` for ±0, ``1e-5`` not ``1e-05``: the ledger's numbers
+_fmt = number
 
 
 # Text that reaches Graphviz (labels, tooltips, captions) is made safe in one place,
