@@ -86,11 +86,20 @@ def compute(expression: str, at: str) -> str:
     backward_ms = (time.perf_counter() - start) * 1000
     ex = explain(out)
     _state.update(root=out, steps=len(ex.steps))
+    # one ledger per level: the label level has its own steps, and the picture of step k
+    # must be the step k of the ledger shown beside it
+    ledgers = {"full": [ex.line(k) for k in range(len(ex.steps) + 2)]}
+    if "labels" in _levels():
+        try:
+            lx = explain(out, level="labels")
+            ledgers["labels"] = [lx.line(k) for k in range(len(lx.steps) + 2)]
+        except ValueError:  # a label level too large to work out: the page offers the full graph only
+            pass
     return json.dumps({
         "root": out.label, "value": repr(out.data),
         "grads": [[name, repr(leaf.grad)] for name, leaf in leaves.items()],
-        "lines": [ex.line(k) for k in range(len(ex.steps) + 2)],
-        "backward_ms": backward_ms, "nodes": len(ex.forward), "levels": _levels(),
+        "lines": ledgers["full"], "ledgers": ledgers,
+        "backward_ms": backward_ms, "nodes": len(ex.forward), "levels": list(ledgers),
     })
 
 
@@ -342,15 +351,13 @@ function run(keepStep) {
     const tr = document.createElement("tr");
     tr.dataset.name = name; tr.dataset.grad = g;
     tr.innerHTML = "<td></td><td></td>";
-    tr.cells[0].textContent = "∂" + r.root + "/∂" + name;
+    tr.cells[0].textContent = "d" + r.root + "/d" + name;  // totals: d, as in the ledger
     tr.cells[1].textContent = g;
     return tr;
   }));
-  $("ledger").replaceChildren(...r.lines.map((line) => {
-    const li = document.createElement("li"); li.textContent = line; return li;
-  }));
   for (const opt of $("level").options) opt.disabled = !r.levels.includes(opt.value);
   if (!r.levels.includes($("level").value)) $("level").value = "full";
+  fillLedger();
   $("timing").textContent = "load " + (window.loadMs / 1000).toFixed(2) + " s; backward " +
     r.backward_ms.toFixed(2) + " ms (" + r.nodes + " nodes); compute + ledger " + ms.toFixed(1) + " ms";
   $("timing").dataset.backwardMs = r.backward_ms;
@@ -390,16 +397,26 @@ function render(dot) {
   });
 }
 
+// the ledger of the level shown (each level has its own steps)
+function ledger() { return result.ledgers[$("level").value] || result.lines; }
+
+function fillLedger() {
+  $("ledger").replaceChildren(...ledger().map((line) => {
+    const li = document.createElement("li"); li.textContent = line; return li;
+  }));
+}
+
 async function show(k) {
   if (!result) return;
-  step = Math.max(0, Math.min(result.lines.length - 1, k));
-  $("step-text").textContent = result.lines[step];
-  $("counter").textContent = "step " + step + " of " + (result.lines.length - 1);
+  const lines = ledger();
+  step = Math.max(0, Math.min(lines.length - 1, k));
+  $("step-text").textContent = lines[step];
+  $("counter").textContent = "step " + step + " of " + (lines.length - 1);
   $("counter").dataset.step = step;
   const items = $("ledger").children;
   for (let i = 0; i < items.length; i++) items[i].classList.toggle("current", i === step);
   $("prev").disabled = step === 0;
-  $("next").disabled = step === result.lines.length - 1;
+  $("next").disabled = step === lines.length - 1;
   remember();
   const shown = step;
   $("graph").dataset.step = "";
@@ -444,7 +461,7 @@ async function main() {
 $("form").addEventListener("submit", (e) => { e.preventDefault(); if (P) run(false); });
 $("prev").addEventListener("click", () => show(step - 1));
 $("next").addEventListener("click", () => show(step + 1));
-$("level").addEventListener("change", () => show(step));
+$("level").addEventListener("change", () => { if (result) { fillLedger(); show(step); } });
 document.addEventListener("keydown", (e) => {
   if (e.target.tagName === "INPUT") return;
   if (e.key === "ArrowRight") show(step + 1); else if (e.key === "ArrowLeft") show(step - 1);

@@ -313,6 +313,35 @@ def test_a_link_restores_expression_values_and_step(browser, served):
     assert _drawn(browser, "3") == "drawn"
 
 
+def test_the_label_level_steps_through_its_own_ledger(browser, served):
+    """level=labels: the ledger, the counter and the picture of step k are the label level's
+    (C6 on the example, plus dL/dy as y is a variable here: eight steps), not step k of the full
+    graph's ledger."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    from autograd_lite.explain import explain
+
+    _open(browser, served + "?" + urlencode({"expr": playground.EXAMPLE, "at": playground.EXAMPLE_AT,
+                                             "step": "3", "level": "labels"}))
+    out, _, ex = cpython(playground.EXAMPLE, playground.EXAMPLE_AT)
+    lx = explain(out, level="labels")
+    assert len(lx.steps) == 8 and len(lx.steps) < len(ex.steps)
+    assert [li.text for li in browser.find_elements(By.CSS_SELECTOR, "#ledger li")] == [
+        lx.line(k) for k in range(len(lx.steps) + 2)]
+    assert _by_id(browser, "step-text").text == lx.line(3)
+    assert _by_id(browser, "counter").text == f"step 3 of {len(lx.steps) + 1}"
+    assert _drawn(browser, "3") == "drawn"
+    for _ in range(12):
+        _by_id(browser, "next").click()
+    assert _by_id(browser, "step-text").text == lx.line(len(lx.steps) + 1)  # stops at the label level's end
+    Select(_by_id(browser, "level")).select_by_value("full")
+    assert [li.text for li in browser.find_elements(By.CSS_SELECTOR, "#ledger li")] == [
+        ex.line(k) for k in range(len(ex.steps) + 2)]
+    assert _params(browser)["level"] == "full"
+    assert [c.text for c in browser.find_elements(By.CSS_SELECTOR, "#grads td:first-child")][0].startswith("dL/d")
+
+
 def test_a_graph_graphviz_cannot_lay_out_quickly_is_not_drawn_and_the_page_says_so(browser, served):
     """A chain reading w and x at every node: Graphviz takes minutes over its layout.
     The page stays usable: after a few seconds it says the graph was not drawn, and
