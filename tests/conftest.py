@@ -73,3 +73,31 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "needs_dot: needs the Graphviz 'dot' program")
     config.addinivalue_line("markers", "needs_numpy: needs numpy (skipped in the numpy-free run)")
     config.addinivalue_line("markers", "slow: slower tests (still run by make test)")
+
+
+# ---------------------------------------------------------------------------
+# the headless browser that drives the HTML pages (Debian's chromium and chromedriver)
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+HAVE_BROWSER = os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium in a 1280×720 window (a projector's, browser chrome included).
+    Skipped without Chromium, except in CI, where the page tests must run."""
+    if not HAVE_BROWSER and not os.environ.get("CI"):
+        pytest.skip("Chromium and chromedriver are not installed (in CI they must be)")
+    webdriver = pytest.importorskip("selenium.webdriver") if not os.environ.get("CI") else \
+        __import__("selenium.webdriver", fromlist=["webdriver"])
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium") or CHROMIUM
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"):
+        options.add_argument(arg)
+    # an explicit driver path: selenium-manager never downloads anything
+    driver = webdriver.Chrome(service=Service(executable_path=shutil.which("chromedriver") or CHROMEDRIVER),
+                              options=options)
+    driver.set_window_size(1280, 720)
+    yield driver
+    driver.quit()

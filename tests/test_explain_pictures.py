@@ -2,9 +2,7 @@
 (the page driven in a real headless Chromium), the Jupyter widget."""
 
 import builtins
-import os
 import re
-import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -168,27 +166,8 @@ def test_page_json_cannot_close_its_script(tmp_path):
 # the page in a real browser
 # ---------------------------------------------------------------------------
 
-CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
-HAVE_BROWSER = os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)
 
 
-@pytest.fixture(scope="module")
-def browser():
-    if not HAVE_BROWSER and not os.environ.get("CI"):
-        pytest.skip("Chromium and chromedriver are not installed (in CI they must be)")
-    webdriver = pytest.importorskip("selenium.webdriver") if not os.environ.get("CI") else \
-        __import__("selenium.webdriver", fromlist=["webdriver"])
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = shutil.which("chromium") or CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"):
-        options.add_argument(arg)
-    # an explicit driver path: selenium-manager never downloads anything
-    driver = webdriver.Chrome(service=Service(executable_path=shutil.which("chromedriver") or CHROMEDRIVER),
-                              options=options)
-    yield driver
-    driver.quit()
 
 
 def test_page_steps_with_buttons_and_arrow_keys(browser, tmp_path):

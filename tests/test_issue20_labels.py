@@ -5,8 +5,6 @@ real browser."""
 
 from __future__ import annotations
 
-import os
-import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -79,25 +77,8 @@ def test_a_failing_dot_is_one_clear_error(monkeypatch, tmp_path):
 # ---------------------------------------------------------------------------
 # the step-through page in Chromium
 
-CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 
 
-@pytest.fixture(scope="module")
-def browser():
-    if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)) and not os.environ.get("CI"):
-        pytest.skip("Chromium and chromedriver are not installed (in CI they must be)")
-    webdriver = pytest.importorskip("selenium.webdriver")
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = shutil.which("chromium") or CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--window-size=1280,720"):
-        options.add_argument(arg)
-    driver = webdriver.Chrome(service=Service(executable_path=shutil.which("chromedriver") or CHROMEDRIVER),
-                              options=options)
-    yield driver
-    driver.quit()
 
 
 @pytest.mark.needs_dot

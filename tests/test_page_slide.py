@@ -3,8 +3,6 @@ measuring rendered boxes and text (issue 21, part 3), and the slide layout's edg
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -14,27 +12,9 @@ from autograd_lite.walkthrough import build_zal_graph
 
 pytestmark = pytest.mark.needs_dot
 
-CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 MIN_TEXT_PX = 13
 
 
-@pytest.fixture(scope="module")
-def browser():
-    if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)) and not os.environ.get("CI"):
-        pytest.skip("Chromium and chromedriver are not installed (in CI they must be)")
-    webdriver = pytest.importorskip("selenium.webdriver") if not os.environ.get("CI") else \
-        __import__("selenium.webdriver", fromlist=["webdriver"])
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = shutil.which("chromium") or CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"):
-        options.add_argument(arg)
-    driver = webdriver.Chrome(service=Service(executable_path=shutil.which("chromedriver") or CHROMEDRIVER),
-                              options=options)
-    driver.set_window_size(1280, 720)  # a projector's window, browser chrome included
-    yield driver
-    driver.quit()
 
 
 MEASURE = """

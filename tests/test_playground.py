@@ -30,8 +30,6 @@ ROOT = Path(__file__).resolve().parent.parent
 def _pythonpath() -> str:
     """This checkout on the path of a subprocess, after what is already there (tools/mutate.py's copy)."""
     return os.pathsep.join(p for p in (os.environ.get("PYTHONPATH"), str(ROOT)) if p)
-CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
-HAVE_BROWSER = os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)
 
 
 def cpython(expression: str, at: str):
@@ -198,22 +196,6 @@ def served(site):
     httpd.server_close()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    if not HAVE_BROWSER and not os.environ.get("CI"):
-        pytest.skip("Chromium and chromedriver are not installed (in CI they must be)")
-    webdriver = pytest.importorskip("selenium.webdriver") if not os.environ.get("CI") else \
-        __import__("selenium.webdriver", fromlist=["webdriver"])
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = shutil.which("chromium") or CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,720"):
-        options.add_argument(arg)
-    driver = webdriver.Chrome(service=Service(executable_path=shutil.which("chromedriver") or CHROMEDRIVER),
-                              options=options)
-    yield driver
-    driver.quit()
 
 
 def _by_id(browser, name):
