@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from test_viz_slide import chain  # the same long chain the slide-layout picture tests use
 
 from autograd_lite import Value, draw_graph, explain, render_backprop, render_graph
 from autograd_lite.walkthrough import build_zal_graph
@@ -123,16 +124,6 @@ var svg = document.querySelector('svg'), W = svg.getBoundingClientRect().width, 
 var paths = [...svg.querySelectorAll('g.edge path')].map(p => p.getBoundingClientRect());
 return {W: W, H: H, widest: Math.max(...paths.map(r => r.width)), tallest: Math.max(...paths.map(r => r.height))};
 """
-
-
-def chain(n: int) -> Value:
-    x = Value(0.5, label="x")
-    y = x
-    for k in range(n):
-        y = (y * 0.9 + 0.1).tanh() if k % 2 else (y - 0.2).sigmoid()
-    y.label = "y"
-    y.backward()
-    return y
 
 
 @pytest.mark.parametrize("make", [lambda: build_zal_graph().L, lambda: chain(12), lambda: chain(30)],
