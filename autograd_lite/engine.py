@@ -146,6 +146,8 @@ def _dpow_dx(x, y, out):
         return (y * x ** y) / x
     if x.__class__ is Value or y.__class__ is Value:
         return y * x ** (y - 1)
+    if x.__class__ is float and y.__class__ is float:  # K.power is IEEE on floats: nothing to quiet
+        return y * K.power(x, y - 1)
     with K.quiet():
         return y * K.power(x, y - 1)
 
@@ -447,7 +449,8 @@ def _watched_node(op: Op, a: Any, b: Any, args: tuple) -> Value:
 # 2. Value
 # ==========================================================================
 
-_next_id = itertools.count().__next__  # creation number: a node is always newer than its parents
+_creation = itertools.count()  # next(_creation): a node's creation number, always above its parents'
+# (next(counter), a plain builtin call, is cheaper than calling count().__next__, a wrapper)
 _NUMBER_TYPES = K.REAL  # numbers.Real, and numpy's bool where numpy is installed
 _new = object.__new__
 
@@ -519,10 +522,11 @@ class Value:
     # __slots__: no per-node __dict__, so a node costs about 150 bytes.  For the
     # fused linear node, _a = (*ws, b) and _b = xs; otherwise the op's inputs.
     # _sum is backprop's scratch (see `_backprop_floats`): None outside a pass.
-    __slots__ = ("data", "grad", "label", "_op", "_a", "_b", "_id", "_sum")
+    # _label (see `label`) stays empty until the node is named: a store less per op.
+    __slots__ = ("data", "grad", "_label", "_op", "_a", "_b", "_id", "_sum")
     data: float  # the number (its `_Trace` while `vectorize` traces it)
     grad: Any  # ∂L/∂(this): a float, a Value (create_graph=True) or None
-    label: str | None
+    _label: str | None
     _op: Op | None
     _a: Any  # a Value, a float constant or (for linear) a tuple; None for a leaf
     _b: Any
@@ -560,14 +564,13 @@ class Value:
         def cos(self) -> Value: ...
 
     def __init__(self, data: Any, label: str | None = None) -> None:
-        if label is not None and not isinstance(label, str):
-            raise TypeError(f"label must be a str, not {type(label).__name__}")
         self.data = data if data.__class__ is float else _number(data)  # (a float needs no check)
         self.grad = 0.0
-        self.label = label
+        if label is not None:
+            self.label = label
         self._op = None
         self._a = self._b = None
-        self._id = _next_id()
+        self._id = next(_creation)
         self._sum = None
 
     if _PARK_PARENTS:  # see `_parked`
@@ -581,6 +584,17 @@ class Value:
         data = format(self.data, ".4g")
         label = f", label={self.label!r}" if self.label is not None else ""
         return f"Value({data}, grad={grad}{label})"
+
+    @property
+    def label(self) -> str | None:
+        """The node's name in pictures, ledgers and messages (None: it has none)."""
+        return getattr(self, "_label", None)  # an empty slot: never named
+
+    @label.setter
+    def label(self, name: str | None) -> None:
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"label must be a str, not {type(name).__name__}")
+        self._label = name
 
     @property
     def op(self) -> Op | None:
@@ -685,7 +699,7 @@ class Value:
         twin = Value.__new__(Value)
         twin.data, twin.grad, twin.label, twin._op, twin._a, twin._b = \
             self.data, self.grad, self.label, self._op, self._a, self._b
-        twin._id, twin._sum = _next_id(), None
+        twin._id, twin._sum = next(_creation), None
         return twin
 
     def __deepcopy__(self, memo: dict) -> Value:
@@ -695,7 +709,7 @@ class Value:
             if id(node) in memo:
                 continue
             twin = Value.__new__(Value)
-            twin.data, twin.label, twin._op, twin._id, twin._sum = node.data, node.label, node._op, _next_id(), None
+            twin.data, twin.label, twin._op, twin._id, twin._sum = node.data, node.label, node._op, next(_creation), None
             twin._a, twin._b = _map_parents(node._a, memo), _map_parents(node._b, memo)
             memo[id(node)] = twin
             twin.grad = copy.deepcopy(node.grad, memo)
@@ -847,11 +861,10 @@ def _node(op: Op, a: Any, b: Any, data: Any) -> Value:
     out = _new(Value)  # not Value(...): data is already a float, no checks needed
     out.data = data
     out.grad = 0.0
-    out.label = None
     out._op = op
     out._a = a
     out._b = b
-    out._id = _next_id()
+    out._id = next(_creation)
     out._sum = None
     return out
 
@@ -877,13 +890,14 @@ def _binary_method(op: Op, reflected: bool = False) -> Callable:
     A number on the other side is stored in the node as a constant (a float)."""
     forward = op.forward
 
-    def method(self: Value, other: Any) -> Value:
-        y: Any  # a float, or None when `other` is not a number
-        if other.__class__ is Value:
+    def slow(self: Value, other: Any) -> Value:
+        """The cases off the hot path: a number on the other side, tracing, anomaly checks."""
+        y: Any
+        if type(other) is Value:
             y = other.data
-        elif other.__class__ is float:
+        elif type(other) is float:
             y = other
-        elif other.__class__ is int and -_EXACT_INT <= other <= _EXACT_INT:
+        elif type(other) is int and -_EXACT_INT <= other <= _EXACT_INT:
             y = other = float(other)  # an int, exactly (sum() starts from 0; v / 2): no checks needed
         else:
             y = other = _constant(other)
@@ -900,22 +914,27 @@ def _binary_method(op: Op, reflected: bool = False) -> Callable:
             out = _node(op, a, b, trace)
             trace.nodes.append(out)
             return out
-        try:
-            data = forward(x, y)
-        except ARITH_ERRORS:
-            data = ieee(forward, x, y)
-        # `_node` and `_forward`, written out: every x * y runs these lines, and a
-        # Python call less per node is a fifth of the time it takes to build one
-        out = _new(Value)
-        out.data = data
-        out.grad = 0.0
-        out.label = None
-        out._op = op
-        out._a = a
-        out._b = b
-        out._id = _next_id()
-        out._sum = None
-        return out
+        return _node(op, a, b, _forward(op, x, y))
+
+    if reflected:
+        method = slow
+    else:
+        def method(self: Value, other: Any) -> Value:
+            if type(other) is not Value or _watch:
+                return slow(self, other)
+            try:
+                data = forward(self.data, other.data)
+            except ARITH_ERRORS:
+                data = ieee(forward, self.data, other.data)
+            out = _new(Value)
+            out.data = data
+            out.grad = 0.0
+            out._op = op
+            out._a = self
+            out._b = other
+            out._id = next(_creation)
+            out._sum = None
+            return out
 
     method.__name__ = f"__{'r' if reflected else ''}{op.name.replace('div', 'truediv')}__"
     method.__doc__ = f"{'other ' + op.symbol + ' self' if reflected else 'self ' + op.symbol + ' other'}: {op.formula}"
@@ -1065,7 +1084,7 @@ def backprop(root: Value, seed: Any = 1.0, *, create_graph: bool = False,
         seed = seed if seed.__class__ is Value else Value(_number(seed, "backward(grad=...)"))
     else:
         seed = _number(seed, "backward(grad=...)")
-        if observe is None:
+        if observe is None and not _anomaly.get():  # anomaly mode: the sweep below checks every step
             sums = _backprop_floats(root, seed)
             assert sums is not None  # without write=True the pass returns its sums
             return sums
@@ -1121,7 +1140,15 @@ def _backprop_floats(root: Value, seed: float, write: bool = False) -> dict[Valu
     unrolled, because this loop is the hot path of training
     (tests/test_engine_edges.py checks both give the same numbers).
     ``write=True`` is `Value.backward`: the sums go into ``.grad`` (leaves
-    accumulate), not into a dict."""
+    accumulate), not into a dict.  In anomaly mode `backprop`'s own sweep runs
+    instead: it checks every contribution as it is added."""
+    if _anomaly.get():
+        sums = backprop(root, seed)
+        if write:
+            for node, g in sums.items():
+                old = node.grad
+                node.grad = g if node._op is not None or old is None else old + g
+        return None if write else sums
     with _scratch:
         ops: list[Value] = []
         leaves: list[Value] = []
@@ -1151,6 +1178,8 @@ def _float_pass(order: list[Value], leaves: list[Value], sums: dict | None) -> N
     # instead of comparing n log n times (on a transformer's graph the sort gets 5×
     # cheaper; it was a third of the pass).  The first input is followed at once
     # (a chain x + y + z ... needs no stack), the second waits on the stack `todo`.
+    # (`type(p) is Value` rather than `p.__class__ is Value`: the interpreter
+    # answers type() faster, and these tests run a few times per node.)
     todo = order[:]  # the root, if it is an op node
     push, pop = todo.append, todo.pop
     node: Value | None
@@ -1160,32 +1189,31 @@ def _float_pass(order: list[Value], leaves: list[Value], sums: dict | None) -> N
             a = node._a
             b = node._b
             node = None
-            if a.__class__ is tuple:  # fused linear node: (*ws, b) and xs
-                for p in a + b:
-                    if p.__class__ is Value and p._sum is None:
-                        p._sum = 0.0
-                        if p._op is None:
-                            keep_leaf(p)
-                        else:
-                            keep(p)
-                            push(p)
-                continue
-            if b.__class__ is Value and b._sum is None:  # unrolled for two inputs: no tuple per node
+            if type(b) is Value and b._sum is None:  # unrolled for two inputs: no tuple per node
                 b._sum = 0.0
                 if b._op is None:
                     keep_leaf(b)
                 else:
                     keep(b)
                     push(b)
-            if a.__class__ is Value and a._sum is None:
-                a._sum = 0.0
-                if a._op is None:
-                    keep_leaf(a)
-                else:
-                    keep(a)
-                    node = a  # next
+            if type(a) is Value:
+                if a._sum is None:
+                    a._sum = 0.0
+                    if a._op is None:
+                        keep_leaf(a)
+                    else:
+                        keep(a)
+                        node = a  # next
+            elif type(a) is tuple:  # fused linear node: (*ws, b) and xs
+                for p in a + b:
+                    if type(p) is Value and p._sum is None:
+                        p._sum = 0.0
+                        if p._op is None:
+                            keep_leaf(p)
+                        else:
+                            keep(p)
+                            push(p)
     order.sort(key=_by_id, reverse=True)  # newest first: consumers before producers
-    check = _anomaly.get()
     for node in order:
         op: Op = node._op  # type: ignore[assignment]  # `order` holds op nodes only (leaves went to `leaves`)
         g = node._sum  # final: every consumer of this node came before it
@@ -1198,73 +1226,59 @@ def _float_pass(order: list[Value], leaves: list[Value], sums: dict | None) -> N
         # x + y and x·y are most of the nodes of any graph, so their rows of the
         # table (1 and 1; y and x) are unrolled here: no rule dispatch per input
         if op is _ADD:
-            if a.__class__ is Value:
+            if type(a) is Value:
                 a._sum += g
-                if check:
-                    _check_backward(node, g, a, g)
-            if b.__class__ is Value:
+            if type(b) is Value:
                 b._sum += g
-                if check:
-                    _check_backward(node, g, b, g)
             continue
         if op is _MUL:
-            if a.__class__ is Value:
-                c = g * (b.data if b.__class__ is Value else b)
-                a._sum += c
-                if check:
-                    _check_backward(node, g, a, c)
-            if b.__class__ is Value:
-                c = g * (a.data if a.__class__ is Value else a)
-                b._sum += c
-                if check:
-                    _check_backward(node, g, b, c)
+            if type(a) is not Value:  # a constant times b
+                b._sum += g * a
+            elif type(b) is Value:
+                a._sum += g * b.data
+                b._sum += g * a.data
+            else:  # a times a constant
+                a._sum += g * b
             continue
         if op is _LINEAR:
             for w, x in zip(a, b):
-                if x.__class__ is Value:
+                if type(x) is Value:
                     x._sum += g * w.data
                     w._sum += g * x.data
                 else:
                     w._sum += g * x
             a[-1]._sum += g
-            if check:
-                for p in node.parents:
-                    if p.__class__ is Value:
-                        _check_backward(node, g, p, p._sum)
             continue
-        # a rule that is a number or an argument (sub, exp, neg) is used here
-        # directly; the others go through `contribution` like in `backprop`
+        # a rule that is a number, an argument or a mask on floats (sub, exp, neg,
+        # relu) is applied here directly; the others go through `contribution`
         da = op.partials[0]
         if b is None:  # unary: the rule's arguments are (x, out)
-            if da.__class__ is Arg:
+            kind = da.__class__
+            if kind is Arg:
                 c = g * (node.data if da.index else a.data)
-            elif da.__class__ is float:
+            elif kind is float:
                 c = -g if da == -1.0 else g * da
+            elif kind is Mask and da.then is None:  # relu: g where the condition holds, else 0
+                c = g if da.cond(a.data, node.data) else 0.0
             else:
                 c = _float_contribution(da, g, a.data, node.data)
             a._sum += c
-            if check:
-                _check_backward(node, g, a, c)
             continue
         db = op.partials[1]
         if da.__class__ is not float or db.__class__ is not float:  # the rules' arguments (x, y, out)
-            args = (a.data if a.__class__ is Value else a, b.data if b.__class__ is Value else b, node.data)
-        if a.__class__ is Value:
+            args = (a.data if type(a) is Value else a, b.data if type(b) is Value else b, node.data)
+        if type(a) is Value:
             if da.__class__ is float:
                 c = g if da == 1.0 else -g if da == -1.0 else g * da
             else:
                 c = g * args[da.index] if da.__class__ is Arg else _float_contribution(da, g, *args)
             a._sum += c
-            if check:
-                _check_backward(node, g, a, c)
-        if b.__class__ is Value:  # the same for the second input
+        if type(b) is Value:  # the same for the second input
             if db.__class__ is float:
                 c = g if db == 1.0 else -g if db == -1.0 else g * db
             else:
                 c = g * args[db.index] if db.__class__ is Arg else _float_contribution(db, g, *args)
             b._sum += c
-            if check:
-                _check_backward(node, g, b, c)
 
 
 def _float_contribution(rule: Any, g: float, *args: float) -> float:

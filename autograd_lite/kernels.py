@@ -193,6 +193,11 @@ def power(x: Any, y: Any) -> Any:
     """xʸ as IEEE-754 (C's pow) defines it: (-8)^(1/3) = nan, 0^-1 = inf, 10^400 = inf,
     (-inf)^0.5 = inf, (-0)^0.5 = 0.  On arrays the exponent is made an array too:
     numpy computes x ** 0.5 for a scalar 0.5 as √x, which differs at -inf and -0."""
+    if x.__class__ is float and y.__class__ is float:  # the scalar engine's case, first
+        try:
+            return math.pow(x, y)
+        except ARITH_ERRORS:
+            pass  # overflow, or a negative number to a fractional power: IEEE's answer below
     if isinstance(x, ARRAY) or isinstance(y, ARRAY):
         x = np.asarray(x, float)
         y = np.asarray(y, float)
