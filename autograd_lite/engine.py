@@ -709,7 +709,8 @@ class Value:
             if id(node) in memo:
                 continue
             twin = Value.__new__(Value)
-            twin.data, twin.label, twin._op, twin._id, twin._sum = node.data, node.label, node._op, next(_creation), None
+            twin.data, twin.label, twin._op = node.data, node.label, node._op
+            twin._id, twin._sum = next(_creation), None
             twin._a, twin._b = _map_parents(node._a, memo), _map_parents(node._b, memo)
             memo[id(node)] = twin
             twin.grad = copy.deepcopy(node.grad, memo)
