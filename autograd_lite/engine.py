@@ -1144,12 +1144,12 @@ def _backprop_floats(root: Value, seed: float, write: bool = False) -> dict[Valu
     accumulate), not into a dict.  In anomaly mode `backprop`'s own sweep runs
     instead: it checks every contribution as it is added."""
     if _anomaly.get():
-        sums = backprop(root, seed)
+        checked = backprop(root, seed)
         if write:
-            for node, g in sums.items():
+            for node, g in checked.items():
                 old = node.grad
                 node.grad = g if node._op is not None or old is None else old + g
-        return None if write else sums
+        return None if write else checked
     with _scratch:
         ops: list[Value] = []
         leaves: list[Value] = []
