@@ -195,6 +195,7 @@ _defop("cos",     "cos",  K.cos,             lambda x, out: -sin(x),
        formula="cos'(x) = −sin(x)")
 # The fused neuron w·x + b (n inputs) used by `autograd_lite.nn`: one node instead
 # of 2n, with the same gradients.  Its rules take one pair (wᵢ, xᵢ); b's is 1.
+_ADD, _MUL = OPS["add"], OPS["mul"]  # written out in `Value.__add__`, `__mul__` and `_float_pass`
 _LINEAR = _defop("linear", "w·x+b", lambda ws, xs, b: sum(map(operator.mul, ws, xs), b),
                  Arg(1, "xᵢ"), Arg(0, "wᵢ"), 1.0,
                  formula="∂(w·x+b)/∂wᵢ = xᵢ,  ∂(w·x+b)/∂xᵢ = wᵢ,  ∂(w·x+b)/∂b = 1")
@@ -915,7 +916,11 @@ def _binary_method(op: Op, reflected: bool = False) -> Callable:
             out = _node(op, a, b, trace)
             trace.nodes.append(out)
             return out
-        return _node(op, a, b, _forward(op, x, y))
+        try:
+            data = forward(x, y)
+        except ARITH_ERRORS:
+            data = ieee(forward, x, y)
+        return _node(op, a, b, data)
 
     if reflected:
         method = slow
@@ -945,10 +950,16 @@ def _binary_method(op: Op, reflected: bool = False) -> Callable:
 def _unary_method(op: Op) -> Callable[[Value], Value]:
     """``x.f()`` for one row of the table."""
 
+    forward = op.forward
+
     def method(self: Value) -> Value:
         if _watch:
             return _watched_node(op, self, None, (self.data,))
-        return _node(op, self, None, _forward(op, self.data))
+        try:
+            data = forward(self.data)
+        except ARITH_ERRORS:
+            data = ieee(forward, self.data)
+        return _node(op, self, None, data)
 
     method.__name__ = op.name
     method.__doc__ = f"{op.name}(x), a new node; {op.formula}"
@@ -963,6 +974,46 @@ for _name in ("exp", "log", "sigmoid", "tanh", "relu", "sqrt", "abs", "sin", "co
     setattr(Value, _name, _unary_method(OPS[_name]))
 Value.__neg__ = _unary_method(OPS["neg"])  # type: ignore[method-assign]  # declared above for the checker
 Value.__abs__ = Value.abs  # type: ignore[method-assign]
+
+
+# x + y and x·y of two Values are most of the nodes of any graph, so these two rows
+# of the table are written out: the number is computed in place (a float + or ×
+# never raises: overflow gives inf) and the node built as in `_node`.  Anything
+# else (a number on the other side, tracing, anomaly checks) goes the table's way.
+_add_any, _mul_any = Value.__add__, Value.__mul__
+
+
+def _add(self: Value, other: Any) -> Value:
+    if type(other) is not Value or _watch:
+        return _add_any(self, other)
+    out = _new(Value)
+    out.data = self.data + other.data
+    out.grad = 0.0
+    out._op = _ADD
+    out._a = self
+    out._b = other
+    out._id = next(_creation)
+    out._sum = None
+    return out
+
+
+def _mul(self: Value, other: Any) -> Value:
+    if type(other) is not Value or _watch:
+        return _mul_any(self, other)
+    out = _new(Value)
+    out.data = self.data * other.data
+    out.grad = 0.0
+    out._op = _MUL
+    out._a = self
+    out._b = other
+    out._id = next(_creation)
+    out._sum = None
+    return out
+
+
+_add.__name__, _add.__doc__ = "__add__", _add_any.__doc__
+_mul.__name__, _mul.__doc__ = "__mul__", _mul_any.__doc__
+Value.__add__, Value.__mul__ = _add, _mul  # type: ignore[method-assign]
 
 
 def _function(name: str) -> Callable:
@@ -1131,7 +1182,6 @@ def backprop(root: Value, seed: Any = 1.0, *, create_graph: bool = False,
 # a pass ends, so `backprop` stays pure: no node's state, .grad included, differs
 # before and after.
 _scratch = threading.Lock()
-_ADD, _MUL = OPS["add"], OPS["mul"]  # unrolled in `_float_pass`
 
 
 def _backprop_floats(root: Value, seed: float, write: bool = False) -> dict[Value, float] | None:
@@ -1261,6 +1311,8 @@ def _float_pass(order: list[Value], leaves: list[Value], sums: dict | None) -> N
                 c = -g if da == -1.0 else g * da
             elif kind is Mask and da.then is None:  # relu: g where the condition holds, else 0
                 c = g if da.cond(a.data, node.data) else 0.0
+            elif kind is Over and da.by.__class__ is Arg and (d := (node.data if da.by.index else a.data)):
+                c = g / d  # log: g / x (d ≠ 0: no ZeroDivisionError to turn into inf)
             else:
                 c = _float_contribution(da, g, a.data, node.data)
             a._sum += c
@@ -1271,8 +1323,12 @@ def _float_pass(order: list[Value], leaves: list[Value], sums: dict | None) -> N
         if type(a) is Value:
             if da.__class__ is float:
                 c = g if da == 1.0 else -g if da == -1.0 else g * da
+            elif da.__class__ is Arg:
+                c = g * args[da.index]
+            elif da.__class__ is Over and da.by.__class__ is Arg and args[da.by.index]:
+                c = g / args[da.by.index]  # x / y: g / y (y ≠ 0: no ZeroDivisionError to turn into inf)
             else:
-                c = g * args[da.index] if da.__class__ is Arg else _float_contribution(da, g, *args)
+                c = _float_contribution(da, g, *args)
             a._sum += c
         if type(b) is Value:  # the same for the second input
             if db.__class__ is float:

@@ -136,10 +136,12 @@ def _elementwise(name: str, np_f: str | Callable, math_f: Callable, fallback: Ca
                 return float(np_f(np.float64(x)))  # type: ignore[operator]
 
     def f(x: Any) -> Any:
-        if isinstance(x, ARRAY):
-            return np_f(x)  # type: ignore[operator]
+        if x.__class__ is not float:  # (the scalar engine's floats skip the array test)
+            if isinstance(x, ARRAY):
+                return np_f(x)  # type: ignore[operator]
+            x = float(x)
         try:
-            return math_f(float(x))
+            return math_f(x)
         except ARITH_ERRORS:  # exp(1000), log(-1): IEEE-754 inf/nan as in numpy
             return fallback(float(x))
 
