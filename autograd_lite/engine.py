@@ -1212,13 +1212,11 @@ def _float_pass(order: list[Value], leaves: list[Value], sums: dict | None) -> N
     # answers type() faster, and these tests run a few times per node.)
     todo = order[:]  # the root, if it is an op node
     push, pop = todo.append, todo.pop
-    node: Value | None
     while todo:
         node = pop()
-        while node is not None:
+        while True:  # node, then its first input if that is new, and so on down the chain
             a = node._a
             b = node._b
-            node = None
             if type(b) is Value and b._sum is None:  # unrolled for two inputs: no tuple per node
                 b._sum = 0.0
                 if b._op is None:
@@ -1229,11 +1227,11 @@ def _float_pass(order: list[Value], leaves: list[Value], sums: dict | None) -> N
             if type(a) is Value:
                 if a._sum is None:
                     a._sum = 0.0
-                    if a._op is None:
-                        keep_leaf(a)
-                    else:
+                    if a._op is not None:
                         keep(a)
-                        node = a  # next
+                        node = a
+                        continue  # follow the chain
+                    keep_leaf(a)
             elif type(a) is tuple:  # fused linear node: (*ws, b) and xs
                 for p in a + b:
                     if type(p) is Value and p._sum is None:
@@ -1243,6 +1241,7 @@ def _float_pass(order: list[Value], leaves: list[Value], sums: dict | None) -> N
                         else:
                             keep(p)
                             push(p)
+            break
     order.sort(key=_by_id, reverse=True)  # newest first: consumers before producers
     for node in order:
         op: Op = node._op  # type: ignore[assignment]  # `order` holds op nodes only (leaves went to `leaves`)
@@ -1252,7 +1251,8 @@ def _float_pass(order: list[Value], leaves: list[Value], sums: dict | None) -> N
             node.grad = g
         else:
             sums[node] = g
-        a, b = node._a, node._b
+        a = node._a
+        b = node._b
         # x + y and x·y are most of the nodes of any graph, so their rows of the
         # table (1 and 1; y and x) are unrolled here: no rule dispatch per input
         if op is _ADD:
