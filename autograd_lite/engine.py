@@ -1201,7 +1201,10 @@ def _backprop_floats(root: Value, seed: float, write: bool = False) -> dict[Valu
         return sums
 
 
-def _float_pass(order: list[Value], leaves: list[Value], sums: dict | None) -> None:
+def _float_pass(order: list[Value], leaves: list[Value], sums: dict | None, *,
+                type: Callable = type, Value: type = Value) -> None:
+    # (type and Value as local names: the loops below read them a few times per node,
+    # and a local is read faster than a global or a builtin)
     keep, keep_leaf = order.append, leaves.append
     # Find the nodes depth first, not breadth first: they are then found nearly in
     # creation order, in long runs, so the sort below (timsort) merges a few runs
