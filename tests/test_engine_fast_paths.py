@@ -44,8 +44,10 @@ def test_sum_of_products_starting_from_the_int_zero():
 # random graphs with shared nodes and every op: backward() (the fast float pass, depth-first search)
 # equals backprop() with an observer (the general pass, a plain topological order), bit for bit
 
-BINARY = [lambda a, b: a + b, lambda a, b: a - b, lambda a, b: a * b, lambda a, b: a / (b * b + 1.0)]
-UNARY = [lambda a: a.tanh(), lambda a: a.relu(), lambda a: -a, lambda a: a.sigmoid(), lambda a: a ** 2]
+BINARY = [lambda a, b: a + b, lambda a, b: a - b, lambda a, b: a * b, lambda a, b: a / (b * b + 1.0),
+          lambda a, b: b * a, lambda a, b: b + a, lambda a, b: a / b, lambda a, b: b / a]  # b may be a number
+UNARY = [lambda a: a.tanh(), lambda a: a.relu(), lambda a: -a, lambda a: a.sigmoid(), lambda a: a ** 2,
+         lambda a: a.relu().log(), lambda a: (a * 0.25).exp(), lambda a: a ** -0.5, lambda a: abs(a).sqrt()]
 
 
 @settings(max_examples=60, deadline=None)
@@ -58,7 +60,7 @@ def test_fast_pass_equals_observed_pass_on_random_graphs(seed, n, leaves):
         if rnd.random() < 0.3:
             pool.append(rnd.choice(UNARY)(rnd.choice(pool)))
         else:
-            b = rnd.choice(pool) if rnd.random() < 0.8 else rnd.choice([2, 0.5, -3])
+            b = rnd.choice(pool) if rnd.random() < 0.8 else rnd.choice([2, 0.5, -3, 0, 0.0, -0.0])
             pool.append(rnd.choice(BINARY)(rnd.choice(pool), b))
     root = sum(pool[-3:], pool[0] * 0.5) if len(pool) > 3 else pool[-1] * 1.0
     observed = backprop(root, observe=lambda *a: None)
@@ -78,3 +80,37 @@ def test_the_fast_pass_needs_no_recursion_on_deep_graphs():
     y.backward()
     assert x.grad == 1.0
     assert all(n._sum is None for n in engine.topological_order(y)[:1000])  # the scratch is cleared
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 10 ** 6), n=st.integers(1, 40))
+def test_backward_in_anomaly_mode_gives_the_same_gradients(seed, n):
+    """In anomaly mode backward() takes backprop's checked sweep instead of the float pass:
+    the same numbers in .grad (intermediate nodes too), and leaves accumulate the same way."""
+    def build():
+        rnd = random.Random(seed)
+        xs = [Value(rnd.uniform(0.5, 2)) for _ in range(3)]
+        pool = list(xs)
+        for _ in range(n):
+            a, b = rnd.choice(pool), rnd.choice(pool)
+            pool.append(rnd.choice([a + b, a * b, a - 0.5, 2 * a, (a * a + 1.0).log(), a.sigmoid()]))
+        xs[0].grad, xs[1].grad = None, 0.25  # no gradient yet; one from an earlier pass
+        return pool
+    plain, watched = build(), build()
+    plain[-1].backward()
+    with engine.detect_anomaly():
+        watched[-1].backward()
+    assert [v.grad for v in plain] == [v.grad for v in watched]
+    assert all(v._sum is None for v in watched)
+
+
+def test_an_op_node_has_no_label_until_it_is_named():
+    x = Value(2.0, label="x")
+    y = x * x
+    assert (x.label, y.label, Value(1.0).label) == ("x", None, None)
+    y.label = "y"
+    assert y.label == "y" and repr(y) == "Value(4, grad=0, label='y')"
+    y.label = None
+    assert y.label is None
+    with pytest.raises(TypeError, match="label must be a str, not int"):
+        y.label = 3
