@@ -65,7 +65,7 @@ from pathlib import Path
 DEFAULT_TARGET = "autograd_lite/engine.py"
 # the quickest file first: -x stops at the first failure
 DEFAULT_TESTS = ("pytest -x -q -p no:cacheprovider tests/test_ieee_edges.py tests/test_engine_edges.py "
-                 "tests/test_engine.py tests/test_higher_order.py")
+                 "tests/test_engine.py tests/test_higher_order.py tests/test_engine_fast_paths.py")
 DEFAULT_EQUIVALENT = "tools/mutate-equivalent.txt"
 PRAGMA = re.compile(r"#\s*mutate:\s*(equivalent|skip)\b\s*(?:--|:)?\s*(.*)$")
 
