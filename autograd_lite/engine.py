@@ -8,7 +8,9 @@ Read it top to bottom:
    derivatives of derivatives) and on numpy arrays (`autograd_lite.vectorize`).
 2. *Value* -- a node: its number, its gradient, its op and its parents.
    Parents and the op are stored on the node (no closures), so a graph holds no
-   reference cycles and is freed the moment its last reference goes.
+   reference cycles and is freed the moment its last reference goes.  Each
+   operator is made from its row of the table; x + y and x·y of two Values,
+   most of the nodes of any graph, are also written out (`_add`, `_mul`).
 3. *Backprop* -- `backprop`: the chain rule in reverse topological order,
    accumulating ∂root/∂node into a dict it returns; pure (it reads and writes
    no ``.grad``), so threads can share a model.  ``backward()`` writes the
@@ -675,7 +677,13 @@ class Value:
         new graph, so they can be differentiated again (``g.backward()``).
         """
         if not create_graph:
-            _backprop_floats(self, _number(grad, "backward(grad=...)"), write=True)
+            seed = _number(grad, "backward(grad=...)")
+            if not _anomaly.get():
+                _backprop_floats(self, seed, write=True)
+                return
+            for node, g in backprop(self, seed).items():  # anomaly mode: the sweep that checks each step
+                old = node.grad  # (a leaf accumulates, as in the float pass)
+                node.grad = g if node._op is not None or old is None else old + g
             return
         for node, total in backprop(self, grad, create_graph=True).items():
             old = node.grad  # a leaf's 0.0 is replaced, not added to: no node for 0 + g
@@ -934,11 +942,7 @@ def _unary_method(op: Op) -> Callable[[Value], Value]:
     def method(self: Value) -> Value:
         if _watch:
             return _watched_node(op, self, None, (self.data,))
-        try:
-            data = forward(self.data)
-        except ARITH_ERRORS:
-            data = ieee(forward, self.data)
-        return _node(op, self, None, data)
+        return _node(op, self, None, forward(self.data))  # the table's unary forwards never raise (IEEE)
 
     method.__name__ = op.name
     method.__doc__ = f"{op.name}(x), a new node; {op.formula}"
@@ -1170,15 +1174,8 @@ def _backprop_floats(root: Value, seed: float, write: bool = False) -> dict[Valu
     unrolled, because this loop is the hot path of training
     (tests/test_engine_edges.py checks both give the same numbers).
     ``write=True`` is `Value.backward`: the sums go into ``.grad`` (leaves
-    accumulate), not into a dict.  In anomaly mode `backprop`'s own sweep runs
-    instead: it checks every contribution as it is added."""
-    if _anomaly.get():
-        checked = backprop(root, seed)
-        if write:
-            for node, g in checked.items():
-                old = node.grad
-                node.grad = g if node._op is not None or old is None else old + g
-        return None if write else checked
+    accumulate), not into a dict.  (Not in anomaly mode: `backprop` and `Value.backward`
+    then take `backprop`'s own sweep, which checks every contribution as it is added.)"""
     with _scratch:
         ops: list[Value] = []
         leaves: list[Value] = []
@@ -1305,8 +1302,6 @@ def _float_pass(order: list[Value], leaves: list[Value], sums: dict | None, *,
         if type(a) is Value:
             if da.__class__ is float:
                 c = g if da == 1.0 else -g if da == -1.0 else g * da
-            elif da.__class__ is Arg:
-                c = g * args[da.index]
             elif da.__class__ is Over and da.by.__class__ is Arg and args[da.by.index]:
                 c = g / args[da.by.index]  # x / y: g / y (y ≠ 0: no ZeroDivisionError to turn into inf)
             else:

@@ -114,3 +114,103 @@ def test_an_op_node_has_no_label_until_it_is_named():
     assert y.label is None
     with pytest.raises(TypeError, match="label must be a str, not int"):
         y.label = 3
+
+
+# the operators' general methods: names, tracing, refusals (mutation testing of issue 24's fast paths)
+
+def test_the_written_out_operators_are_in_use_and_named():
+    assert Value.__add__ is engine._add and Value.__mul__ is engine._mul  # x + y, x·y of Values: the fast path
+    for name in ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__",
+                 "__rtruediv__", "__pow__", "__rpow__"):
+        assert getattr(Value, name).__name__ == name
+        assert "∂" in getattr(Value, name).__doc__
+    assert Value.exp.__name__ == "exp" and Value.relu.__name__ == "relu" and "relu'" in Value.relu.__doc__
+
+
+def test_a_new_node_has_a_zero_gradient_and_no_scratch():
+    x, y = Value(2.0), Value(3.0)
+    for node in (x + y, x * y, x - y, x / y, x ** y, x.exp(), -x, 2.0 * x, x + 1):
+        assert node.grad == 0.0 and node.grad.__class__ is float and node._sum is None, node
+
+
+@pytest.mark.parametrize("other", ["a", None, [1.0], object()])
+def test_an_operator_with_no_number_on_the_other_side_is_unsupported(other):
+    x = Value(2.0)
+    for op in (lambda: x + other, lambda: x * other, lambda: x - other, lambda: x / other, lambda: x ** other):
+        with pytest.raises(TypeError, match="unsupported operand|can't multiply sequence"):  # Python's: NotImplemented
+            op()
+    for op in (lambda: other + x, lambda: other * x, lambda: other - x):
+        with pytest.raises(TypeError):
+            op()
+
+
+def test_tracing_records_every_node_built_from_a_placeholder():
+    with engine.tracing() as t:
+        x = t.leaf("x")
+        built = [x * 2.0, 3.0 + x, x * x, x + x, x - 1, 2 ** x, x.exp(), -x]
+        assert t.nodes == built
+        assert all(type(n.data) is engine._Trace and n.data is t for n in built)
+    assert not t.live
+
+
+def test_a_value_of_an_ended_trace_or_of_another_trace_is_refused():
+    with engine.tracing() as t1:
+        a = t1.leaf("a")
+        with engine.tracing() as t2:
+            b = t2.leaf("b")
+            for op in (lambda: a * b, lambda: a + b, lambda: b * a, lambda: a - b):
+                with pytest.raises(engine.TracingError, match="two different vectorize calls"):
+                    op()
+    with engine.tracing():
+        for op in (lambda: a * 2.0, lambda: a + a, lambda: a * Value(1.0), lambda: 1.0 - a):
+            with pytest.raises(engine.TracingError, match="has ended"):
+                op()
+
+
+def test_the_power_rule_on_arrays_warns_nothing():
+    """∂xʸ/∂x on arrays (vectorize) is computed quietly: 0·0⁻¹ at x = y = 0 is masked, not warned about."""
+    np = pytest.importorskip("numpy")
+    import warnings
+    dx = engine.OPS["pow"].partials[0]
+    a = np.array([0.0, 2.0])
+    for x, y in ((a, 0.0), (0.0, a), (a, a)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            got = engine.partial(dx, x, y, np.power(x, y))
+        assert np.ravel(got)[0] == 0.0
+
+
+def test_the_mixed_second_derivative_of_a_power_at_a_zero_exponent_is_never_a_silent_zero():
+    """∂²xʸ/∂x∂y = 1/x at y = 0: kept in the graph even where x⁻¹ overflows (x subnormal)."""
+    from autograd_lite.engine import gradients
+    for xv, want in ((2.0, 0.5), (0.25, 4.0), (1.0, 1.0)):
+        x, y = Value(xv), Value(0.0)
+        assert gradients(gradients(x ** y, x, create_graph=True), y) == want
+    x, y = Value(1e-310), Value(0.0)
+    assert gradients(gradients(x ** y, x, create_graph=True), y) != 0.0
+
+
+def test_a_backward_pass_that_fails_midway_leaves_no_scratch_behind(monkeypatch):
+    x = Value(0.5)
+    y = (x * 3.0).sin() * x + x  # sin's rule goes through the general contribution
+
+    def fail(*args):
+        raise RuntimeError("interrupted")
+
+    monkeypatch.setattr(engine, "_float_contribution", fail)
+    with pytest.raises(RuntimeError, match="interrupted"):
+        y.backward()
+    assert all(n._sum is None for n in engine.topological_order(y))
+    monkeypatch.undo()
+    y.backward()  # the next pass finds every node afresh
+    assert x.grad == pytest.approx(math.sin(1.5) + 1.5 * math.cos(1.5) + 1.0)
+
+
+def test_the_number_functions_give_floats_and_ieee_answers():
+    from autograd_lite import kernels
+    assert engine.relu(3).__class__ is float and engine.relu(3) == 3.0 and engine.exp(0).__class__ is float
+    assert engine.exp(1000.0) == math.inf and math.isnan(engine.log(-1.0)) and engine.log(0.0) == -math.inf
+    assert math.isnan(kernels._nan(-1.0)) and kernels._overflow(1000.0) == math.inf  # the fallbacks without numpy
+    assert kernels.power(2.0, 0.5) == math.sqrt(2.0) and kernels.power(2, 3) == 8.0
+    assert math.isnan((Value(-8.0) ** (1 / 3)).data)  # as C's pow: nan, no complex number
+    assert (Value(10.0) ** 400.0).data == math.inf and (Value(0.0) ** -1.0).data == math.inf
