@@ -188,6 +188,10 @@ def test_the_mixed_second_derivative_of_a_power_at_a_zero_exponent_is_never_a_si
         assert gradients(gradients(x ** y, x, create_graph=True), y) == want
     x, y = Value(1e-310), Value(0.0)
     assert gradients(gradients(x ** y, x, create_graph=True), y) != 0.0
+    for xv in (2.0, 0.25, 1e-300):  # ∂²xʸ/∂x² = y(y−1)xʸ⁻² is +0 at y = 0 (as PyTorch: its masked zero has no slope)
+        x, y = Value(xv), Value(0.0)
+        gxx = gradients(gradients(x ** y, x, create_graph=True), x)
+        assert gxx == 0.0 and math.copysign(1.0, gxx) == 1.0, (xv, gxx)
 
 
 def test_a_backward_pass_that_fails_midway_leaves_no_scratch_behind(monkeypatch):
@@ -214,3 +218,16 @@ def test_the_number_functions_give_floats_and_ieee_answers():
     assert kernels.power(2.0, 0.5) == math.sqrt(2.0) and kernels.power(2, 3) == 8.0
     assert math.isnan((Value(-8.0) ** (1 / 3)).data)  # as C's pow: nan, no complex number
     assert (Value(10.0) ** 400.0).data == math.inf and (Value(0.0) ** -1.0).data == math.inf
+
+
+def test_backward_with_create_graph_puts_the_gradient_itself_in_a_fresh_leaf():
+    """A leaf's .grad of 0.0 is replaced by the gradient's node, not added to (no node for 0 + g)."""
+    for old in (0.0, None):
+        x = Value(2.0)
+        x.grad = old
+        (x * 3.0).backward(create_graph=True)
+        assert x.grad.__class__ is Value and x.grad.op is engine.OPS["mul"] and x.grad.data == 3.0
+    x = Value(2.0)
+    x.grad = 1.0  # an earlier pass's gradient: added to
+    (x * 3.0).backward(create_graph=True)
+    assert x.grad.op is engine.OPS["add"] and x.grad.data == 4.0
