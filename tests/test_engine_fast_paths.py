@@ -188,10 +188,12 @@ def test_the_mixed_second_derivative_of_a_power_at_a_zero_exponent_is_never_a_si
         assert gradients(gradients(x ** y, x, create_graph=True), y) == want
     x, y = Value(1e-310), Value(0.0)
     assert gradients(gradients(x ** y, x, create_graph=True), y) != 0.0
-    for xv in (2.0, 0.25, 1e-300):  # ∂²xʸ/∂x² = y(y−1)xʸ⁻² is +0 at y = 0 (as PyTorch: its masked zero has no slope)
+    # ∂²xʸ/∂x² = y(y−1)xʸ⁻² is +0 at y = 0 (as PyTorch: its masked zero has no slope)
+    for xv in (2.0, 0.25, 1.0, -1.0, 1e-300):
         x, y = Value(xv), Value(0.0)
-        gxx = gradients(gradients(x ** y, x, create_graph=True), x)
-        assert gxx == 0.0 and math.copysign(1.0, gxx) == 1.0, (xv, gxx)
+        gx = gradients(x ** y, x, create_graph=True)
+        for gxx in (gradients(gx, x), gradients(gx, [y, x], create_graph=True)[1].data):
+            assert gxx == 0.0 and math.copysign(1.0, gxx) == 1.0, (xv, gxx)
 
 
 def test_a_backward_pass_that_fails_midway_leaves_no_scratch_behind(monkeypatch):
