@@ -233,3 +233,10 @@ def test_backward_with_create_graph_puts_the_gradient_itself_in_a_fresh_leaf():
     x.grad = 1.0  # an earlier pass's gradient: added to
     (x * 3.0).backward(create_graph=True)
     assert x.grad.op is engine.OPS["add"] and x.grad.data == 4.0
+
+
+def test_power_without_numpy_is_ieee_too(monkeypatch):
+    from autograd_lite import kernels
+    monkeypatch.setattr(kernels, "np", None)  # the pure-Python fallback (Pyodide without numpy)
+    assert math.isnan(kernels.power(-8.0, 1 / 3)) and kernels.power(10.0, 400.0) == math.inf
+    assert kernels.power(0.0, -1.0) == math.inf and kernels.power(2.0, 0.5) == math.sqrt(2.0)
