@@ -287,6 +287,9 @@ def _set_watch() -> None:
     """One flag for the op methods to read, so that checking costs nothing when off."""
     global _watch
     _watch = _anomaly_blocks > 0 or _traces > 0
+    # x + y and x·y take their written-out fast path (`_add`, `_mul`) only while nothing
+    # is watched; otherwise the table's general methods, which check and trace
+    Value.__add__, Value.__mul__ = (_add_any, _mul_any) if _watch else (_add, _mul)  # type: ignore[method-assign]
 
 
 @contextmanager
@@ -961,13 +964,14 @@ Value.__abs__ = Value.abs  # type: ignore[method-assign]
 
 # x + y and x·y of two Values are most of the nodes of any graph, so these two rows
 # of the table are written out: the number is computed in place (a float + or ×
-# never raises: overflow gives inf) and the node built as in `_node`.  Anything
-# else (a number on the other side, tracing, anomaly checks) goes the table's way.
+# never raises: overflow gives inf) and the node built as in `_node`.  A number on
+# the other side goes the table's way; while `detect_anomaly` or `vectorize` watches,
+# `_set_watch` puts the table's methods back in their place (they check and trace).
 _add_any, _mul_any = Value.__add__, Value.__mul__
 
 
 def _add(self: Value, other: Any) -> Value:
-    if type(other) is not Value or _watch:
+    if type(other) is not Value:
         return _add_any(self, other)
     out = _new(Value)
     out.data = self.data + other.data
@@ -981,7 +985,7 @@ def _add(self: Value, other: Any) -> Value:
 
 
 def _mul(self: Value, other: Any) -> Value:
-    if type(other) is not Value or _watch:
+    if type(other) is not Value:
         return _mul_any(self, other)
     out = _new(Value)
     out.data = self.data * other.data

@@ -240,3 +240,18 @@ def test_power_without_numpy_is_ieee_too(monkeypatch):
     monkeypatch.setattr(kernels, "np", None)  # the pure-Python fallback (Pyodide without numpy)
     assert math.isnan(kernels.power(-8.0, 1 / 3)) and kernels.power(10.0, 400.0) == math.inf
     assert kernels.power(0.0, -1.0) == math.inf and kernels.power(2.0, 0.5) == math.sqrt(2.0)
+
+
+def test_while_anything_is_watched_the_operators_are_the_tables_general_methods():
+    assert Value.__add__ is engine._add
+    with engine.tracing():
+        assert Value.__add__ is engine._add_any and Value.__mul__ is engine._mul_any
+        with engine.detect_anomaly():
+            assert Value.__add__ is engine._add_any
+        assert Value.__mul__ is engine._mul_any
+    assert Value.__add__ is engine._add and Value.__mul__ is engine._mul
+    with engine.detect_anomaly():
+        assert Value.__mul__ is engine._mul_any
+        with pytest.raises(engine.AnomalyError):
+            Value(float("inf")) * Value(0.0)
+    assert Value.__mul__ is engine._mul
