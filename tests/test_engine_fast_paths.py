@@ -255,3 +255,11 @@ def test_while_anything_is_watched_the_operators_are_the_tables_general_methods(
         with pytest.raises(engine.AnomalyError):
             Value(float("inf")) * Value(0.0)
     assert Value.__mul__ is engine._mul
+
+
+def test_the_written_out_operators_are_in_place_from_import():
+    """In a fresh interpreter, before any watch has begun or ended (the tests above may have)."""
+    import subprocess
+    import sys
+    code = "import autograd_lite.engine as e; assert e.Value.__add__ is e._add and e.Value.__mul__ is e._mul"
+    subprocess.run([sys.executable, "-P", "-c", code], check=True)  # -P: this package, not the current directory
