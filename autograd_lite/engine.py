@@ -902,7 +902,6 @@ def _binary_method(op: Op, reflected: bool = False) -> Callable:
     """``self OP other`` (``other OP self`` if reflected) for one row of the table.
     A number on the other side is stored in the node as a constant (a float).
     (x + y and x·y of two Values take a shorter way: see `_add`.)"""
-    forward = op.forward
 
     def method(self: Value, other: Any) -> Value:
         y: Any
@@ -927,11 +926,7 @@ def _binary_method(op: Op, reflected: bool = False) -> Callable:
             out = _node(op, a, b, trace)
             trace.nodes.append(out)
             return out
-        try:
-            data = forward(x, y)
-        except ARITH_ERRORS:
-            data = ieee(forward, x, y)
-        return _node(op, a, b, data)
+        return _node(op, a, b, _forward(op, x, y))
 
     method.__name__ = f"__{'r' if reflected else ''}{op.name.replace('div', 'truediv')}__"
     method.__doc__ = f"{'other ' + op.symbol + ' self' if reflected else 'self ' + op.symbol + ' other'}: {op.formula}"
@@ -1000,7 +995,7 @@ def _mul(self: Value, other: Any) -> Value:
 
 _add.__name__, _add.__doc__ = "__add__", _add_any.__doc__
 _mul.__name__, _mul.__doc__ = "__mul__", _mul_any.__doc__
-Value.__add__, Value.__mul__ = _add, _mul  # type: ignore[method-assign]
+_set_watch()  # nothing is watched yet: installs _add and _mul
 
 
 def _function(name: str) -> Callable:
@@ -1204,16 +1199,15 @@ def _backprop_floats(root: Value, seed: float, write: bool = False) -> dict[Valu
 
 def _float_pass(order: list[Value], leaves: list[Value], sums: dict | None, *,
                 type: Callable = type, Value: type = Value) -> None:
-    # (type and Value as local names: the loops below read them a few times per node,
-    # and a local is read faster than a global or a builtin)
     keep, keep_leaf = order.append, leaves.append
     # Find the nodes depth first, not breadth first: they are then found nearly in
     # creation order, in long runs, so the sort below (timsort) merges a few runs
     # instead of comparing n log n times (on a transformer's graph the sort gets 5×
     # cheaper; it was a third of the pass).  The first input is followed at once
     # (a chain x + y + z ... needs no stack), the second waits on the stack `todo`.
-    # (`type(p) is Value` rather than `p.__class__ is Value`: the interpreter
-    # answers type() faster, and these tests run a few times per node.)
+    # (`type(p) is Value` rather than `p.__class__ is Value`: the interpreter answers
+    # type() faster; and type and Value are parameters, local names, which are read
+    # faster than a builtin or a global: these tests run a few times per node.)
     todo = order[:]  # the root, if it is an op node
     push, pop = todo.append, todo.pop
     while todo:
@@ -1315,7 +1309,7 @@ def _float_pass(order: list[Value], leaves: list[Value], sums: dict | None, *,
             if db.__class__ is float:
                 c = g if db == 1.0 else -g if db == -1.0 else g * db
             else:
-                c = g * args[db.index] if db.__class__ is Arg else _float_contribution(db, g, *args)
+                c = _float_contribution(db, g, *args)  # (x·y, the one Arg rule, is unrolled above)
             b._sum += c
 
 
