@@ -263,3 +263,44 @@ def test_the_written_out_operators_are_in_place_from_import():
     import sys
     code = "import autograd_lite.engine as e; assert e.Value.__add__ is e._add and e.Value.__mul__ is e._mul"
     subprocess.run([sys.executable, "-P", "-c", code], check=True)  # -P: this package, not the current directory
+
+
+# A number on one side of an operator is stored as a `_Const` inside the node (so that the float
+# pass adds to both inputs of x + y and x·y unconditionally); outside the engine it is its float.
+
+CONSTANT_OPS = [lambda x, c: x + c, lambda x, c: c + x, lambda x, c: x * c, lambda x, c: c * x,
+                lambda x, c: x - c, lambda x, c: c - x, lambda x, c: x / c, lambda x, c: c / x,
+                lambda x, c: x ** c, lambda x, c: c ** x]
+
+
+@pytest.mark.parametrize("c", [2.5, -0.0, 0.0, 3, math.inf], ids=["2.5", "-0.0", "0.0", "int", "inf"])
+def test_a_constant_is_a_float_in_parents_pickles_and_copies(c):
+    import copy
+    import pickle
+
+    x = Value(2.0, label="x")
+    for f in CONSTANT_OPS:
+        out = f(x, c)
+        for node in (out, pickle.loads(pickle.dumps(out)), copy.copy(out), copy.deepcopy(out)):
+            consts = [p for p in node.parents if p.__class__ is not Value]
+            assert [(type(p), math.copysign(1, p), abs(p)) for p in consts] == \
+                [(float, math.copysign(1, c), abs(float(c)))], node.parents
+        assert b"_Const" not in pickle.dumps(out)  # a file holds floats, readable by earlier versions
+
+
+def test_a_constant_takes_no_gradient_and_its_scratch_never_leaks():
+    x, y = Value(0.7), Value(-1.3)
+    c_nodes = [x * 2.0, 3.0 * y, x + 1.0, 1.0 + y, 2.0 - x, y / 4.0]
+    loss = sum(n * n for n in c_nodes) * x
+    loss.backward()
+    grads = backprop(loss, observe=lambda *a: None)  # the general pass: constants skipped outright
+    assert x.grad == grads[x] and y.grad == grads[y]
+    nodes = engine.topological_order(loss)
+    assert all(n._sum is None for n in nodes)
+    for n in nodes:
+        assert all(p.__class__ in (Value, float) for p in n.parents)
+    # a second pass over the same graph gives the same gradients (what a constant took is thrown away)
+    before = (x.grad, y.grad)
+    x.grad = y.grad = 0.0
+    loss.backward()
+    assert (x.grad, y.grad) == before
