@@ -511,31 +511,6 @@ def _park_parents(node: Value, _park: Callable = _parked.append, _freeing: list 
             _freeing[0] = False
 
 
-class _Const:
-    """A number on one side of an operator, as a node stores it (``v * 2``, ``0 + v``).
-    It has ``data`` like a Value, and a ``_sum`` that is never None, so the backward
-    pass (`_float_pass`) takes it for an input already found; the contributions the
-    pass adds to it (∂L/∂2 of ``v * 2``) are thrown away.  The pass can then add to
-    both inputs of x + y and x·y without asking which is a Value.  Outside the engine
-    a constant is its float: ``node.parents`` and pickles give ``2.0``."""
-
-    __slots__ = ("data", "_sum")
-
-    def __init__(self, x: float) -> None:
-        self.data = x
-        self._sum = 0.0
-
-
-def _stored(x: Any) -> Any:
-    """A node's input as the node stores it: a number becomes a `_Const`."""
-    return _Const(x) if x.__class__ is float else x
-
-
-def _plain(x: Any) -> Any:
-    """A node's stored input as the world sees it: a `_Const` is its float."""
-    return x.data if x.__class__ is _Const else x
-
-
 _FLOAT_MESSAGE = ("float() of a Value would cut the graph (math.exp(v) is a constant to backprop): "
                   "use v.exp() or autograd_lite.exp(v) to stay in the graph, v.data or v.item() for the number")
 
@@ -638,7 +613,7 @@ class Value:
         a, b = self._a, self._b
         if self._op is _LINEAR:
             return (*a[:-1], *b, a[-1])
-        return () if a is None else (a,) if b is None else (_plain(a), _plain(b))
+        return () if a is None else (a,) if b is None else (a, b)
 
     def is_leaf(self) -> bool:
         return self._op is None
@@ -763,7 +738,7 @@ class Value:
             self.data._refuse()
         grad = self.grad.data if self.grad.__class__ is Value else self.grad
         return _unpickle_node, (_PickleSession.before(self), self.data, grad, self.label,
-                                None if self._op is None else self._op.name, _plain(self._a), _plain(self._b))
+                                None if self._op is None else self._op.name, self._a, self._b)
 
 
 def _comparison(compare: Callable, symbol: str) -> Callable:
@@ -863,7 +838,7 @@ def _unpickle_node(before: tuple, data: Any, grad: Any, label: str | None, opnam
     if opname is None:
         v = Value(data, label)
     else:
-        v = _node(OPS[opname], _stored(a), _stored(b), data)
+        v = _node(OPS[opname], a, b, data)
         v.label = label
     v.grad = grad
     return v
@@ -880,7 +855,7 @@ def _unpickle_graph(records: list) -> Value:
             n = (len(ps) - 1) // 2
             v = _node(_LINEAR, (*ps[:n], ps[-1]), tuple(ps[n:-1]), data)
         else:
-            v = _node(OPS[opname], _stored(ps[0]), _stored(ps[1]) if len(ps) > 1 else None, data)
+            v = _node(OPS[opname], ps[0], ps[1] if len(ps) > 1 else None, data)
         v.grad, v.label = grad, label
         nodes.append(v)
     return nodes[-1]
@@ -925,25 +900,21 @@ _EXACT_INT = 2 ** 53  # every int up to this size is exactly a float
 
 def _binary_method(op: Op, reflected: bool = False) -> Callable:
     """``self OP other`` (``other OP self`` if reflected) for one row of the table.
-    A number on the other side is stored in the node as a `_Const`.
+    A number on the other side is stored in the node as a constant (a float).
     (x + y and x·y of two Values take a shorter way: see `_add`.)"""
 
     def method(self: Value, other: Any) -> Value:
         y: Any
         if type(other) is Value:
             y = other.data
+        elif type(other) is float:
+            y = other
+        elif type(other) is int and -_EXACT_INT <= other <= _EXACT_INT:
+            y = other = float(other)  # an int, exactly (sum() starts from 0; v / 2): no checks needed
         else:
-            if type(other) is float:
-                y = other
-            elif type(other) is int and -_EXACT_INT <= other <= _EXACT_INT:
-                y = float(other)  # an int, exactly (sum() starts from 0; v / 2): no checks needed
-            else:
-                y = _constant(other)
-                if y is None:
-                    return NotImplemented
-            other = _new(_Const)  # _Const(y), without the cost of calling __init__
-            other.data = y
-            other._sum = 0.0
+            y = other = _constant(other)
+            if y is None:
+                return NotImplemented
         if reflected:
             a, b, x, y = other, self, y, self.data
         else:
@@ -1281,15 +1252,21 @@ def _float_pass(order: list[Value], leaves: list[Value], sums: dict | None, *,
         a = node._a
         b = node._b
         # x + y and x·y are most of the nodes of any graph, so their rows of the
-        # table (1 and 1; y and x) are unrolled here: no rule dispatch per input.
-        # (An input may be a constant, a `_Const`: what is added to it is thrown away.)
+        # table (1 and 1; y and x) are unrolled here: no rule dispatch per input
         if op is _ADD:
-            a._sum += g
-            b._sum += g
+            if type(a) is Value:
+                a._sum += g
+            if type(b) is Value:
+                b._sum += g
             continue
         if op is _MUL:
-            a._sum += g * b.data
-            b._sum += g * a.data
+            if type(a) is not Value:  # a constant times b
+                b._sum += g * a
+            elif type(b) is Value:
+                a._sum += g * b.data
+                b._sum += g * a.data
+            else:  # a times a constant
+                a._sum += g * b
             continue
         if op is _LINEAR:
             for w, x in zip(a, b):
@@ -1319,7 +1296,7 @@ def _float_pass(order: list[Value], leaves: list[Value], sums: dict | None, *,
             continue
         db = op.partials[1]
         if da.__class__ is not float or db.__class__ is not float:  # the rules' arguments (x, y, out)
-            args = (a.data, b.data, node.data)
+            args = (a.data if type(a) is Value else a, b.data if type(b) is Value else b, node.data)
         if type(a) is Value:
             if da.__class__ is float:
                 c = g if da == 1.0 else -g if da == -1.0 else g * da

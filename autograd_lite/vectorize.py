@@ -67,7 +67,7 @@ except ImportError:  # the scalar engine runs without numpy; this module does no
                       "needs numpy, which is not installed: "
                       "pip install numpy") from None
 
-from autograd_lite.engine import OPS, TracingError, Value, _plain, contribution, topological_order, tracing
+from autograd_lite.engine import OPS, TracingError, Value, contribution, topological_order, tracing
 from autograd_lite.fuse import INSTRUCTIONS as _SELF_RUNNING
 from autograd_lite.fuse import fuse_affine, grads_times, negative_zero_sums, rows_times
 from autograd_lite.transforms import _normalize_argnums
@@ -266,7 +266,7 @@ class _Tape:
                 continue
             is_value = list(map(isinstance, others, repeat(Value)))
             self.leaves: list[Value] = list(compress(others, is_value))  # closure leaves
-            consts = list(compress(others, map(not_, is_value)))  # numbers (a node stores them as `_Const`s)
+            consts = list(compress(others, map(not_, is_value)))  # numbers
             slot.update(zip(self.leaves, count(self.n_args)))
             self.leaf0, self.leaf1 = self.n_args, self.n_args + len(self.leaves)
             slot.update(zip(consts, count(self.leaf1)))
@@ -290,7 +290,7 @@ class _Tape:
             # f built nodes that no output reads: drop them and start again (rare)
             traced = _live(traced, outputs)
             static, nodes = [], traced
-        self.consts = list(np.array(list(map(_plain, consts)), dtype=np.float64)) if consts else []
+        self.consts = list(np.array(consts, dtype=np.float64)) if consts else []
         self.first = first  # the slot of the first op node
         self.dyn0 = first + len(static)  # slots from here on hold traced results (per example)
         self.ops = ops
