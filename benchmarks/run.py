@@ -482,6 +482,11 @@ def run_all(quick: bool, log=print) -> dict:
         r.note = (r.note + f"; losses of 4 steps equal to {worst:.0e} relative").lstrip("; ")
     row("gpt", None, "one layer, 16 wide, 4 heads, names of 6 letters", res)
 
+    log("gpt, each engine alone in a process of its own ...")
+    import gpt_processes
+
+    gpt_alone = gpt_processes.measure(1, 1) if quick else gpt_processes.measure(5, 12)
+
     log("logreg_epoch ...")
     m = S["logreg_m"]
     res = time_interleaved({e: build("logreg_epoch", e, m) for e in ("autograd_lite", *PEERS)}, budget)
@@ -502,7 +507,7 @@ def run_all(quick: bool, log=print) -> dict:
     mem = {e: memory_per_node(e, S["mem_n"]) for e in ("autograd_lite", "micrograd")}
     env = environment()
     env["load average (1 min) before / after"] = f"{load_before} / {_loadavg()}"
-    return {"S": S, "rows": rows, "mem": mem, "env": env, "symbolic": symbolic}
+    return {"S": S, "rows": rows, "mem": mem, "env": env, "symbolic": symbolic, "gpt_alone": gpt_alone}
 
 
 def _loadavg() -> str:
@@ -626,6 +631,12 @@ def report(data: dict, quick: bool) -> str:
         t10 = target("gpt step: speed-up vs a local-gradients engine", "≥ 2.5×", t_gp, lambda x: x >= 2.5)
         table.append(["gpt step (forward, backward, Adam)", gp["label"], cell(al), "—", "—", "—",
                       f"local-gradients engine {cell(lg)}; {fmt_ratio(t_gp)} vs it", "≥ 2.5×", t10.verdict])
+    if data.get("gpt_alone"):  # the same step, each engine alone in a process (gpt_processes.py)
+        import gpt_processes
+
+        for mode, r in gpt_processes.ratios(data["gpt_alone"]).items():
+            target(f"gpt step, each engine alone in its own process, {mode} timing: speed-up", "≥ 2.5×", r,
+                   lambda x: x >= 2.5)
     lg = _find(rows, "logreg_grad", 0)
     if lg is not None:
         vl, nl, tl = lg["vectorized"], lg["numpy"], lg["torch_batched"]
@@ -674,6 +685,12 @@ def report(data: dict, quick: bool) -> str:
     out += [f"## Memory (tracemalloc): Σ xᵢ² over {S['mem_n']:,} fresh leaves summed pairwise, leaves included", ""]
     out += [markdown_table(["engine", "nodes", "bytes/node built", "bytes/node after backward",
                             "freed by `del` with the cyclic GC disabled?"], mem_rows), ""]
+    if data.get("gpt_alone"):
+        import gpt_processes
+
+        out += ["## The GPT step with each engine alone in a process of its own (issue 24)", ""]
+        out += [gpt_processes.__doc__.split("\n\n")[1].replace("\n", " "), "",
+                gpt_processes.markdown(data["gpt_alone"]), ""]
     if data.get("symbolic"):
         import symbolic_bench
 

@@ -4,6 +4,7 @@ produces the Markdown tables, and they parse; plus the harness's failure reporti
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
 import subprocess
 import sys
@@ -212,3 +213,35 @@ def test_the_parameters_as_arguments_step_equals_the_closure_step(bench):
     costs = [bench.W.make_mlp_step(e, 20).run(None)
              for e in ("vectorized_elementary", "vectorized_elementary_args", "vectorized_elementary_seq")]
     assert costs[1] == pytest.approx(costs[0], rel=1e-12) and costs[2] == pytest.approx(costs[0], rel=1e-12)
+
+
+def test_the_gpt_step_alone_in_processes_is_reported(quick_run):
+    tables = parse_tables(quick_run[1])
+    alone = tables["The GPT step with each engine alone in a process of its own"]
+    assert [r["timing"].split(" (")[0] for r in alone] == ["harness", "user script"]
+    for r in alone:
+        al, lg = (float(TIME.match(r[k]).group(0).split()[0]) for k in ("autograd_lite", "local-gradients engine"))
+        assert al > 0 and lg > 0
+        assert r["speed-up"].endswith("×") and abs(float(r["speed-up"][:-1]) - lg / al) <= 0.02 * lg / al + 0.01
+    names = [t["target"] for t in tables["Targets"]]
+    assert sum("each engine alone in its own process" in n for n in names) == 2
+
+
+def test_gpt_processes_child_times_this_checkout_and_refuses_bad_input():
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "gpt_processes.py"), "--child",
+                           "autograd_lite", "user", "1"], cwd="/", capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = json.loads(proc.stdout.splitlines()[-1])
+    assert set(out) == {"fastest", "median", "mean"} and 0 < out["fastest"] <= out["mean"]
+    bad = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "gpt_processes.py"), "--rounds", "0"],
+                         capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "--rounds and --steps must be at least 1" in bad.stderr
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import gpt_processes
+
+    with pytest.raises(ValueError, match="mode must be one of"):
+        gpt_processes.child("autograd_lite", "fast", 1)
+    fake = {"harness": {"autograd_lite": [1.0, 3.0, 2.0], "local_grads": [5.0, 4.0, 6.0]},
+            "user": {"autograd_lite": [2.0], "local_grads": [3.0]}}
+    assert gpt_processes.ratios(fake) == {"harness": 2.5, "user": 1.5}
+    assert "| 2000.0 ms | 5000.0 ms | 2.50× |" in gpt_processes.markdown(fake)
