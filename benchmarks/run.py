@@ -849,9 +849,23 @@ def main(argv: list[str] | None = None) -> int:
     print(text)
     out = args.out if args.out is not None else (None if args.quick else HERE / "RESULTS.md")
     if out is not None:
-        out.write_text(text, encoding="utf-8")
+        out.write_text(text + kept_notes(out), encoding="utf-8")
         print(f"wrote {out}", file=sys.stderr)
     return 0
+
+
+KEEP = "<!-- Written by hand from here on: make bench keeps what follows this line. -->"
+
+
+def kept_notes(path: Path) -> str:
+    """The hand-written part of an earlier results file (from the line `KEEP` on), which a
+    new run must not lose; "" if there is none."""
+    try:
+        old = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return ""
+    at = old.find(KEEP)
+    return "" if at < 0 else "\n" + old[at:]
 
 
 if __name__ == "__main__":

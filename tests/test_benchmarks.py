@@ -245,3 +245,19 @@ def test_gpt_processes_child_times_this_checkout_and_refuses_bad_input():
             "user": {"autograd_lite": [2.0], "local_grads": [3.0]}}
     assert gpt_processes.ratios(fake) == {"harness": 2.5, "user": 1.5}
     assert "| 2000.0 ms | 5000.0 ms | 2.50× |" in gpt_processes.markdown(fake)
+
+
+def test_make_bench_keeps_the_hand_written_notes_of_the_results_file(bench, tmp_path, monkeypatch):
+    monkeypatch.setattr(bench, "run_all", lambda quick, log=print: {})
+    monkeypatch.setattr(bench, "report", lambda data, quick: "# Benchmark results\n\n| a | b |\n|---|---|\n| 1 | 2 |\n")
+    out = tmp_path / "RESULTS.md"
+    assert bench.kept_notes(out) == ""  # no file yet
+    out.write_text("# old results\n\nno notes here\n", encoding="utf-8")
+    assert bench.kept_notes(out) == ""  # a file without the marker: nothing to keep
+    notes = f"{bench.KEEP}\n\n## Measured by hand\n\n- 42 ms\n"
+    out.write_text("# old results\n\n| a | b |\n|---|---|\n| 0 | 0 |\n\n" + notes, encoding="utf-8")
+    for _ in range(2):  # and again: the notes are kept once, not piled up
+        assert bench.main(["--quick", "--out", str(out)]) == 0
+        text = out.read_text(encoding="utf-8")
+        assert text.startswith("# Benchmark results") and "| 1 | 2 |" in text and "| 0 | 0 |" not in text
+        assert text.endswith(notes) and text.count(bench.KEEP) == 1
