@@ -29,6 +29,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -37,16 +38,19 @@ MODES = ("harness", "user")
 PICK = {"harness": "fastest", "user": "mean"}  # a process's time, per timing
 
 
-def child(engine: str, mode: str, steps: int, warmup: int = 2) -> dict[str, float]:
-    """In this process: ``steps`` timed training steps of one engine (after ``warmup``)."""
+def child(engine: str, mode: str, steps: int, warmup: int = 2, trainer: Callable | None = None) -> dict[str, float]:
+    """In this process: ``steps`` timed training steps of one engine (after ``warmup``);
+    ``trainer(engine)`` gives ``(step, model)`` (default: the GPT of `workloads`)."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
-    for path in (str(HERE.parent), str(HERE)):  # this checkout's autograd_lite, as run.py measures
-        if path not in sys.path:
-            sys.path.insert(0, path)
-    import workloads as W
+    if trainer is None:
+        for path in (str(HERE.parent), str(HERE)):  # this checkout's autograd_lite, as run.py measures
+            if path not in sys.path:
+                sys.path.insert(0, path)
+        import workloads as W
 
-    step, _ = W.gpt_trainer(engine)
+        trainer = W.gpt_trainer
+    step, _ = trainer(engine)
     for _ in range(warmup):
         step()
     times = []
@@ -60,16 +64,21 @@ def child(engine: str, mode: str, steps: int, warmup: int = 2) -> dict[str, floa
             gc.collect()
         times.append(time.perf_counter() - t0)
     gc.unfreeze()
-    return {"fastest": min(times), "median": statistics.median(times), "mean": statistics.fmean(times)}
+    return {"steps": len(times), "fastest": min(times), "median": statistics.median(times),
+            "mean": statistics.fmean(times)}
 
 
-def _spawn(engine: str, mode: str, steps: int, timeout: float) -> dict[str, float]:
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", engine, mode, str(steps)]
+def _command(engine: str, mode: str, steps: int) -> list[str]:
+    return [sys.executable, str(Path(__file__).resolve()), "--child", engine, mode, str(steps)]
+
+
+def _spawn(cmd: list[str], what: str, timeout: float) -> dict[str, float]:
+    """The last JSON line that the process ``cmd`` prints; RuntimeError if it fails."""
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
     if proc.returncode != 0 or not lines:
         tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-        raise RuntimeError(f"the {engine} process ({mode} timing) failed: exit {proc.returncode}: {tail}")
+        raise RuntimeError(f"the {what} process failed: exit {proc.returncode}: {tail}")
     return json.loads(lines[-1])
 
 
@@ -82,7 +91,8 @@ def measure(rounds: int = 5, steps: int = 12, timeout: float = 300.0) -> dict:
     for r in range(rounds):
         for mode in MODES:
             for engine in (ENGINES if r % 2 == 0 else ENGINES[::-1]):
-                out[mode][engine].append(_spawn(engine, mode, steps, timeout)[PICK[mode]])
+                data = _spawn(_command(engine, mode, steps), f"{engine} ({mode} timing)", timeout)
+                out[mode][engine].append(data[PICK[mode]])
     return out
 
 

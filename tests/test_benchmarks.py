@@ -229,10 +229,11 @@ def test_the_gpt_step_alone_in_processes_is_reported(quick_run):
 
 def test_gpt_processes_child_times_this_checkout_and_refuses_bad_input():
     proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "gpt_processes.py"), "--child",
-                           "autograd_lite", "user", "1"], cwd="/", capture_output=True, text=True, timeout=120)
+                           "autograd_lite", "user", "2"], cwd="/", capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
     out = json.loads(proc.stdout.splitlines()[-1])
-    assert set(out) == {"fastest", "median", "mean"} and 0 < out["fastest"] <= out["mean"]
+    assert set(out) == {"steps", "fastest", "median", "mean"} and out["steps"] == 2
+    assert 0 < out["fastest"] <= out["mean"]
     bad = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "gpt_processes.py"), "--rounds", "0"],
                          capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "--rounds and --steps must be at least 1" in bad.stderr
@@ -241,6 +242,9 @@ def test_gpt_processes_child_times_this_checkout_and_refuses_bad_input():
 
     with pytest.raises(ValueError, match="mode must be one of"):
         gpt_processes.child("autograd_lite", "fast", 1)
+    for bad_rounds, bad_steps in ((0, 1), (1, 0)):
+        with pytest.raises(ValueError, match="at least 1"):
+            gpt_processes.measure(bad_rounds, bad_steps)
     fake = {"harness": {"autograd_lite": [1.0, 3.0, 2.0], "local_grads": [5.0, 4.0, 6.0]},
             "user": {"autograd_lite": [2.0], "local_grads": [3.0]}}
     assert gpt_processes.ratios(fake) == {"harness": 2.5, "user": 1.5}
@@ -255,9 +259,72 @@ def test_make_bench_keeps_the_hand_written_notes_of_the_results_file(bench, tmp_
     out.write_text("# old results\n\nno notes here\n", encoding="utf-8")
     assert bench.kept_notes(out) == ""  # a file without the marker: nothing to keep
     notes = f"{bench.KEEP}\n\n## Measured by hand\n\n- 42 ms\n"
+    only_notes = tmp_path / "notes.md"
+    only_notes.write_text(notes, encoding="utf-8")
+    assert bench.kept_notes(only_notes) == "\n" + notes  # the marker on the file's first line
     out.write_text("# old results\n\n| a | b |\n|---|---|\n| 0 | 0 |\n\n" + notes, encoding="utf-8")
     for _ in range(2):  # and again: the notes are kept once, not piled up
         assert bench.main(["--quick", "--out", str(out)]) == 0
         text = out.read_text(encoding="utf-8")
         assert text.startswith("# Benchmark results") and "| 1 | 2 |" in text and "| 0 | 0 |" not in text
-        assert text.endswith(notes) and text.count(bench.KEEP) == 1
+        assert text.endswith(" s.\n\n" + notes) and text.count(bench.KEEP) == 1  # a blank line before them
+
+
+def test_gpt_processes_child_warms_up_then_times_each_step_as_the_mode_says():
+    import gc
+    import time
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import gpt_processes
+
+    for mode in ("harness", "user"):
+        seen = []  # (call, frozen objects during the call)
+        naps = iter([0.0, 0.0, 0.03, 0.0, 0.03])
+
+        def trainer(engine):
+            assert engine == "x"  # the engine asked for
+
+            def step():
+                seen.append(gc.get_freeze_count())
+                time.sleep(next(naps))
+            return step, None
+
+        out = gpt_processes.child("x", mode, 3, warmup=2, trainer=trainer)
+        assert len(seen) == 5 and out["steps"] == 3  # 2 untimed warm-up steps, then 3 timed
+        assert out["fastest"] < 0.02 < out["median"] and out["fastest"] < out["mean"] < out["median"]
+        frozen = [n > 0 for n in seen[2:]]
+        assert frozen == ([True] * 3 if mode == "harness" else [False] * 3)  # gc.freeze() before each timed step
+        assert gc.get_freeze_count() == 0  # unfrozen at the end
+
+
+def test_gpt_processes_measure_takes_turns_and_picks_each_timings_statistic(monkeypatch):
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import gpt_processes
+
+    calls = []
+
+    def spawn(cmd, what, timeout):
+        engine, mode = cmd[-3], cmd[-2]
+        calls.append((engine, mode))
+        base = 1.0 if engine == "autograd_lite" else 3.0
+        return {"steps": 1, "fastest": base, "median": base + 0.5, "mean": base + 1.0}
+
+    monkeypatch.setattr(gpt_processes, "_spawn", spawn)
+    out = gpt_processes.measure(2, 1)
+    assert calls == [("autograd_lite", "harness"), ("local_grads", "harness"), ("autograd_lite", "user"),
+                     ("local_grads", "user"), ("local_grads", "harness"), ("autograd_lite", "harness"),
+                     ("local_grads", "user"), ("autograd_lite", "user")]
+    assert out == {"harness": {"autograd_lite": [1.0, 1.0], "local_grads": [3.0, 3.0]},
+                   "user": {"autograd_lite": [2.0, 2.0], "local_grads": [4.0, 4.0]}}
+
+
+def test_gpt_processes_spawn_reports_a_failed_process():
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import gpt_processes
+
+    ok = [sys.executable, "-c", "print('{\"fastest\": 1.0}')"]
+    assert gpt_processes._spawn(ok, "a test", 60) == {"fastest": 1.0}
+    for code in ("print('{\"fastest\": 1.0}'); raise SystemExit(3)",  # printed, then failed
+                 "print('no json here')"):  # exit 0 but nothing to read
+        with pytest.raises(RuntimeError, match="the a test process failed: exit"):
+            gpt_processes._spawn([sys.executable, "-c", code], "a test", 60)
