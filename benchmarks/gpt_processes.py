@@ -38,7 +38,8 @@ MODES = ("harness", "user")
 PICK = {"harness": "fastest", "user": "mean"}  # a process's time, per timing
 
 
-def child(engine: str, mode: str, steps: int, warmup: int = 2, trainer: Callable | None = None) -> dict[str, float]:
+def child(engine: str, mode: str, steps: int, warmup: int = 2, trainer: Callable | None = None,
+          clock: Callable[[], float] = time.perf_counter) -> dict[str, float]:
     """In this process: ``steps`` timed training steps of one engine (after ``warmup``);
     ``trainer(engine)`` gives ``(step, model)`` (default: the GPT of `workloads`)."""
     if mode not in MODES:
@@ -58,11 +59,11 @@ def child(engine: str, mode: str, steps: int, warmup: int = 2, trainer: Callable
         if mode == "harness":
             gc.collect()
             gc.freeze()
-        t0 = time.perf_counter()
+        t0 = clock()
         step()
         if mode == "harness":
             gc.collect()
-        times.append(time.perf_counter() - t0)
+        times.append(clock() - t0)
     gc.unfreeze()
     return {"steps": len(times), "fastest": min(times), "median": statistics.median(times),
             "mean": statistics.fmean(times)}

@@ -272,26 +272,26 @@ def test_make_bench_keeps_the_hand_written_notes_of_the_results_file(bench, tmp_
 
 def test_gpt_processes_child_warms_up_then_times_each_step_as_the_mode_says():
     import gc
-    import time
 
     sys.path.insert(0, str(ROOT / "benchmarks"))
     import gpt_processes
 
     for mode in ("harness", "user"):
-        seen = []  # (call, frozen objects during the call)
-        naps = iter([0.0, 0.0, 0.03, 0.0, 0.03])
+        seen = []  # frozen objects during each call
+        now = [0.0]  # a fake clock: each step takes the time given here
+        takes = iter([5.0, 5.0, 3.0, 1.0, 3.0])
 
         def trainer(engine):
             assert engine == "x"  # the engine asked for
 
             def step():
                 seen.append(gc.get_freeze_count())
-                time.sleep(next(naps))
+                now[0] += next(takes)
             return step, None
 
-        out = gpt_processes.child("x", mode, 3, warmup=2, trainer=trainer)
-        assert len(seen) == 5 and out["steps"] == 3  # 2 untimed warm-up steps, then 3 timed
-        assert out["fastest"] < 0.02 < out["median"] and out["fastest"] < out["mean"] < out["median"]
+        out = gpt_processes.child("x", mode, 3, warmup=2, trainer=trainer, clock=lambda: now[0])
+        assert len(seen) == 5  # 2 untimed warm-up steps, then 3 timed
+        assert out == {"steps": 3, "fastest": 1.0, "median": 3.0, "mean": 7 / 3}
         frozen = [n > 0 for n in seen[2:]]
         assert frozen == ([True] * 3 if mode == "harness" else [False] * 3)  # gc.freeze() before each timed step
         assert gc.get_freeze_count() == 0  # unfrozen at the end
