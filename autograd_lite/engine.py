@@ -959,7 +959,9 @@ Value.__abs__ = Value.abs  # type: ignore[method-assign]
 
 # x + y and x·y of two Values are most of the nodes of any graph, so these two rows
 # of the table are written out: the number is computed in place (a float + or ×
-# never raises: overflow gives inf) and the node built as in `_node`.  A number on
+# never raises: overflow gives inf) and the node built as in `_node`, not by calling
+# it: a Python call less per node is an eighth of the forward pass (on the GPT of
+# `make bench`, 187 M instructions against 210 M with the call).  A number on
 # the other side goes the table's way; while `detect_anomaly` or `vectorize` watches,
 # `_set_watch` puts the table's methods back in their place (they check and trace).
 _add_any, _mul_any = Value.__add__, Value.__mul__

@@ -35,6 +35,7 @@ for _p in (str(ROOT), str(HERE)):  # measure this checkout's autograd_lite
     if _p not in sys.path:
         sys.path.insert(0, _p)
 
+import gpt_processes  # noqa: E402
 import workloads as W  # noqa: E402
 
 PEERS = ("micrograd", "torch_scalar", "torch_batched")
@@ -483,8 +484,6 @@ def run_all(quick: bool, log=print) -> dict:
     row("gpt", None, "one layer, 16 wide, 4 heads, names of 6 letters", res)
 
     log("gpt, each engine alone in a process of its own ...")
-    import gpt_processes
-
     gpt_alone = gpt_processes.measure(1, 1) if quick else gpt_processes.measure(5, 12)
 
     log("logreg_epoch ...")
@@ -632,8 +631,6 @@ def report(data: dict, quick: bool) -> str:
         table.append(["gpt step (forward, backward, Adam)", gp["label"], cell(al), "—", "—", "—",
                       f"local-gradients engine {cell(lg)}; {fmt_ratio(t_gp)} vs it", "≥ 2.5×", t10.verdict])
     if data.get("gpt_alone"):  # the same step, each engine alone in a process (gpt_processes.py)
-        import gpt_processes
-
         for mode, r in gpt_processes.ratios(data["gpt_alone"]).items():
             target(f"gpt step, each engine alone in its own process, {mode} timing: speed-up", "≥ 2.5×", r,
                    lambda x: x >= 2.5)
@@ -686,8 +683,6 @@ def report(data: dict, quick: bool) -> str:
     out += [markdown_table(["engine", "nodes", "bytes/node built", "bytes/node after backward",
                             "freed by `del` with the cyclic GC disabled?"], mem_rows), ""]
     if data.get("gpt_alone"):
-        import gpt_processes
-
         out += ["## The GPT step with each engine alone in a process of its own (issue 24)", ""]
         out += [gpt_processes.__doc__.split("\n\n")[1].replace("\n", " "), "",
                 gpt_processes.markdown(data["gpt_alone"]), ""]
