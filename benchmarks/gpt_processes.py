@@ -45,6 +45,8 @@ def child(engine: str, mode: str, steps: int, warmup: int = 2, trainer: Callable
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
     if trainer is None:
+        if engine not in ENGINES:
+            raise ValueError(f"engine must be one of {ENGINES}, not {engine!r}")
         for path in (str(HERE.parent), str(HERE)):  # this checkout's autograd_lite, as run.py measures
             if path not in sys.path:
                 sys.path.insert(0, path)
@@ -123,11 +125,19 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.child:
         engine, mode, steps = args.child
-        print(json.dumps(child(engine, mode, int(steps))))
+        if not steps.isdigit() or int(steps) < 1:
+            ap.error(f"--child: the number of steps must be a whole number ≥ 1, not {steps!r}")
+        try:
+            print(json.dumps(child(engine, mode, int(steps))))
+        except ValueError as e:
+            ap.error(f"--child: {e}")
         return 0
     if args.rounds < 1 or args.steps < 1:
         ap.error("--rounds and --steps must be at least 1")
-    print(markdown(measure(args.rounds, args.steps)))
+    try:
+        print(markdown(measure(args.rounds, args.steps)))
+    except (RuntimeError, subprocess.TimeoutExpired) as e:
+        ap.exit(1, f"{ap.prog}: error: {e}\n")
     return 0
 
 

@@ -328,3 +328,35 @@ def test_gpt_processes_spawn_reports_a_failed_process():
                  "print('no json here')"):  # exit 0 but nothing to read
         with pytest.raises(RuntimeError, match="the a test process failed: exit"):
             gpt_processes._spawn([sys.executable, "-c", code], "a test", 60)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--child", "foo", "user", "1"], "--child: engine must be one of ('autograd_lite', 'local_grads'), not 'foo'"),
+    (["--child", "autograd_lite", "fast", "1"], "--child: mode must be one of ('harness', 'user'), not 'fast'"),
+    (["--child", "autograd_lite", "user", "zero"],
+     "--child: the number of steps must be a whole number ≥ 1, not 'zero'"),
+    (["--child", "autograd_lite", "user", "0"], "--child: the number of steps must be a whole number ≥ 1, not '0'"),
+    (["--steps", "-3"], "--rounds and --steps must be at least 1"),
+])
+def test_gpt_processes_bad_input_gets_a_one_line_error(args, message):
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "gpt_processes.py"), *args],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.splitlines()[-1] == f"gpt_processes.py: error: {message}"
+    assert "Traceback" not in proc.stderr
+
+
+def test_gpt_processes_a_failed_engine_process_is_one_line(monkeypatch, capsys):
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import gpt_processes
+
+    def spawn(cmd, what, timeout):
+        raise RuntimeError(f"the {what} process failed: exit 1: MemoryError")
+
+    monkeypatch.setattr(gpt_processes, "_spawn", spawn)
+    with pytest.raises(SystemExit) as stop:
+        gpt_processes.main(["--rounds", "1", "--steps", "1"])
+    assert stop.value.code == 1
+    err = capsys.readouterr().err
+    assert err.endswith("error: the autograd_lite (harness timing) process failed: exit 1: MemoryError\n")
+    assert err.count("\n") == 1
